@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints a directory holding kube-apiserver and etcd.
+# Prints a directory holding kube-apiserver, etcd and kubectl.
 # Order: $KUBEBUILDER_ASSETS (or TEST_ASSET_* per binary) when they hold both; else a version-keyed
 # cache outside the repo; else builds both from Go modules (no downloads of release binaries).
 # All progress goes to stderr; stdout carries only the directory.
@@ -21,9 +21,8 @@ fi
 
 CACHE_ROOT="${AKS_SUBNET_HEALTH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aks-subnet-health}"
 OUT="${K8S_BIN_DIR:-${CACHE_ROOT}/k8s-${K8S_VERSION}}"
-if [[ -x "$OUT/kube-apiserver" && -x "$OUT/etcd" ]]; then
-  echo "$OUT"; exit 0
-fi
+have_all() { [[ -x "$OUT/kube-apiserver" && -x "$OUT/etcd" && -x "$OUT/kubectl" ]]; }
+if have_all; then echo "$OUT"; exit 0; fi
 
 command -v go >/dev/null 2>&1 || die "Go is not installed. Install Go >= 1.26 (https://go.dev/doc/install) or set KUBEBUILDER_ASSETS to a directory holding kube-apiserver and etcd."
 GOVER="$(go env GOVERSION)"; GOVER="${GOVER#go}"
@@ -49,12 +48,14 @@ LOCK="$CACHE_ROOT/build-${K8S_VERSION}.lock"
 exec 9>"$LOCK"
 log "waiting for build lock $LOCK" 
 flock 9
-if [[ -x "$OUT/kube-apiserver" && -x "$OUT/etcd" ]]; then echo "$OUT"; exit 0; fi
+if have_all; then echo "$OUT"; exit 0; fi
 
 START=$(date +%s)
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK" "$OUT.tmp"' EXIT
 TMP="$OUT.tmp"; rm -rf "$TMP"; mkdir -p "$TMP"
+# keep binaries a previous (partial) build already produced
+if [[ -d "$OUT" ]]; then cp -a "$OUT"/. "$TMP"/; fi
 
 log "building kube-apiserver ${K8S_VERSION} from Go modules (cold build: 10-20 min on 2 cores)"
 mkdir -p "$WORK/k8s" && cd "$WORK/k8s"
@@ -73,17 +74,24 @@ LDX=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDX+=" -X ${pkg}.gitVersion=${K8S_VERSION} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${MINOR} -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${BUILD_DATE}"
 done
-go build -trimpath -ldflags "-s -w${LDX}" -o "$TMP/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
+for cmd in kube-apiserver kubectl; do
+  [[ -x "$TMP/$cmd" ]] && continue
+  log "building $cmd"
+  [[ "$cmd" == kubectl ]] && go get "k8s.io/kubernetes/cmd/kubectl@${K8S_VERSION}" >&2
+  go build -trimpath -ldflags "-s -w${LDX}" -o "$TMP/$cmd" "k8s.io/kubernetes/cmd/$cmd" >&2
+done
 
 ETCD_VERSION="$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
+if [[ ! -x "$TMP/etcd" ]]; then
 [[ -n "$ETCD_VERSION" ]] || die "could not determine the etcd version k8s.io/apiserver pins"
 log "building etcd ${ETCD_VERSION}"
 mkdir -p "$WORK/etcd" && cd "$WORK/etcd"
 go mod init local.invalid/etcdbin >/dev/null 2>&1
 go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" >&2
 go build -trimpath -ldflags "-s -w" -o "$TMP/etcd" go.etcd.io/etcd/server/v3 >&2
+fi
 
 echo "kubernetes=${K8S_VERSION} etcd=${ETCD_VERSION} built=${BUILD_DATE} seconds=$(( $(date +%s) - START ))" > "$TMP/VERSION"
-rm -rf "$OUT"; mv "$TMP" "$OUT"
+rm -rf "$OUT.old"; [[ -d "$OUT" ]] && mv "$OUT" "$OUT.old"; mv "$TMP" "$OUT"; rm -rf "$OUT.old"
 log "built in $(( $(date +%s) - START ))s into $OUT"
 echo "$OUT"
