@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs (Node 24, npm packages, kube-apiserver + etcd,
+# promtool + Prometheus), then typechecks and runs unit and integration tests.
+# Extra arguments go to vitest (e.g. hack/test.sh --project unit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source hack/lib-deps.sh
+ensure_deps
+if [[ -f observability/ensure-prometheus.sh ]]; then bash observability/ensure-prometheus.sh; fi
+echo "control-plane binaries: $(bash hack/control-plane-bins.sh)"
+echo "--- typecheck"
+npx tsc -p tsconfig.json --noEmit
+if [[ -d ../shared/upstream ]]; then
+  echo "--- CRD up to date with upstream"
+  npx tsx hack/generate-crd.ts --check
+fi
+echo "--- tests"
+exec npx vitest run "$@"

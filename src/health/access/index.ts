@@ -1,0 +1,6 @@
+export * from "./types.js";
+export * from "./actions.js";
+export * from "./scope.js";
+export * from "./abac.js";
+export * from "./evaluate-access.js";
+export * from "./condition.js";
