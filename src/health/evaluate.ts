@@ -1,0 +1,161 @@
+/**
+ * One nodeclass, one evaluation: resolve → existence → access → capacity → network plan → drift →
+ * summary. Pure: the shell passes every observation and the clock in.
+ */
+import { ConditionType } from "../domain.js";
+import { accessCondition } from "./access/condition.js";
+import { evaluateCapacity } from "./capacity.js";
+import { evaluateDrift } from "./drift.js";
+import { evaluateExistence } from "./existence.js";
+import { conflictKind, evaluateNetworkPlan } from "./network-plan.js";
+import { resolveSubnet } from "./resolve-subnet.js";
+import { CONCERN_ORDER, HEALTHY_REASONS, summarize } from "./summary.js";
+import type {
+  AccessObservation,
+  ClusterNetwork,
+  ClusterNetworkObservation,
+  ConditionResult,
+  DriftKind,
+  EvaluationInput,
+  EvaluationResult,
+  EventIntent,
+  NodeClassMetrics,
+  StoredCondition,
+  SubnetHealthStatus,
+} from "./types.js";
+
+/** Order of conditions in the result: the summary first, then the concerns. */
+export const CONDITION_ORDER = [ConditionType.SubnetReady, ...CONCERN_ORDER] as const;
+
+type ConditionLike = Pick<StoredCondition, "type" | "status" | "reason" | "message">;
+
+/** Same type, status, reason and message: the writer skips the write (and keeps lastTransitionTime) when true. */
+export function conditionsEqual(a: ConditionLike, b: ConditionLike): boolean {
+  return a.type === b.type && a.status === b.status && a.reason === b.reason && a.message === b.message;
+}
+
+export function networkFromObservation(obs: ClusterNetworkObservation): ClusterNetwork | undefined {
+  switch (obs.kind) {
+    case "ok":
+      return obs.network;
+    case "unavailable":
+      return obs.last;
+    case "unknown":
+      return undefined;
+  }
+}
+
+function accessMetrics(obs: AccessObservation): NodeClassMetrics["access"] {
+  const evaluation = obs.kind === "ok" ? obs.evaluation : obs.kind === "unavailable" ? obs.last : undefined;
+  if (evaluation === undefined) return {};
+  return { read: evaluation.read.verdict, join: evaluation.join.verdict };
+}
+
+function shortType(t: string): string {
+  const i = t.indexOf("/");
+  return i >= 0 ? t.slice(i + 1) : t;
+}
+
+/** RFC3339 in UTC, whole seconds. */
+export function rfc3339(epochMs: number): string {
+  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * Events for condition transitions: Warning when a concern turns False (or stays False with a new
+ * reason), Normal when a False concern turns True. Unknown is neither: throttling must not page anyone.
+ * The summary gets no events of its own; it only repeats the concerns.
+ */
+export function transitionEvents(previous: readonly StoredCondition[], next: readonly ConditionResult[], skipReasons: ReadonlySet<string>): EventIntent[] {
+  const events: EventIntent[] = [];
+  for (const t of CONCERN_ORDER) {
+    const now = next.find((c) => c.type === t);
+    if (now === undefined) continue;
+    const before = previous.find((c) => c.type === t);
+    if (skipReasons.has(now.reason)) continue;
+    const advisory = now.status === "True" && !HEALTHY_REASONS.has(now.reason);
+    const changed = before === undefined || before.status !== now.status || before.reason !== now.reason;
+    if (now.status === "False" && changed) {
+      events.push({ type: "Warning", reason: now.reason, message: `${shortType(t)} is False: ${now.message}` });
+    } else if (advisory && changed) {
+      // a warning state that still works (capacity low, broad grant): worth a Warning, not an outage
+      events.push({ type: "Warning", reason: now.reason, message: `${shortType(t)}: ${now.message}` });
+    } else if (now.status === "True" && !advisory && before !== undefined && before.status === "False") {
+      events.push({ type: "Normal", reason: now.reason, message: `${shortType(t)} is True again: ${now.message}` });
+    } else if (now.status === "True" && !advisory && before !== undefined && before.status === "True" && !HEALTHY_REASONS.has(before.reason)) {
+      events.push({ type: "Normal", reason: now.reason, message: `${shortType(t)} is healthy again: ${now.message}` });
+    }
+  }
+  return events;
+}
+
+export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
+  const { nodeClass, settings, previous } = input;
+  const resolution = resolveSubnet(nodeClass, settings);
+  const existence = evaluateExistence(resolution, input.vnet, settings.allowedSubscriptions);
+  const access = accessCondition(input.access, existence.ref);
+  const network = networkFromObservation(input.network);
+  const capacity = evaluateCapacity({
+    existence,
+    vnet: input.vnet,
+    specMaxPods: nodeClass.maxPods,
+    network,
+    thresholds: settings.thresholds,
+  });
+  const plan = evaluateNetworkPlan({
+    subnetPrefixes: existence.data?.subnet.addressPrefixes,
+    subnetCanonical: existence.ref?.canonical,
+    vnetCanonical: existence.ref?.vnetCanonical,
+    network,
+    peers: input.peers.filter((p) => p.nodeclass !== nodeClass.name),
+  });
+  const drift = evaluateDrift({
+    resolution,
+    existence,
+    previous: previous.subnetHealth,
+    previousStable: previous.conditions.find((c) => c.type === ConditionType.SubnetStable),
+    nodes: input.nodes,
+    defaultSubnetID: settings.defaultSubnetID,
+  });
+
+  const concerns = [existence.condition, access, capacity.condition, plan.condition, drift.condition];
+  const conditions = [summarize(concerns), ...concerns];
+
+  const numbers = capacity.numbers;
+  const dataAt = numbers?.fetchedAt ?? existence.data?.snapshot.fetchedAt;
+  const subnetHealth: SubnetHealthStatus = {
+    subnetID: existence.ref?.id ?? resolution.raw,
+    source: resolution.source,
+    ...(numbers !== undefined
+      ? { freeIPs: numbers.free, totalIPs: numbers.total, usedIPs: numbers.used, ...(numbers.nodeHeadroom !== undefined ? { nodeHeadroom: numbers.nodeHeadroom } : {}) }
+      : {}),
+    ...(dataAt !== undefined ? { dataTime: rfc3339(dataAt) } : {}),
+    ...dropUndefined(drift.memory),
+  };
+
+  const cidrConflicts: NodeClassMetrics["cidrConflicts"] = {};
+  for (const c of plan.conflicts) {
+    const k = conflictKind(c);
+    cidrConflicts[k] = (cidrConflicts[k] ?? 0) + 1;
+  }
+  const driftCounts: Partial<Record<DriftKind, number>> = {};
+  for (const k of drift.kinds) driftCounts[k] = k === "nodes-outside" ? (drift.nodesOutside ?? 0) : 1;
+  const metrics: NodeClassMetrics = {
+    subnetCanonical: existence.ref?.canonical,
+    source: resolution.source,
+    nodeHeadroom: numbers?.nodeHeadroom,
+    access: accessMetrics(input.access),
+    cidrConflicts,
+    drift: driftCounts,
+    nodesOutsideSubnet: drift.nodesOutside,
+  };
+
+  const driftReasons = new Set(drift.events.map((e) => e.reason));
+  const events = [...drift.events, ...transitionEvents(previous.conditions, concerns, driftReasons)];
+
+  return { conditions, subnetHealth, metrics, events, subnet: existence.ref };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

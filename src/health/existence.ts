@@ -1,0 +1,190 @@
+/**
+ * SubnetFound: does the configured subnet exist and can we read it?
+ *
+ * Only Azure's own answers are definite (404 → not found). A failed call (throttling, timeouts,
+ * outages) is Unknown, never False: "we could not ask" is not "it is gone".
+ */
+import { ConditionType } from "../domain.js";
+import type { SubnetResolution } from "./resolve-subnet.js";
+import type { AzureFailure, ConditionResult, SubnetProperties, SubnetRef, VNetObservation, VNetSnapshot } from "./types.js";
+
+export const ExistenceReason = {
+  SubnetFound: "SubnetFound",
+  SubnetIDInvalid: "SubnetIDInvalid",
+  NoSubnetConfigured: "NoSubnetConfigured",
+  SubscriptionNotAllowed: "SubscriptionNotAllowed",
+  SubnetNotFound: "SubnetNotFound",
+  VNetNotFound: "VNetNotFound",
+  ResourceGroupNotFound: "ResourceGroupNotFound",
+  SubscriptionNotFound: "SubscriptionNotFound",
+  SubnetNotProvisioned: "SubnetNotProvisioned",
+  SubnetReadForbidden: "SubnetReadForbidden",
+  AzureUnavailable: "AzureUnavailable",
+  AwaitingAzure: "AwaitingAzure",
+} as const;
+
+export type ExistenceState =
+  | "found"
+  | "invalid"
+  | "unconfigured"
+  | "not-allowed"
+  | "not-found"
+  | "not-provisioned"
+  | "forbidden"
+  | "unavailable"
+  | "pending";
+
+/** Subnet data usable for numbers and CIDR checks: from a fresh read, or the last good one when Azure failed. */
+export interface SubnetData {
+  subnet: SubnetProperties;
+  snapshot: VNetSnapshot;
+  /** true when it comes from the last good snapshot because the current read failed */
+  stale: boolean;
+}
+
+export interface ExistenceOutcome {
+  condition: ConditionResult;
+  state: ExistenceState;
+  ref: SubnetRef | undefined;
+  data: SubnetData | undefined;
+}
+
+const type = ConditionType.SubnetFound;
+
+function cond(status: ConditionResult["status"], reason: string, message: string): ConditionResult {
+  return { type, status, reason, message };
+}
+
+/** Describes an Azure failure by its kind and codes only: its text may carry counters that change per call. */
+export function describeFailure(failure: AzureFailure): string {
+  const words: Record<AzureFailure["kind"], string> = {
+    throttled: "Azure Resource Manager throttled the operator's reads",
+    unreachable: "Azure Resource Manager could not be reached",
+    "server-error": "Azure Resource Manager returned a server error",
+    timeout: "the request to Azure Resource Manager timed out",
+    auth: "the operator could not authenticate to Azure",
+    other: "the request to Azure failed",
+  };
+  const details = [
+    failure.statusCode !== undefined ? `HTTP ${failure.statusCode}` : undefined,
+    failure.code !== undefined && failure.code !== "" ? failure.code : undefined,
+  ].filter((d): d is string => d !== undefined);
+  return details.length > 0 ? `${words[failure.kind]} (${details.join(", ")})` : words[failure.kind];
+}
+
+export function evaluateExistence(
+  resolution: SubnetResolution,
+  vnet: VNetObservation | undefined,
+  allowedSubscriptions: string[] | undefined,
+): ExistenceOutcome {
+  const base = { ref: undefined, data: undefined };
+  if (resolution.raw === undefined || resolution.parsed === undefined) {
+    return {
+      ...base,
+      state: "unconfigured",
+      condition: cond(
+        "False",
+        ExistenceReason.NoSubnetConfigured,
+        "No subnet is configured: spec.vnetSubnetID is unset and no default subnet is known. Set spec.vnetSubnetID on the AKSNodeClass, or give the operator the cluster's default subnet (--vnet-subnet-id).",
+      ),
+    };
+  }
+  const where = resolution.source === "spec" ? "spec.vnetSubnetID" : "the default subnet (--vnet-subnet-id)";
+  if (!resolution.parsed.ok) {
+    return {
+      ...base,
+      state: "invalid",
+      condition: cond(
+        "False",
+        ExistenceReason.SubnetIDInvalid,
+        `${where} ${JSON.stringify(resolution.raw)} is not a valid subnet ID: ${resolution.parsed.error}. Fix it to the form /subscriptions/{subscription-guid}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}.`,
+      ),
+    };
+  }
+  const ref = resolution.parsed.ref;
+  const withRef = { ref, data: undefined };
+  const sub = ref.subscriptionId.toLowerCase();
+  if ((allowedSubscriptions !== undefined && !allowedSubscriptions.includes(sub)) || vnet?.kind === "not-allowed") {
+    return {
+      ...withRef,
+      state: "not-allowed",
+      condition: cond(
+        "False",
+        ExistenceReason.SubscriptionNotAllowed,
+        `Subnet ${ref.id} is in subscription ${ref.subscriptionId}, which the operator is not allowed to read. Add it to the operator's allowed subscriptions, or use a subnet in an allowed subscription.`,
+      ),
+    };
+  }
+  if (vnet === undefined || vnet.kind === "pending") {
+    return { ...withRef, state: "pending", condition: cond("Unknown", ExistenceReason.AwaitingAzure, `Waiting for the first read of subnet ${ref.id} from Azure.`) };
+  }
+  switch (vnet.kind) {
+    case "ok":
+      return fromSnapshot(ref, vnet.snapshot);
+    case "subscription-not-found":
+      return notFound(ref, ExistenceReason.SubscriptionNotFound,
+        `Subscription ${ref.subscriptionId} of subnet ${ref.id} was not found (or is not visible to the operator's tenant). Check the subscription ID in ${where}.`);
+    case "resource-group-not-found":
+      return notFound(ref, ExistenceReason.ResourceGroupNotFound,
+        `Resource group ${ref.resourceGroup} of subnet ${ref.id} does not exist. Check the resource group name in ${where}, or create the resource group, virtual network and subnet.`);
+    case "vnet-not-found":
+      return notFound(ref, ExistenceReason.VNetNotFound,
+        `Virtual network ${ref.vnet} in resource group ${ref.resourceGroup} does not exist. Check the virtual network name in ${where}, or create the virtual network and subnet.`);
+    case "forbidden":
+      return {
+        ...withRef,
+        state: "forbidden",
+        condition: cond(
+          "Unknown",
+          ExistenceReason.SubnetReadForbidden,
+          `The operator's identity may not read virtual network ${ref.vnet} (HTTP 403), so it cannot tell whether subnet ${ref.subnet} exists. Grant the operator's identity Reader on the virtual network ${ref.vnetCanonical}.`,
+        ),
+      };
+    case "unavailable": {
+      const cause = describeFailure(vnet.failure);
+      const last = vnet.lastGood;
+      const lastSubnet = last?.subnets.get(ref.subnet.toLowerCase());
+      const known =
+        last === undefined
+          ? "No earlier read succeeded."
+          : lastSubnet !== undefined
+            ? "Last known: subnet existed."
+            : "Last known: subnet was not in the virtual network.";
+      return {
+        ...withRef,
+        state: "unavailable",
+        data: last !== undefined && lastSubnet !== undefined ? { subnet: lastSubnet, snapshot: last, stale: true } : undefined,
+        condition: cond("Unknown", ExistenceReason.AzureUnavailable, `Cannot check subnet ${ref.id}: ${cause}. ${known} The operator retries.`),
+      };
+    }
+  }
+}
+
+function notFound(ref: SubnetRef, reason: string, message: string): ExistenceOutcome {
+  return { ref, data: undefined, state: "not-found", condition: cond("False", reason, message) };
+}
+
+function fromSnapshot(ref: SubnetRef, snapshot: VNetSnapshot): ExistenceOutcome {
+  const subnet = snapshot.subnets.get(ref.subnet.toLowerCase());
+  if (subnet === undefined) {
+    // The VNet was read successfully and does not list the subnet: that is a definite answer.
+    return notFound(ref, ExistenceReason.SubnetNotFound,
+      `Subnet ${ref.subnet} does not exist in virtual network ${ref.vnet} (resource group ${ref.resourceGroup}). Create it, or point the nodeclass at an existing subnet.`);
+  }
+  const data: SubnetData = { subnet, snapshot, stale: false };
+  const state = (subnet.provisioningState ?? "").toLowerCase();
+  if (state === "failed" || state === "deleting") {
+    return {
+      ref,
+      data,
+      state: "not-provisioned",
+      condition: cond(
+        "False",
+        ExistenceReason.SubnetNotProvisioned,
+        `Subnet ${ref.id} is in provisioning state ${subnet.provisioningState ?? ""}: new network interfaces cannot be placed in it. ${state === "failed" ? "Fix the subnet in Azure (re-apply its configuration)" : "It is being deleted; point the nodeclass at another subnet"}.`,
+      ),
+    };
+  }
+  const note = state === "updating" ? " Azure is currently updating it (provisioning state Updating)." : "";
+  return { ref, data, state: "found", condition: cond("True", ExistenceReason.SubnetFound, `Subnet ${ref.id} exists and is readable.${note}`) };
+}

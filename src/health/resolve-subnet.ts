@@ -1,0 +1,35 @@
+/**
+ * Which subnet a nodeclass uses, the way Karpenter decides it: `spec.vnetSubnetID` when the field is
+ * present, else the default subnet (`--vnet-subnet-id`).
+ *
+ * A present but empty `spec.vnetSubnetID` counts as set (Karpenter checks for nil, not for "") and is
+ * therefore invalid, not a fallback to the default. The CRD pattern makes "" impossible through the API
+ * server, so this only matters for hand-made inputs.
+ */
+import { parseSubnetId, type SubnetIdParse } from "./subnet-id.js";
+import type { EvaluationSettings, NodeClassInput, SubnetSource } from "./types.js";
+
+export interface SubnetResolution {
+  source: SubnetSource;
+  /** the ID as configured; undefined when neither the spec nor a default names one */
+  raw: string | undefined;
+  /** undefined exactly when raw is undefined */
+  parsed: SubnetIdParse | undefined;
+}
+
+export function resolveSubnet(nodeClass: NodeClassInput, settings: EvaluationSettings): SubnetResolution {
+  if (nodeClass.vnetSubnetID !== undefined) {
+    return { source: "spec", raw: nodeClass.vnetSubnetID, parsed: parseSubnetId(nodeClass.vnetSubnetID) };
+  }
+  const fallback = settings.defaultSubnetID;
+  if (fallback !== undefined && fallback !== "") {
+    return { source: "default", raw: fallback, parsed: parseSubnetId(fallback) };
+  }
+  return { source: "default", raw: undefined, parsed: undefined };
+}
+
+/** The key drift memory uses for a resolution: canonical when parsed, the raw text otherwise. */
+export function resolutionKey(resolution: SubnetResolution): string | undefined {
+  if (resolution.parsed?.ok) return resolution.parsed.ref.canonical;
+  return resolution.raw;
+}
