@@ -5,7 +5,7 @@
 import type { ConditionStatus, NodeClassInput, PreviousState, StoredCondition, SubnetHealthStatus } from "../health/types.js";
 
 export interface NodeClassObject {
-  metadata?: { name?: string; uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: string };
+  metadata?: { name?: string; uid?: string; generation?: number; resourceVersion?: string };
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
 }

@@ -1,0 +1,284 @@
+/**
+ * Wiring of `aks-subnet-health run`: builds every part from the validated options, starts them in
+ * order (HTTP, informers, leader election, controller) and stops them in reverse on SIGTERM.
+ * `startOperator` is also what the integration tests and the benchmark run in-process.
+ */
+import { readFileSync } from "node:fs";
+import { DefaultAzureCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/core-auth";
+import { CustomObjectsApi, type KubeConfig, type KubernetesListObject } from "@kubernetes/client-node";
+import { AccessCache } from "../azure/access-cache.js";
+import { ArmLimiter } from "../azure/arm-limiter.js";
+import { armAuthorizationReader } from "../azure/authorization-reader.js";
+import { createAzureClients } from "../azure/clients.js";
+import { armManagedClusterReader, ClusterSource, defaultSubnetFromCluster, networkFromFlags, parseClusterResourceId, principalFromCluster } from "../azure/cluster-source.js";
+import { armNetworkReader } from "../azure/network-reader.js";
+import { FileTokenCredential } from "../azure/static-token-credential.js";
+import { VNetCache } from "../azure/vnet-cache.js";
+import { azureEndpoints, type Options } from "../config/options.js";
+import { AKSNODECLASS } from "../domain.js";
+import { networkSupportMetric } from "../health/network-plan.js";
+import type { ClusterNetworkObservation, EvaluationSettings } from "../health/types.js";
+import { EventRecorder } from "../kube/events.js";
+import { ResilientInformer } from "../kube/informer.js";
+import { createClients, loadKubeConfig, podIdentity } from "../kube/kubeconfig.js";
+import { LeaderElector } from "../kube/leader-election.js";
+import { discoverClusterNetwork } from "../kube/network-discovery.js";
+import { NodeAddressWatch } from "../kube/node-addresses.js";
+import { createLogger, type Logger } from "../log.js";
+import { OperatorMetrics } from "../metrics/metrics.js";
+import { VERSION } from "../version.js";
+import { SubnetHealthController, type NetworkSource, type NodeClassResource } from "./controller.js";
+import { startHttp, type HttpEndpoints } from "./http-server.js";
+
+export interface OperatorOverrides {
+  kubeConfig?: KubeConfig;
+  credential?: TokenCredential;
+  log?: Logger;
+  /** SDK retry settings (tests use small ones) */
+  azureRetry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  /** per-ARM-call deadline */
+  armTimeoutMs?: number;
+  /** relist nodeclasses when their watch is silent this long */
+  watchdogMs?: number;
+}
+
+export interface RunningOperator {
+  metricsUrl: string;
+  healthUrl: string;
+  controller: SubnetHealthController;
+  metrics: OperatorMetrics;
+  identity: string;
+  isLeader(): boolean;
+  /** resolves once caches have synced */
+  synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+function credentialFor(o: Options, authorityHost: string): TokenCredential {
+  if (o.azureTokenFile) return new FileTokenCredential(o.azureTokenFile);
+  return new DefaultAzureCredential({ authorityHost });
+}
+
+export async function startOperator(o: Options, over: OperatorOverrides = {}): Promise<RunningOperator> {
+  const log = over.log ?? createLogger(o.logLevel);
+  const kc = over.kubeConfig ?? loadKubeConfig(o.kubeconfig);
+  const kube = createClients(kc);
+  const identity = o.podName ?? podIdentity();
+  const endpoints = azureEndpoints(o);
+
+  const limiter = new ArmLimiter({
+    capacity: o.armReadBucket,
+    refillPerSecond: o.armReadRefill,
+    concurrency: o.armConcurrency,
+    ...(over.armTimeoutMs !== undefined ? { timeoutMs: over.armTimeoutMs } : {}),
+  });
+  let metrics!: OperatorMetrics;
+  const clients = createAzureClients({
+    credential: over.credential ?? credentialFor(o, endpoints.authorityHost),
+    endpoint: endpoints.armEndpoint,
+    credentialScope: endpoints.armScope,
+    ...(o.azureCaFile ? { ca: readFileSync(o.azureCaFile, "utf8") } : {}),
+    ...(over.azureRetry ? { retry: over.azureRetry } : {}),
+    limiter,
+    onRequest: (operation, code, seconds) => {
+      metrics.azureRequests.inc({ operation, code });
+      metrics.azureRequestDuration.observe({ operation }, seconds);
+      if (code === "429") metrics.azureThrottled.inc({ operation });
+    },
+  });
+  const readerOpts = over.armTimeoutMs !== undefined ? { timeoutMs: over.armTimeoutMs } : {};
+  const vnetTtl = o.vnetCacheTtl ?? Math.max(1_000, Math.floor(o.resyncPeriod / 2));
+  const vnets = new VNetCache({ reader: armNetworkReader(clients, limiter, readerOpts), ttlMs: vnetTtl, failureTtlMs: Math.min(15_000, vnetTtl) });
+
+  const clusterRef = o.clusterResourceId ? parseClusterResourceId(o.clusterResourceId) : undefined;
+  if (clusterRef && !clusterRef.ok) throw new Error(`--cluster-resource-id: ${clusterRef.error}`);
+  const clusterSource = clusterRef?.ok
+    ? new ClusterSource({ reader: armManagedClusterReader(clients, limiter, readerOpts), cluster: clusterRef.ref, ttlMs: Math.max(o.resyncPeriod, 60_000), failureTtlMs: Math.min(30_000, o.resyncPeriod) })
+    : undefined;
+  const access = new AccessCache({
+    reader: armAuthorizationReader(clients, limiter, readerOpts),
+    ...(o.karpenterPrincipalId ? { principalId: o.karpenterPrincipalId } : {}),
+    selfCheck: true,
+    ttlMs: o.accessCacheTtl,
+  });
+
+  const flagNetwork = networkFromFlags({
+    networkPlugin: o.networkPlugin,
+    networkPluginMode: o.networkPluginMode,
+    networkPolicy: o.networkPolicy,
+    networkDataplane: o.networkDataplane,
+    podCidrs: o.podCidr,
+    serviceCidrs: o.serviceCidr,
+    dnsServiceIP: o.dnsServiceIp,
+    loadBalancerSku: o.loadBalancerSku,
+    defaultMaxPods: o.maxPods,
+  });
+  let discovered: { at: number; obs: ClusterNetworkObservation } | undefined;
+  let lastNetworkLabels = "";
+  const network: NetworkSource = {
+    get: async () => {
+      let obs: ClusterNetworkObservation;
+      if (clusterSource) {
+        obs = await clusterSource.get();
+        const mc = clusterSource.managedCluster;
+        if (mc && !o.karpenterPrincipalId && access.configuredPrincipal === undefined) {
+          const p = principalFromCluster(mc);
+          if (p) {
+            access.setPrincipal(p.principalId);
+            log.info({ operation: "discover-principal", principal: p.principalId, source: p.source }, "checking subnet access of the cluster's identity");
+          }
+        }
+      } else if (flagNetwork) {
+        obs = { kind: "ok", network: flagNetwork, fetchedAt: Date.now() };
+      } else {
+        if (!discovered || Date.now() - discovered.at > o.resyncPeriod) {
+          const n = await discoverClusterNetwork(kc);
+          discovered = { at: Date.now(), obs: n ? { kind: "ok", network: n, fetchedAt: Date.now() } : { kind: "unknown" } };
+        }
+        obs = discovered.obs;
+      }
+      const net = obs.kind === "ok" ? obs.network : obs.kind === "unavailable" ? obs.last : undefined;
+      if (net) {
+        const m = networkSupportMetric(net);
+        const key = JSON.stringify(m);
+        if (key !== lastNetworkLabels) {
+          lastNetworkLabels = key;
+          metrics.setClusterNetwork(m.labels, m.supported);
+        }
+      }
+      return obs;
+    },
+  };
+
+  const settings = (): EvaluationSettings => ({
+    defaultSubnetID: o.vnetSubnetId || (clusterSource?.managedCluster ? defaultSubnetFromCluster(clusterSource.managedCluster) : undefined),
+    allowedSubscriptions: o.allowedSubscriptions.length > 0 ? o.allowedSubscriptions.map((s) => s.toLowerCase()) : undefined,
+    thresholds: {
+      freeRatioWarning: o.freeRatioWarning,
+      freeRatioCritical: o.freeRatioCritical,
+      nodeHeadroomWarning: o.headroomWarning,
+      nodeHeadroomCritical: o.headroomCritical,
+    },
+  });
+
+  const customObjects = kc.makeApiClient(CustomObjectsApi);
+  const nodeClasses = new ResilientInformer<NodeClassResource, NodeClassResource>({
+    name: AKSNODECLASS.plural,
+    path: `/apis/${AKSNODECLASS.group}/${AKSNODECLASS.version}/${AKSNODECLASS.plural}`,
+    kubeConfig: kc,
+    list: async () =>
+      (await customObjects.listClusterCustomObject({ group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural })) as KubernetesListObject<NodeClassResource>,
+    ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
+    log,
+  });
+  const nodes = new NodeAddressWatch({ kubeConfig: kc, log, ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}) });
+  const events = new EventRecorder(kube.core, { instance: identity, namespace: o.eventsNamespace, log });
+
+  let controller!: SubnetHealthController;
+  metrics = new OperatorMetrics({ version: VERSION, workqueueDepth: () => controller?.queue.size ?? 0 });
+  controller = new SubnetHealthController(
+    {
+      settings,
+      resyncPeriodMs: o.resyncPeriod,
+      vnetMaxAgeMs: vnetTtl,
+      statusNumbersMinIntervalMs: o.statusNumbersMinInterval,
+      concurrency: o.concurrency,
+    },
+    { nodeClasses, nodes, vnets, access, network, statusApi: customObjects, events, metrics, log },
+  );
+
+  let stopping = false;
+  const synced = Promise.all([nodeClasses.waitForSync(), nodes.waitForSync()]).then(() => undefined);
+  let isSynced = false;
+  void synced.then(() => (isSynced = true));
+  let elector: LeaderElector | undefined;
+
+  const http: HttpEndpoints = await startHttp({
+    registry: metrics.registry,
+    metrics: o.metricsBindAddress,
+    health: o.healthProbeBindAddress,
+    probe: {
+      healthy: () => !stopping,
+      ready: () =>
+        isSynced
+          ? { ready: true, reason: elector ? (elector.isLeader() ? "ready (leader)" : `ready (standby; leader ${elector.leader ?? "unknown"})`) : "ready" }
+          : { ready: false, reason: "caches not synced" },
+    },
+  });
+
+  nodeClasses.start();
+  nodes.start();
+  if (o.leaderElect) {
+    elector = new LeaderElector({
+      api: kube.coordination,
+      namespace: o.leaderElectionNamespace,
+      name: o.leaderElectionId,
+      identity,
+      log,
+      onStartedLeading: async () => {
+        await synced;
+        log.info({ operation: "leader-election", identity }, "became leader; reconciling");
+        controller.activate();
+      },
+      onStoppedLeading: () => {
+        log.warn({ operation: "leader-election", identity }, "stopped leading; no more writes");
+        controller.deactivate();
+      },
+    });
+    elector.start();
+  } else {
+    void synced.then(() => {
+      if (!stopping) controller.activate();
+    });
+  }
+  log.info(
+    { operation: "start", version: VERSION, identity, metrics: http.metricsUrl, health: http.healthUrl, armEndpoint: endpoints.armEndpoint, leaderElect: o.leaderElect },
+    "aks-subnet-health started",
+  );
+
+  return {
+    metricsUrl: http.metricsUrl,
+    healthUrl: http.healthUrl,
+    controller,
+    metrics,
+    identity,
+    isLeader: () => (elector ? elector.isLeader() : controller.isActive),
+    synced,
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ operation: "shutdown", identity }, "shutting down: draining work");
+      controller.deactivate();
+      await controller.shutdown(o.shutdownTimeout);
+      if (elector) await elector.stop();
+      await Promise.all([nodeClasses.stop(), nodes.stop()]);
+      await http.close();
+      log.info({ operation: "shutdown", identity }, "stopped");
+    },
+  };
+}
+
+/** The `run` command: start, then stop cleanly on SIGTERM / SIGINT. */
+export async function runOperator(o: Options): Promise<void> {
+  const log = createLogger(o.logLevel);
+  const op = await startOperator(o, { log });
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log.info({ operation: "shutdown", signal: sig }, "signal received");
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      const hard = setTimeout(() => {
+        log.error({ operation: "shutdown" }, "shutdown deadline passed; exiting");
+        process.exit(1);
+      }, o.shutdownTimeout + 10_000);
+      hard.unref();
+      op.stop().then(resolve, (err: unknown) => {
+        log.error({ operation: "shutdown", err: String(err) }, "shutdown failed");
+        resolve();
+      });
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
