@@ -62,6 +62,25 @@ function isAdvisory(c: ConditionResult): boolean {
   return c.status === "True" && !HEALTHY_REASONS.has(c.reason);
 }
 
+/** Lower is more urgent: running out of IPs beats a broad grant or an unknown network. */
+const ADVISORY_PRIORITY: readonly string[] = [
+  "CapacityCritical",
+  "CapacityLow",
+  "SubnetMigration",
+  "NodesOutsideSubnet",
+  "SubnetDeleted",
+  "DefaultSubnetChanged",
+  "SubnetNotProvisioned",
+];
+
+function advisoryRank(c: ConditionResult): number {
+  const i = ADVISORY_PRIORITY.indexOf(c.reason);
+  if (i >= 0) return i;
+  // then False before True before informational Unknown, keeping CONCERN_ORDER among equals
+  const base = ADVISORY_PRIORITY.length + (c.status === "False" ? 0 : c.status === "True" ? 10 : 20);
+  return base + CONCERN_ORDER.indexOf(c.type as (typeof CONCERN_ORDER)[number]);
+}
+
 function shortType(t: string): string {
   return t.startsWith(CONDITION_PREFIX) ? t.slice(CONDITION_PREFIX.length) : t;
 }
@@ -89,7 +108,8 @@ export function summarize(conditions: readonly ConditionResult[]): ConditionResu
   if (firstUnknown !== undefined) {
     return { type, status: "Unknown", reason: firstUnknown.reason, message: rest(unknown, advisory) };
   }
-  const [firstAdvisory] = advisory;
+  // the summary's reason names the advisory that most threatens new nodes; the message lists all
+  const [firstAdvisory] = [...advisory].sort((a, b) => advisoryRank(a) - advisoryRank(b));
   if (firstAdvisory !== undefined) {
     return { type, status: "True", reason: firstAdvisory.reason, message: `Usable, with warnings: ${rest(advisory)}` };
   }

@@ -167,8 +167,14 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     name: AKSNODECLASS.plural,
     path: `/apis/${AKSNODECLASS.group}/${AKSNODECLASS.version}/${AKSNODECLASS.plural}`,
     kubeConfig: kc,
-    list: async () =>
-      (await customObjects.listClusterCustomObject({ group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural })) as KubernetesListObject<NodeClassResource>,
+    list: async (labelSelector) =>
+      (await customObjects.listClusterCustomObject({
+        group: AKSNODECLASS.group,
+        version: AKSNODECLASS.version,
+        plural: AKSNODECLASS.plural,
+        ...(labelSelector ? { labelSelector } : {}),
+      })) as KubernetesListObject<NodeClassResource>,
+    ...(o.nodeclassSelector ? { labelSelector: o.nodeclassSelector } : {}),
     ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
     log,
   });

@@ -1,0 +1,162 @@
+/**
+ * The SDK clients, built per subscription on demand and sharing one HTTP policy that:
+ *  - waits for the ARM limiter before every attempt (pages and SDK retries count against ARM's budget),
+ *  - reports every attempt to a RequestObserver (metrics: operation, status or error class, duration),
+ *  - on a 429 pauses the limiter for Retry-After and hides the retry headers from the SDK's throttling
+ *    retry, which would otherwise sleep Retry-After (uncapped) while holding a concurrency slot.
+ * Tokens and the Authorization header are never read or logged here.
+ */
+import { rootCertificates } from "node:tls";
+import { performance } from "node:perf_hooks";
+import { NetworkManagementClient } from "@azure/arm-network";
+import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import { ContainerServiceClient } from "@azure/arm-containerservice";
+import type { TokenCredential } from "@azure/core-auth";
+import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
+import type { ArmLimiter } from "./arm-limiter.js";
+import { HIDDEN_RETRY_HEADER_PREFIX, RETRY_AFTER_HEADERS, errorClass, retryAfterSecondsFrom } from "./errors.js";
+import { operationFromRequest, type ArmOperation } from "./operations.js";
+
+export const DEFAULT_ARM_ENDPOINT = "https://management.azure.com";
+
+/** Called once per HTTP attempt. `outcome` is the status code ("200", "429") or an error class ("ECONNRESET"). */
+export type RequestObserver = (operation: ArmOperation, outcome: string, durationSeconds: number) => void;
+
+export interface RetrySettings {
+  maxRetries: number;
+  retryDelayInMs: number;
+  maxRetryDelayInMs: number;
+}
+
+export interface AzureClientOptions {
+  credential: TokenCredential;
+  /** ARM endpoint; default https://management.azure.com */
+  endpoint?: string;
+  /** token scope; default derived from the endpoint (see credentialScopeFor) */
+  credentialScope?: string;
+  /** extra CA certificate(s), PEM, trusted in addition to the system roots (the simulator's CA) */
+  ca?: string;
+  /** SDK retries for 5xx/network errors; throttling is the limiter's job. Default 2 retries, 1 s .. 8 s. */
+  retry?: Partial<RetrySettings>;
+  userAgentPrefix?: string;
+  /** gate every HTTP attempt through this limiter (recommended: one limiter for the process) */
+  limiter?: ArmLimiter;
+  onRequest?: RequestObserver;
+}
+
+export interface SubscriptionClients {
+  subscriptionId: string;
+  network: NetworkManagementClient;
+  authorization: AuthorizationManagementClient;
+  containerService: ContainerServiceClient;
+}
+
+export interface AzureClients {
+  /** Clients for one subscription, created on first use and reused. */
+  forSubscription(subscriptionId: string): SubscriptionClients;
+  readonly endpoint: string;
+  readonly credentialScope: string;
+  readonly limiter: ArmLimiter | undefined;
+}
+
+const SOVEREIGN_ARM_HOSTS = new Set([
+  "management.azure.com",
+  "management.usgovcloudapi.net",
+  "management.chinacloudapi.cn",
+  "management.microsoftazure.de",
+]);
+
+/**
+ * Token scope for an ARM endpoint. Public and sovereign clouds use "<endpoint>/.default"; any other host
+ * (a local simulator, a proxy) defaults to the public-cloud audience, which is what the modular SDKs ask
+ * for anyway (azure-wire.md §10). Azure Stack needs an explicit --credential-scope.
+ */
+export function credentialScopeFor(endpoint: string): string {
+  let host: string;
+  try {
+    host = new URL(endpoint).host.toLowerCase();
+  } catch {
+    throw new Error(`invalid ARM endpoint ${JSON.stringify(endpoint)}: expected an https:// URL`);
+  }
+  return SOVEREIGN_ARM_HOSTS.has(host) ? `https://${host}/.default` : `${DEFAULT_ARM_ENDPOINT}/.default`;
+}
+
+export const ARM_POLICY_NAME = "aksSubnetHealthArmRequests";
+
+/** The per-attempt policy described at the top of this file. Exported for tests with a fake `next`. */
+export function armRequestPolicy(opts: { limiter?: ArmLimiter; onRequest?: RequestObserver }): PipelinePolicy {
+  return {
+    name: ARM_POLICY_NAME,
+    async sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
+      const operation = operationFromRequest(request.method, request.url);
+      if (opts.limiter) await opts.limiter.acquire(request.abortSignal);
+      const started = performance.now();
+      let response: PipelineResponse;
+      try {
+        response = await next(request);
+      } catch (err) {
+        opts.onRequest?.(operation, errorClass(err), (performance.now() - started) / 1000);
+        throw err;
+      }
+      opts.onRequest?.(operation, String(response.status), (performance.now() - started) / 1000);
+      if (response.status === 429) {
+        const seconds = retryAfterSecondsFrom(response.headers);
+        opts.limiter?.noteThrottled(seconds === undefined ? undefined : seconds * 1000);
+        for (const name of RETRY_AFTER_HEADERS) {
+          const value = response.headers.get(name);
+          if (value === undefined) continue;
+          response.headers.delete(name);
+          response.headers.set(`${HIDDEN_RETRY_HEADER_PREFIX}${name}`, value);
+        }
+      }
+      return response;
+    },
+  };
+}
+
+export function createAzureClients(opts: AzureClientOptions): AzureClients {
+  const endpoint = (opts.endpoint ?? DEFAULT_ARM_ENDPOINT).replace(/\/+$/, "");
+  if (!/^https:\/\//i.test(endpoint)) {
+    // the SDK's bearer policy refuses plain http anyway; fail at startup with a clear message
+    throw new Error(`ARM endpoint must be https:// (bearer tokens are never sent in clear): ${endpoint}`);
+  }
+  const credentialScope = opts.credentialScope ?? credentialScopeFor(endpoint);
+  const retryOptions: RetrySettings = {
+    maxRetries: opts.retry?.maxRetries ?? 2,
+    retryDelayInMs: opts.retry?.retryDelayInMs ?? 1000,
+    maxRetryDelayInMs: opts.retry?.maxRetryDelayInMs ?? 8000,
+  };
+  // `ca` replaces Node's trust store, so keep the system roots next to the extra CA.
+  const tlsOptions = opts.ca ? { ca: [...rootCertificates, opts.ca] } : undefined;
+  const policy = armRequestPolicy({
+    ...(opts.limiter ? { limiter: opts.limiter } : {}),
+    ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
+  });
+  const common = {
+    endpoint,
+    retryOptions,
+    ...(tlsOptions ? { tlsOptions } : {}),
+    ...(opts.userAgentPrefix ? { userAgentOptions: { userAgentPrefix: opts.userAgentPrefix } } : {}),
+    additionalPolicies: [{ policy, position: "perRetry" as const }],
+  };
+  const bySubscription = new Map<string, SubscriptionClients>();
+
+  return {
+    endpoint,
+    credentialScope,
+    limiter: opts.limiter,
+    forSubscription(subscriptionId: string): SubscriptionClients {
+      const key = subscriptionId.toLowerCase();
+      const hit = bySubscription.get(key);
+      if (hit) return hit;
+      const clients: SubscriptionClients = {
+        subscriptionId,
+        network: new NetworkManagementClient(opts.credential, subscriptionId, { ...common, credentials: { scopes: [credentialScope] } }),
+        authorization: new AuthorizationManagementClient(opts.credential, subscriptionId, { ...common, credentialScopes: [credentialScope] }),
+        containerService: new ContainerServiceClient(opts.credential, subscriptionId, { ...common, credentials: { scopes: [credentialScope] } }),
+      };
+      bySubscription.set(key, clients);
+      return clients;
+    },
+  };
+}

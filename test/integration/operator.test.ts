@@ -1,0 +1,159 @@
+/**
+ * What a platform team sees from the operator, end to end: real kube-apiserver, the unmodified Azure
+ * SDK clients talking HTTPS to the ARM simulator, the operator in-process.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import path from "node:path";
+import { EXAMPLE_CLUSTER_ID, EXAMPLE_SUBNET_IDS } from "../../src/sim/example-ids.js";
+import { eventually, uniqueName } from "../support/kube.js";
+import { startStack, type Stack } from "../support/stack.js";
+
+const TOPOLOGY = path.resolve(import.meta.dirname, "../../examples/topology.yaml");
+const canonical = (id: string) => id.toLowerCase();
+
+describe("operator against the example topology", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ topology: TOPOLOGY, flags: { clusterResourceId: EXAMPLE_CLUSTER_ID } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test("a healthy subnet is SubnetReady=True with the simulator's counts in status and metrics", async () => {
+    const name = uniqueName("healthy");
+    // Approach B with a custom read + join role: nothing to warn about
+    const id = EXAMPLE_SUBNET_IDS["approach-b-custom-role"];
+    await stack.createNodeClass(name, { vnetSubnetID: id });
+    const obj = await stack.waitForCondition(name, "SubnetReady", (c) => c.status === "True" && c.reason === "SubnetReady");
+    expect(stack.condition(obj, "SubnetFound")?.reason).toBe("SubnetFound");
+    // 10.240.1.0/24: 256 - 5 reserved = 251 usable, 5 used in the topology
+    expect(obj.status?.subnetHealth).toMatchObject({ subnetID: id, source: "spec", totalIPs: 251, usedIPs: 5, freeIPs: 246 });
+    const labels = { subnet_id: canonical(id) };
+    await eventually(async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", labels)) === 246 ? true : undefined), { what: "available IPs metric" });
+    expect(await stack.metric("aks_subnet_health_subnet_ips_total", labels)).toBe(251);
+    expect(await stack.metric("aks_subnet_health_subnet_ips_used", labels)).toBe(5);
+    expect(await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name, subnet_id: canonical(id), source: "spec" })).toBe(1);
+    expect(await stack.metric("aks_subnet_health_nodeclass_condition", { nodeclass: name, type: "SubnetReady", status: "True" })).toBe(1);
+    expect(await stack.metric("aks_subnet_health_nodeclass_condition", { nodeclass: name, type: "SubnetReady", status: "False" })).toBe(0);
+    // overlay: one IP per node
+    expect(await stack.metric("aks_subnet_health_nodeclass_node_headroom", { nodeclass: name })).toBe(246);
+  });
+
+  test("consuming IPs moves capacity to the warning, then to the exhausted state; metrics follow", async () => {
+    const name = uniqueName("filling");
+    const id = EXAMPLE_SUBNET_IDS["dual-stack"]; // 10.226.2.0/24: 251 usable, 10 used
+    await stack.createNodeClass(name, { vnetSubnetID: id });
+    await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "CapacitySufficient");
+
+    await stack.sim.admin.setUsedIPs(id, 230); // 21 free: under 20 % free
+    const low = await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "CapacityLow", "capacity low");
+    expect(stack.condition(low, "SubnetCapacity")?.status).toBe("True");
+    expect(stack.condition(low, "SubnetReady")).toMatchObject({ status: "True", reason: "CapacityLow" });
+    await eventually(async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", { subnet_id: canonical(id) })) === 21 ? true : undefined), { what: "21 free in metrics" });
+
+    await stack.sim.admin.setUsedIPs(id, 251);
+    const full = await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "SubnetFull", "subnet full");
+    expect(stack.condition(full, "SubnetCapacity")?.status).toBe("False");
+    expect(stack.condition(full, "SubnetReady")).toMatchObject({ status: "False", reason: "SubnetFull" });
+    expect(String(stack.condition(full, "SubnetCapacity")?.message)).not.toMatch(/\b251\b/);
+    await eventually(async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", { subnet_id: canonical(id) })) === 0 ? true : undefined), { what: "0 free in metrics" });
+    expect(await stack.metric("aks_subnet_health_nodeclass_node_headroom", { nodeclass: name })).toBe(0);
+    const events = await eventually(async () => {
+      const evs = await stack.events(name);
+      return evs.some((e) => e.reason === "SubnetFull" && e.type === "Warning") ? evs : undefined;
+    }, { what: "SubnetFull Warning event" });
+    expect(events.some((e) => e.reason === "CapacityLow" && e.type === "Warning")).toBe(true);
+  });
+
+  test.each([
+    ["missing-subnet", "SubnetNotFound"],
+    ["missing-vnet", "VNetNotFound"],
+    ["missing-rg", "ResourceGroupNotFound"],
+  ] as const)("%s gives SubnetFound=False with reason %s", async (scenario, reason) => {
+    const name = uniqueName(scenario);
+    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS[scenario] });
+    const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === reason);
+    expect(stack.condition(obj, "SubnetFound")?.status).toBe("False");
+    expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "False", reason });
+  });
+
+  test("a subnet the operator may not read is Unknown (403), never reported missing", async () => {
+    const name = uniqueName("unreadable");
+    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS.unreadable });
+    const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "SubnetReadForbidden");
+    expect(stack.condition(obj, "SubnetFound")?.status).toBe("Unknown");
+    expect(stack.condition(obj, "SubnetReady")?.status).not.toBe("False");
+  });
+
+  test("vnetSubnetID unset: the cluster's default subnet is used and shown as such", async () => {
+    const name = uniqueName("default");
+    await stack.createNodeClass(name, {});
+    const obj = await stack.waitForCondition(name, "SubnetReady", (c) => c.status === "True");
+    expect(obj.status?.subnetHealth).toMatchObject({ subnetID: EXAMPLE_SUBNET_IDS.healthy, source: "default" });
+    expect(await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name, source: "default" })).toBe(1);
+  });
+
+  test("a deleted nodeclass drops its metrics", async () => {
+    const name = uniqueName("deleted");
+    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS["nearly-full"] });
+    await stack.waitForCondition(name, "SubnetReady", () => true);
+    await eventually(async () => ((await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name })) === 1 ? true : undefined));
+    await stack.deleteNodeClass(name);
+    await eventually(async () => ((await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name })) === undefined ? true : undefined), { what: "series removed" });
+    expect(await stack.metric("aks_subnet_health_nodeclass_condition", { nodeclass: name, type: "SubnetReady", status: "True" })).toBeUndefined();
+  });
+});
+
+describe("bad input and Azure failures", () => {
+  test("a malformed ID gets its own reason and causes no Azure request at all", async () => {
+    const stack = await startStack({ topology: TOPOLOGY, flags: { networkPlugin: "azure", networkPluginMode: "overlay" } });
+    try {
+      const name = uniqueName("malformed");
+      // accepted by the CRD pattern, refused by the strict parser: the subscription is not a GUID
+      await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS["malformed-id"] });
+      const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "SubnetIDInvalid");
+      expect(stack.condition(obj, "SubnetFound")?.status).toBe("False");
+      expect(String(stack.condition(obj, "SubnetFound")?.message)).toContain("not-a-guid");
+      const counters = await stack.sim.admin.counters();
+      expect(counters.total).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test("ARM unreachable, then throttling: Unknown (never False) with the last numbers kept", async () => {
+    const stack = await startStack({ topology: TOPOLOGY, flags: { clusterResourceId: EXAMPLE_CLUSTER_ID } });
+    try {
+      const name = uniqueName("flaky");
+      const id = EXAMPLE_SUBNET_IDS["nearly-full"]; // 251 usable, 230 used
+      await stack.createNodeClass(name, { vnetSubnetID: id });
+      await stack.waitForCondition(name, "SubnetFound", (c) => c.status === "True");
+
+      await stack.sim.admin.setFaults([{ operation: "*", kind: "reset" }]);
+      const down = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "AzureUnavailable", "unreachable → Unknown");
+      expect(stack.condition(down, "SubnetFound")?.status).toBe("Unknown");
+      expect(stack.condition(down, "SubnetReady")?.status).toBe("Unknown");
+      expect(down.status?.subnetHealth).toMatchObject({ freeIPs: 21, totalIPs: 251 });
+      expect(await stack.metric("aks_subnet_health_subnet_ips_available", { subnet_id: canonical(id) })).toBe(21);
+
+      await stack.sim.admin.setFaults([{ operation: "*", kind: "throttle", retryAfterSeconds: 30 }]);
+      await eventually(
+        async () => {
+          const c = await stack.sim.admin.counters();
+          return Object.values(c.byOperationStatus).some((s) => (s["429"] ?? 0) > 0) ? true : undefined;
+        },
+        { what: "a throttled request" },
+      );
+      const throttled = await stack.waitForCondition(name, "SubnetFound", (c) => String(c.message).toLowerCase().includes("throttl"), "throttled → Unknown");
+      expect(stack.condition(throttled, "SubnetFound")?.status).toBe("Unknown");
+      expect(throttled.status?.subnetHealth).toMatchObject({ freeIPs: 21 });
+      const age = await stack.metric("aks_subnet_health_subnet_data_age_seconds", { subnet_id: canonical(id) });
+      expect(age).toBeGreaterThan(0);
+
+      await stack.sim.admin.clearFaults();
+    } finally {
+      await stack.stop();
+    }
+  });
+});
