@@ -291,9 +291,15 @@ export async function startControlPlane(opts: { dir: string; crd: CrdFlavor; det
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // a zombie answers kill(0) too; it is gone for our purposes
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2];
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true;
   }
 }
 

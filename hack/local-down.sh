@@ -2,17 +2,18 @@
 # Stops exactly what hack/local-up.sh started, by the PIDs it recorded in .local/env.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source hack/lib-pid.sh
 ENV_FILE=.local/env
 if [[ ! -f "$ENV_FILE" ]]; then echo "nothing to stop (no $ENV_FILE)"; exit 0; fi
-# shellcheck disable=SC1090
-source "$ENV_FILE"
+# only the PIDs: sourcing the whole file would also change this shell's PATH
+eval "$(grep -E '^export (OPERATOR|SIM|APISERVER|ETCD)_PID=' "$ENV_FILE")"
 stop_pid() {
   local name="$1" pid="${2:-}"
   [[ -z "$pid" ]] && return 0
-  if kill -0 "$pid" 2>/dev/null; then
+  if pid_alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.1; done
+    if pid_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     echo "stopped $name (pid $pid)"
   fi
 }

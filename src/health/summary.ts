@@ -109,9 +109,10 @@ export function summarize(conditions: readonly ConditionResult[]): ConditionResu
     return { type, status: "Unknown", reason: firstUnknown.reason, message: rest(unknown, advisory) };
   }
   // the summary's reason names the advisory that most threatens new nodes; the message lists all
-  const [firstAdvisory] = [...advisory].sort((a, b) => advisoryRank(a) - advisoryRank(b));
+  const ranked = [...advisory].sort((a, b) => advisoryRank(a) - advisoryRank(b));
+  const [firstAdvisory] = ranked;
   if (firstAdvisory !== undefined) {
-    return { type, status: "True", reason: firstAdvisory.reason, message: `Usable, with warnings: ${rest(advisory)}` };
+    return { type, status: "True", reason: firstAdvisory.reason, message: `Usable, with warnings: ${rest(ranked)}` };
   }
   const access = ordered.find((c) => c.type === ConditionType.SubnetAccess);
   const accessNote = access?.reason === "AccessNotChecked" ? " Karpenter's access to it is not checked." : "";

@@ -198,6 +198,8 @@ export class SubnetHealthController {
     if (!obj) return "skipped";
     this.stats.reconciles++;
     const nodeClass = nodeClassInput(obj);
+    // first: the managed cluster names the default subnet and Karpenter's identity, both needed below
+    const network = await this.deps.network.get();
     const settings = this.opts.settings();
     const resolution = resolveSubnet(nodeClass, settings);
     const ref = resolution.parsed?.ok ? resolution.parsed.ref : undefined;
@@ -217,7 +219,6 @@ export class SubnetHealthController {
       }
     }
     if (signal?.aborted) return "skipped";
-    const network = await this.deps.network.get();
     const previous = previousState(obj, this.memory.get(name));
     const result = evaluateNodeClass({
       nodeClass,

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The demo: starts the local stack (real kube-apiserver + etcd, ARM simulator, operator), applies
+# the example AKSNodeClasses and shows what `kubectl get aksnodeclass` shows. The stack keeps
+# running for you to explore; stop it with hack/local-down.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash hack/local-up.sh
+# shellcheck disable=SC1091
+source .local/env
+echo
+echo "\$ kubectl apply -f examples/nodeclasses.yaml"
+kubectl apply -f examples/nodeclasses.yaml
+total="$(kubectl get aksnodeclass -o name | wc -l)"
+echo
+echo "waiting for the operator to report on all ${total} nodeclasses..."
+for _ in $(seq 1 120); do
+  done_count="$(kubectl get aksnodeclass -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="aks-subnet-health.io/SubnetReady")].status}{"\n"}{end}' | grep -c . || true)"
+  [[ "$done_count" -ge "$total" ]] && break
+  sleep 0.5
+done
+echo
+echo "\$ kubectl get aksnodeclass"
+kubectl get aksnodeclass
+echo
+echo "\$ kubectl describe aksnodeclass nearly-full   (conditions and events)"
+kubectl describe aksnodeclass nearly-full | sed -n '/^Status:/,$p'
+echo
+echo "\$ curl -s \$METRICS_URL | grep subnet_ips_available"
+curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_available' | head -8
+echo
+echo "Try: source .local/env; kubectl get aksnodeclass -o wide; curl -s \$METRICS_URL"
+echo "Change Azure under the operator (docs/simulator.md), e.g. fill a subnet:"
+echo "  curl -s --cacert \$ARM_SIM_CA_FILE -X POST \$ARM_SIM_URL/_admin/subnets/set-used -d '{\"subnetId\":\"$(kubectl get aksnodeclass nearly-full -o jsonpath='{.spec.vnetSubnetID}')\",\"used\":251}'"
+echo "Stop everything with: hack/local-down.sh"
