@@ -55,8 +55,10 @@ export const optionsSchema = z
     vnetSubnetId: z
       .string()
       .optional()
-      .refine((v) => v === undefined || v === "" || parseSubnetId(v).ok, {
-        message: "--vnet-subnet-id / VNET_SUBNET_ID is not a valid subnet ID",
+      .superRefine((v, ctx) => {
+        if (v === undefined || v === "") return;
+        const parsed = parseSubnetId(v);
+        if (!parsed.ok) ctx.addIssue({ code: "custom", message: `--vnet-subnet-id / VNET_SUBNET_ID is not a valid subnet ID: ${parsed.error}` });
       }),
     allowedSubscriptions: csv.refine((l) => l.every((s) => GUID.test(s)), "--allowed-subscriptions must be subscription GUIDs"),
     clusterResourceId: z
