@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib-pid.sh
-ENV_FILE=.local/env
+LOCAL="${AKS_SUBNET_HEALTH_LOCAL_DIR:-$PWD/.local}"
+ENV_FILE="$LOCAL/env"
 if [[ ! -f "$ENV_FILE" ]]; then echo "nothing to stop (no $ENV_FILE)"; exit 0; fi
 # only the PIDs: sourcing the whole file would also change this shell's PATH
 eval "$(grep -E '^export (OPERATOR|SIM|APISERVER|ETCD)_PID=' "$ENV_FILE")"
@@ -22,5 +23,5 @@ stop_pid operator "${OPERATOR_PID:-}"
 stop_pid azure-sim "${SIM_PID:-}"
 stop_pid kube-apiserver "${APISERVER_PID:-}"
 stop_pid etcd "${ETCD_PID:-}"
-rm -rf .local
+rm -rf "$LOCAL"
 echo "local stack stopped"

@@ -19,7 +19,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-LOCAL="$ROOT/.local"
+LOCAL="${AKS_SUBNET_HEALTH_LOCAL_DIR:-$ROOT/.local}"
 ENV_FILE="$LOCAL/env"
 source hack/lib-pid.sh
 if [[ -f "$ENV_FILE" ]]; then
