@@ -288,13 +288,13 @@ export async function startControlPlane(opts: { dir: string; crd: CrdFlavor; det
   return state;
 }
 
-function alive(pid: number): boolean {
+/** Whether a PID is a live process (a zombie answers kill(0) too, but is gone for our purposes). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
-  // a zombie answers kill(0) too; it is gone for our purposes
   try {
     const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2];
     return state !== "Z" && state !== "X";
@@ -306,15 +306,15 @@ function alive(pid: number): boolean {
 /** Stops by recorded PID (kube-apiserver first, then etcd): SIGTERM, then SIGKILL after a grace period. */
 export function stopControlPlane(state: Pick<ControlPlaneState, "apiserverPid" | "etcdPid">, graceMs = 5_000): void {
   for (const pid of [state.apiserverPid, state.etcdPid]) {
-    if (pid <= 0 || !alive(pid)) continue;
+    if (pid <= 0 || !processAlive(pid)) continue;
     try {
       process.kill(pid, "SIGTERM");
     } catch {
       continue;
     }
     const deadline = Date.now() + graceMs;
-    while (alive(pid) && Date.now() < deadline) execFileSync("sleep", ["0.1"]);
-    if (alive(pid)) {
+    while (processAlive(pid) && Date.now() < deadline) execFileSync("sleep", ["0.1"]);
+    if (processAlive(pid)) {
       try {
         process.kill(pid, "SIGKILL");
       } catch {

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, test } from "vitest";
+import { processAlive } from "../../hack/control-plane.js";
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
@@ -21,19 +22,6 @@ function recordedPids(): Record<string, number> {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 afterAll(async () => {
   await run("bash", ["hack/local-down.sh"], { cwd: root, env }).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
@@ -43,7 +31,7 @@ test("local-up, kubectl against it, idempotent local-up, local-down leaves no pr
   await run("bash", ["hack/local-up.sh"], { cwd: root, env, timeout: 200_000 });
   const pids = recordedPids();
   expect(Object.keys(pids).sort()).toEqual(["APISERVER_PID", "ETCD_PID", "OPERATOR_PID", "SIM_PID"]);
-  for (const pid of Object.values(pids)) expect(alive(pid)).toBe(true);
+  for (const pid of Object.values(pids)) expect(processAlive(pid)).toBe(true);
 
   const sh = (cmd: string) => run("bash", ["-c", `source "${dir}/env" && ${cmd}`], { cwd: root, env, timeout: 60_000 });
   await sh("kubectl apply -f examples/nodeclasses.yaml");
@@ -58,5 +46,5 @@ test("local-up, kubectl against it, idempotent local-up, local-down leaves no pr
   expect(recordedPids()).toEqual(pids);
 
   await run("bash", ["hack/local-down.sh"], { cwd: root, env, timeout: 60_000 });
-  for (const pid of Object.values(pids)) expect(alive(pid)).toBe(false);
+  for (const pid of Object.values(pids)) expect(processAlive(pid)).toBe(false);
 });
