@@ -247,6 +247,57 @@ describe("VNetCache caching", () => {
     expect(obs.kind === "unavailable" && obs.lastGood).toBeUndefined();
   });
 
+  it("a subnet asked for after the snapshot and missing from it is fetched once more, not reported missing", async () => {
+    const reader = new FakeReader();
+    const c = clock();
+    const cache = new VNetCache({ reader, ttlMs: 60_000, now: c.now });
+    await cache.get(ref("nodes"));
+    // created in Azure together with its nodeclass, after the VNet was cached
+    const created = subnet("fresh", { addressPrefix: "10.4.0.0/24" });
+    reader.vnet = async () => ({ ...VNET, subnets: [...(VNET.subnets ?? []), created] });
+    expect(snapshotOf(await cache.get(ref("fresh"))).subnets.has("fresh")).toBe(true);
+    expect(reader.calls.vnet).toBe(2);
+    // a subnet that really is missing costs one refetch, then the answer is served from the cache
+    expect(snapshotOf(await cache.get(ref("gone"))).subnets.has("gone")).toBe(false);
+    expect(snapshotOf(await cache.get(ref("gone"))).subnets.has("gone")).toBe(false);
+    expect(reader.calls.vnet).toBe(3);
+    // known subnets keep being served from the cache
+    await cache.get(ref("nodes"));
+    expect(reader.calls.vnet).toBe(3);
+  });
+
+  it("a subnet asked for while a fetch runs waits for it and refetches only if that fetch missed it", async () => {
+    const reader = new FakeReader();
+    let release: () => void = () => undefined;
+    const created = subnet("late", { addressPrefix: "10.5.0.0/24" });
+    // the first read started before "late" existed; later reads see it
+    reader.vnet = () =>
+      reader.calls.vnet === 1 ? new Promise((r) => (release = () => r(VNET))) : Promise.resolve({ ...VNET, subnets: [...(VNET.subnets ?? []), created] });
+    const cache = new VNetCache({ reader });
+    const first = cache.get(ref("nodes"));
+    const late = cache.get(ref("late"));
+    release();
+    expect(snapshotOf(await first).subnets.has("late")).toBe(false);
+    expect(snapshotOf(await late).subnets.has("late")).toBe(true);
+    expect(reader.calls.vnet).toBe(2);
+    // a caller of a subnet the running fetch already covers just shares it
+    const again = cache.get(ref("nodes"), { force: true });
+    await Promise.all([again, cache.get(ref("late"))]);
+    expect(reader.calls.vnet).toBe(3);
+  });
+
+  it("in the Subnets_Get fallback a newly asked-for subnet is read, not reported missing", async () => {
+    const reader = new FakeReader();
+    reader.vnet = async () => {
+      throw azureError(403, "AuthorizationFailed", "no virtualNetworks/read");
+    };
+    const cache = new VNetCache({ reader, ttlMs: 60_000 });
+    expect(snapshotOf(await cache.get(ref("nodes"))).subnets.has("delegated")).toBe(false);
+    const snap = snapshotOf(await cache.get(ref("delegated")));
+    expect(snap.subnets.has("delegated")).toBe(true);
+    expect(reader.calls.subnet.filter((n) => n === "delegated")).toHaveLength(1);
+  });
+
   it("invalidate makes the next get fetch; retain evicts VNets nobody uses", async () => {
     const reader = new FakeReader();
     const cache = new VNetCache({ reader });

@@ -51,6 +51,12 @@ interface Entry {
   ref: VNetRef;
   /** subnets nodeclasses asked for, lower-case name → name as given (for the Subnets_Get fallback) */
   wanted: Map<string, string>;
+  /** lower-case subnet name → sequence number of the first request for it */
+  wantedSince: Map<string, number>;
+  /** sequence number at the start of the fetch that produced `observation` */
+  observationSeq: number;
+  /** sequence number at the start of the running fetch */
+  inflightSeq: number;
   observation?: VNetObservation;
   observedAt: number;
   /** how long `observation` may be served */
@@ -228,6 +234,8 @@ export class VNetCache {
   private readonly ttlMs: number;
   private readonly failureTtlMs: number;
   private readonly now: () => number;
+  /** orders "subnet first asked for" against "fetch started" without relying on the clock */
+  private seq = 0;
 
   constructor(opts: VNetCacheOptions) {
     this.reader = opts.reader;
@@ -240,11 +248,33 @@ export class VNetCache {
     const key = ref.vnetCanonical.toLowerCase();
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { ref: vnetRefOf(ref), wanted: new Map(), observedAt: 0, servedForMs: 0, generation: 0 };
+      entry = { ref: vnetRefOf(ref), wanted: new Map(), wantedSince: new Map(), observedAt: 0, servedForMs: 0, generation: 0, observationSeq: 0, inflightSeq: 0 };
       this.entries.set(key, entry);
     }
-    if ("subnet" in ref && typeof ref.subnet === "string") entry.wanted.set(ref.subnet.toLowerCase(), ref.subnet);
+    if ("subnet" in ref && typeof ref.subnet === "string") {
+      const name = ref.subnet.toLowerCase();
+      entry.wanted.set(name, ref.subnet);
+      if (!entry.wantedSince.has(name)) entry.wantedSince.set(name, ++this.seq);
+    }
     return entry;
+  }
+
+  /** Whether `ref`'s subnet was first asked for after the fetch numbered `seq` started. */
+  private askedAfter(entry: Entry, ref: SubnetRef | VNetRef, seq: number): boolean {
+    if (!("subnet" in ref) || typeof ref.subnet !== "string") return false;
+    const since = entry.wantedSince.get(ref.subnet.toLowerCase());
+    return since !== undefined && seq < since;
+  }
+
+  /**
+   * A subnet absent from a snapshot fetched before anyone asked for it may simply be newer than the
+   * snapshot (created together with its nodeclass) or, in the Subnets_Get fallback, was never read.
+   * "Not found" from such a snapshot would be a false alarm: it is fetched once more.
+   */
+  private staleForSubnet(entry: Entry, ref: SubnetRef | VNetRef): boolean {
+    const obs = entry.observation;
+    if (obs?.kind !== "ok" || !("subnet" in ref) || typeof ref.subnet !== "string") return false;
+    return !obs.snapshot.subnets.has(ref.subnet.toLowerCase()) && this.askedAfter(entry, ref, entry.observationSeq);
   }
 
   /**
@@ -258,9 +288,14 @@ export class VNetCache {
       // A failure is retried after its own window (failure TTL or Retry-After), however fresh the caller
       // wants data: asking again sooner only meets the same throttle or outage.
       const window = entry.observation.kind === "unavailable" ? entry.servedForMs : Math.min(opts.maxAgeMs ?? this.ttlMs, entry.servedForMs);
-      if (age < window) return Promise.resolve(entry.observation);
+      if (age < window && !this.staleForSubnet(entry, ref)) return Promise.resolve(entry.observation);
     }
-    if (entry.inflight) return entry.inflight;
+    if (entry.inflight) {
+      // A fetch that started before this subnet was asked for may predate it: let it finish, then decide
+      // again (which fetches once more only if the subnet is missing from its answer).
+      if (this.askedAfter(entry, ref, entry.inflightSeq)) return entry.inflight.then(() => this.get(ref, opts));
+      return entry.inflight;
+    }
     const generation = entry.generation;
     const run = this.refresh(entry, generation).finally(() => {
       if (entry.inflight === run) delete entry.inflight;
@@ -315,6 +350,8 @@ export class VNetCache {
   }
 
   private async refresh(entry: Entry, generation: number): Promise<VNetObservation> {
+    const startedSeq = ++this.seq;
+    entry.inflightSeq = startedSeq;
     const result = await fetchVNetSnapshot(this.reader, entry.ref, entry.wanted.values(), this.now);
     const now = this.now();
     let observation: VNetObservation;
@@ -344,6 +381,7 @@ export class VNetCache {
       entry.observation = observation;
       entry.observedAt = now;
       entry.servedForMs = servedForMs;
+      entry.observationSeq = startedSeq;
     }
     return observation;
   }

@@ -133,25 +133,36 @@ describe("drift classification", () => {
 
 describe("migration persists until the nodes are inside the new subnet", () => {
   const migrating = { status: "False" as const, reason: "SubnetMigration", message: "m" };
-  it("stays SubnetMigration while nodes are outside, with no new event", () => {
+  it("stays SubnetMigration while nodes are outside, with no new event; the migration kind stays too", () => {
     const out = drift({ spec: B, nodes: [inA, inB], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
     expect(out.condition.reason).toBe("SubnetMigration");
     expect(out.events).toEqual([]);
+    expect(out.kinds).toEqual(["migration", "nodes-outside"]);
+  });
+  it("a default change stays in progress the same way", () => {
+    const out = drift({
+      defaultID: B,
+      nodes: [inA],
+      previous: validMemory(B, ["10.2.0.0/24"], "default"),
+      previousStable: { status: "False", reason: "DefaultSubnetChanged", message: "d" },
+    });
+    expect(out.condition.reason).toBe("DefaultSubnetChanged");
+    expect(out.kinds).toEqual(["default-changed", "nodes-outside"]);
   });
   it("message does not change as nodes are replaced", () => {
     const one = drift({ spec: B, nodes: [inA, inB], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
     const two = drift({ spec: B, nodes: [inA, { name: "other-a", internalIPs: ["10.1.0.9"] }], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
     expect(two.condition.message).toBe(one.condition.message);
   });
-  it("returns to True SubnetStable once no node is outside", () => {
-    expect(drift({ spec: B, nodes: [inB], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating }).condition).toMatchObject({
-      status: "True",
-      reason: "SubnetStable",
-    });
+  it("returns to True SubnetStable once no node is outside, and the migration kind ends", () => {
+    const out = drift({ spec: B, nodes: [inB], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
+    expect(out.condition).toMatchObject({ status: "True", reason: "SubnetStable" });
+    expect(out.kinds).toEqual([]);
   });
   it("keeps the previous verdict when Azure cannot be asked", () => {
     const out = drift({ spec: B, vnet: { kind: "unavailable", failure: { kind: "throttled", message: "x" }, since: T0 }, nodes: [inA], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
     expect(out.condition).toMatchObject({ status: "False", reason: "SubnetMigration" });
+    expect(out.kinds).toEqual(["migration"]);
   });
 });
 

@@ -175,6 +175,20 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
   // --- nodes outside (fresh or last-known prefixes: prefixes change rarely)
   const outsideNames = prefixes !== undefined ? nodesOutsideSubnet(input.nodes, prefixes) : [];
   const nodesOutside = prefixes !== undefined ? outsideNames.length : undefined;
+
+  // --- a migration (or default change) stays in progress until no node is outside the new subnet
+  const previousMove =
+    input.previousStable !== undefined && input.previousStable.status === "False"
+      ? input.previousStable.reason === DriftReason.SubnetMigration
+        ? "migration"
+        : input.previousStable.reason === DriftReason.DefaultSubnetChanged
+          ? "default-changed"
+          : undefined
+      : undefined;
+  const moving = changed === "migration" || changed === "default-changed" ? changed : changed === undefined ? previousMove : undefined;
+  const migrating = !deleted && !definitelyInvalid && moving !== undefined && nodesOutside !== 0 ? moving : undefined;
+  // the metric says "in progress" for as long as the condition does, not only on the poll that saw it
+  if (migrating !== undefined && !kinds.includes(migrating)) kinds.push(migrating);
   if (nodesOutside !== undefined && nodesOutside > 0) kinds.push("nodes-outside");
 
   // --- next memory
@@ -198,14 +212,7 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
     if (definitelyInvalid) {
       return cond("Unknown", DriftReason.SubnetUnavailable, `Stability is not assessed while the subnet is unusable (see SubnetFound: ${existence.condition.reason}).`);
     }
-    const migrating =
-      changed === "migration" || changed === "default-changed"
-        ? changed
-        : !changed && input.previousStable !== undefined && input.previousStable.status === "False" &&
-            (input.previousStable.reason === DriftReason.SubnetMigration || input.previousStable.reason === DriftReason.DefaultSubnetChanged)
-          ? input.previousStable.reason === DriftReason.SubnetMigration ? "migration" : "default-changed"
-          : undefined;
-    if (migrating !== undefined && nodesOutside !== 0) {
+    if (migrating !== undefined) {
       // Message carries no node names or counts: it would change as nodes are replaced.
       return migrating === "migration"
         ? cond("False", DriftReason.SubnetMigration,

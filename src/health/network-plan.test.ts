@@ -75,6 +75,41 @@ describe("CIDR conflicts", () => {
   });
 });
 
+describe("where the cluster network came from", () => {
+  it.each([
+    ["managed-cluster", "read from the managed cluster (--cluster-resource-id)"],
+    ["flags", "given by the operator's flags"],
+    ["discovered", "discovered in the cluster (ServiceCIDR objects, nodes' podCIDRs)"],
+  ] as const)("%s is named, with the ranges compared", (source, words) => {
+    const net = network({ source, networkDataplane: "azure", networkPolicy: undefined });
+    const ok = evaluateNetworkPlan(plan(["10.1.0.0/24"], net)).condition;
+    expect(ok.message).toContain(`Compared with pod CIDR 10.244.0.0/16, service CIDR 10.0.0.0/16 and the reserved ranges and other nodeclasses' subnets; cluster network ${words}.`);
+    const conflict = evaluateNetworkPlan(plan(["10.244.1.0/24"], net)).condition;
+    expect(conflict.reason).toBe("CIDRConflict");
+    expect(conflict.message).toContain(`Cluster network ${words}.`);
+    const unsupported = evaluateNetworkPlan(plan(["10.1.0.0/24"], { ...net, loadBalancerSku: "basic" })).condition;
+    expect(unsupported.message).toContain(`Cluster network ${words}.`);
+  });
+
+  it("node-subnet mode says why the pod CIDR was not compared", () => {
+    expect(evaluateNetworkPlan(plan(["10.244.1.0/24"], nodeSubnetMode)).condition.message).toContain(
+      "Compared with service CIDR 10.0.0.0/16 and the reserved ranges and other nodeclasses' subnets (not with a pod CIDR: with Azure CNI in node-subnet mode pods take addresses from the node subnet)",
+    );
+  });
+
+  it("discovered in the cluster (plugin unknown): nodes' pod CIDRs are compared; no conflict is NetworkUnknown naming what was checked", () => {
+    const discovered = network({ source: "discovered", networkPlugin: undefined, networkPluginMode: undefined, networkPolicy: undefined, networkDataplane: undefined, loadBalancerSku: undefined });
+    expect(evaluateNetworkPlan(plan(["10.244.1.0/24"], discovered)).conflicts.map((c) => c.with)).toEqual(["pod"]);
+    const c = evaluateNetworkPlan(plan(["10.1.0.0/24"], discovered)).condition;
+    expect(c).toMatchObject({ status: "Unknown", reason: "NetworkUnknown" });
+    expect(c.message).toContain("No address conflicts found, but the network plugin is unknown");
+    expect(c.message).toContain("Compared with pod CIDR 10.244.0.0/16, service CIDR 10.0.0.0/16");
+    expect(c.message).toContain("discovered in the cluster");
+    // no pod ranges allocated: nothing to compare, never a guess
+    expect(evaluateNetworkPlan(plan(["10.244.1.0/24"], { ...discovered, podCidrs: [] })).conflicts).toEqual([]);
+  });
+});
+
 describe("support matrix", () => {
   const rows: Array<[string, Partial<ClusterNetwork>, string, string]> = [
     ["Azure CNI Overlay + Cilium", {}, "True", "NetworkPlanRecommended"],
@@ -126,5 +161,7 @@ describe("support matrix", () => {
       labels: { plugin: "kubenet", mode: "", policy: "calico", dataplane: "" },
       supported: false,
     });
+    // plugin unknown (ranges discovered in the cluster): no series rather than a false "unsupported"
+    expect(networkSupportMetric(network({ networkPlugin: undefined, networkPluginMode: undefined, networkPolicy: undefined, networkDataplane: undefined })).labels).toBeUndefined();
   });
 });

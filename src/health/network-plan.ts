@@ -7,6 +7,10 @@
  * - Pod CIDRs are compared only when pods do not take addresses from the node subnet: Azure CNI
  *   Overlay, kubenet, and BYO CNI (`none`) when the cluster declares a pod CIDR (such CNIs route pods
  *   from it). Azure CNI on the node subnet has no pod CIDR; pod subnets are checked by Azure itself.
+ *   When the plugin is unknown (network discovered in the cluster), pod CIDRs that exist at all
+ *   (nodes' spec.podCIDRs, --pod-cidr) mean pods are routed from them, so they are compared.
+ * - Every verdict says where the cluster's network came from (managed cluster, flags, discovered in
+ *   the cluster) and which ranges were compared, so a wrong source is visible.
  * - kubenet is unsupported: the NAP networking docs do not list it, and it retires on 31 March 2028.
  * - BYO CNI is allowed but advisory: Karpenter provisions nodes, CNI problems are outside its support.
  * - A definite conflict (reserved range, another nodeclass's subnet) is False even when the cluster's
@@ -72,12 +76,16 @@ export function classifyNetworkSupport(network: ClusterNetwork): NetworkSupport 
 }
 
 export interface NetworkSupportMetric {
-  labels: { plugin: string; mode: string; policy: string; dataplane: string };
+  /** undefined: support is unknown, so no series is exported (absent means "not known", never "no") */
+  labels: { plugin: string; mode: string; policy: string; dataplane: string } | undefined;
   supported: boolean;
 }
 
 /** Labels and value for aks_subnet_health_cluster_network_supported; "" labels for unset fields. */
 export function networkSupportMetric(network: ClusterNetwork): NetworkSupportMetric {
+  const supported = classifyNetworkSupport(network).supported;
+  // e.g. ranges discovered in the cluster without the CNI: 0 would claim "unsupported" and page someone
+  if (supported === undefined) return { labels: undefined, supported: false };
   return {
     labels: {
       plugin: lower(network.networkPlugin),
@@ -85,7 +93,7 @@ export function networkSupportMetric(network: ClusterNetwork): NetworkSupportMet
       policy: lower(network.networkPolicy),
       dataplane: lower(network.networkDataplane),
     },
-    supported: classifyNetworkSupport(network).supported === true,
+    supported,
   };
 }
 
@@ -94,7 +102,28 @@ function podsUsePodCidr(network: ClusterNetwork): boolean {
   const plugin = lower(network.networkPlugin);
   if (plugin === "kubenet") return true;
   if (plugin === "azure") return lower(network.networkPluginMode) === "overlay";
+  // node-subnet Azure CNI allocates no pod ranges: any declared or allocated pod CIDR is routed
+  if (plugin === "") return network.podCidrs.length > 0;
   return plugin === "none";
+}
+
+const SOURCE_WORDS: Record<ClusterNetwork["source"], string> = {
+  "managed-cluster": "read from the managed cluster (--cluster-resource-id)",
+  flags: "given by the operator's flags",
+  discovered: "discovered in the cluster (ServiceCIDR objects, nodes' podCIDRs)",
+};
+
+/** Which cluster ranges were compared, and where they came from. Stable: no counters, fixed order. */
+export function comparedText(network: ClusterNetwork): string {
+  const usePods = podsUsePodCidr(network);
+  const ranges = [
+    ...(usePods && network.podCidrs.length > 0 ? [`pod CIDR ${network.podCidrs.join(", ")}`] : []),
+    ...(network.serviceCidrs.length > 0 ? [`service CIDR ${network.serviceCidrs.join(", ")}`] : []),
+    "the reserved ranges and other nodeclasses' subnets",
+  ];
+  const list = ranges.length > 1 ? `${ranges.slice(0, -1).join(", ")} and ${ranges[ranges.length - 1] ?? ""}` : (ranges[0] ?? "");
+  const notPods = !usePods && lower(network.networkPlugin) === "azure" ? " (not with a pod CIDR: with Azure CNI in node-subnet mode pods take addresses from the node subnet)" : "";
+  return `Compared with ${list}${notPods}; cluster network ${SOURCE_WORDS[network.source]}.`;
 }
 
 export interface ConflictInput {
@@ -176,13 +205,15 @@ export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome
         })
       : [];
   const unsupportedText = support !== undefined && support.unsupported.length > 0 ? `Unsupported by node auto-provisioning: ${support.unsupported.join("; ")}.` : "";
+  const compared = input.network !== undefined ? ` ${comparedText(input.network)}` : "";
+  const source = input.network !== undefined ? ` Cluster network ${SOURCE_WORDS[input.network.source]}.` : "";
   if (conflicts.length > 0) {
     const list = conflicts.map(describeConflict).join("; ");
     return {
       conflicts,
       support,
       condition: cond("False", NetworkPlanReason.CIDRConflict,
-        `Address conflicts: ${list}. Nodes in this subnet will have unreachable or misrouted traffic; use a subnet whose prefixes overlap none of these ranges.${unsupportedText !== "" ? ` ${unsupportedText}` : ""}`),
+        `Address conflicts: ${list}. Nodes in this subnet will have unreachable or misrouted traffic; use a subnet whose prefixes overlap none of these ranges.${unsupportedText !== "" ? ` ${unsupportedText}` : ""}${source}`),
     };
   }
   if (support !== undefined && support.unsupported.length > 0) {
@@ -190,11 +221,20 @@ export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome
       conflicts,
       support,
       condition: cond("False", NetworkPlanReason.UnsupportedNetworking,
-        `${unsupportedText} Supported: Azure CNI Overlay with Cilium (recommended), Azure CNI Overlay, Azure CNI with Cilium, Azure CNI, with a Standard load balancer.`),
+        `${unsupportedText} Supported: Azure CNI Overlay with Cilium (recommended), Azure CNI Overlay, Azure CNI with Cilium, Azure CNI, with a Standard load balancer.${source}`),
     };
   }
   if (input.subnetPrefixes === undefined) {
     return { conflicts, support, condition: cond("Unknown", NetworkPlanReason.SubnetUnavailable, "Address conflicts are not checked because the subnet's prefixes are not known (see SubnetFound).") };
+  }
+  if (input.network !== undefined && support !== undefined && support.supported === undefined) {
+    // the ranges are known (e.g. discovered in the cluster) but not the CNI
+    return {
+      conflicts,
+      support,
+      condition: cond("Unknown", NetworkPlanReason.NetworkUnknown,
+        `No address conflicts found, but the network plugin is unknown, so whether node auto-provisioning supports the cluster's networking was not checked. ${comparedText(input.network)} Give the operator the managed cluster to read, or set --network-plugin and the other network flags.`),
+    };
   }
   if (support === undefined || support.supported === undefined) {
     return {
@@ -209,11 +249,11 @@ export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome
       conflicts,
       support,
       condition: cond("True", NetworkPlanReason.BYOCNI,
-        "The cluster brings its own CNI (network plugin none): Karpenter provisions the nodes, but CNI problems are outside Karpenter support. No address conflicts found."),
+        `The cluster brings its own CNI (network plugin none): Karpenter provisions the nodes, but CNI problems are outside Karpenter support. No address conflicts found.${compared}`),
     };
   }
   if (support.recommended) {
-    return { conflicts, support, condition: cond("True", NetworkPlanReason.NetworkPlanRecommended, "Azure CNI Overlay with Cilium: the recommended configuration. No address conflicts found.") };
+    return { conflicts, support, condition: cond("True", NetworkPlanReason.NetworkPlanRecommended, `Azure CNI Overlay with Cilium: the recommended configuration. No address conflicts found.${compared}`) };
   }
-  return { conflicts, support, condition: cond("True", NetworkPlanReason.NetworkPlanSupported, "The cluster's networking is supported by node auto-provisioning. No address conflicts found.") };
+  return { conflicts, support, condition: cond("True", NetworkPlanReason.NetworkPlanSupported, `The cluster's networking is supported by node auto-provisioning. No address conflicts found.${compared}`) };
 }

@@ -137,6 +137,8 @@ export interface ActionAccess {
   deniedBy: string[];
   /** human explanation, e.g. which condition made it conditional */
   detail: string;
+  /** when conditional: the ABAC attribute expressions that could not be evaluated offline */
+  undecidedConditions?: string[];
 }
 
 export interface AccessEvaluation {

@@ -198,6 +198,8 @@ export class SubnetHealthController {
     if (!obj) return "skipped";
     this.stats.reconciles++;
     const nodeClass = nodeClassInput(obj);
+    // before the write: its own watch event must not look like a spec change
+    this.lastGeneration.set(name, nodeClass.generation);
     // first: the managed cluster names the default subnet and Karpenter's identity, both needed below
     const network = await this.deps.network.get();
     const settings = this.opts.settings();
@@ -241,7 +243,6 @@ export class SubnetHealthController {
       { conditions: result.conditions, subnetHealth, observedGeneration: nodeClass.generation },
       { memory: this.subnetHealthMemory, log: this.deps.log },
     );
-    this.lastGeneration.set(name, nodeClass.generation);
     this.lastWritten.set(name, JSON.stringify(result.conditions.map((c) => [c.type, c.status, c.reason, c.message])));
     this.stats.conflicts += write.conflicts;
     if (write.conflicts > 0) this.deps.metrics.statusWrites.inc({ result: "conflict" }, write.conflicts);

@@ -94,7 +94,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   const clusterRef = o.clusterResourceId ? parseClusterResourceId(o.clusterResourceId) : undefined;
   if (clusterRef && !clusterRef.ok) throw new Error(`--cluster-resource-id: ${clusterRef.error}`);
   const clusterSource = clusterRef?.ok
-    ? new ClusterSource({ reader: armManagedClusterReader(clients, limiter, readerOpts), cluster: clusterRef.ref, ttlMs: Math.max(o.resyncPeriod, 60_000), failureTtlMs: Math.min(30_000, o.resyncPeriod) })
+    ? new ClusterSource({ reader: armManagedClusterReader(clients, limiter, readerOpts), cluster: clusterRef.ref, ttlMs: o.resyncPeriod, failureTtlMs: Math.min(30_000, o.resyncPeriod) })
     : undefined;
   const access = new AccessCache({
     reader: armAuthorizationReader(clients, limiter, readerOpts),

@@ -91,6 +91,9 @@ describe("SubnetAccess condition from an evaluation", () => {
     const c = accessCondition(ok(evaluate([a])));
     expect([c.status, c.reason]).toEqual(["Unknown", "AccessConditional"]);
     expect(c.message).toContain(`an ABAC attribute condition on assignment ${a.id} cannot be evaluated offline`);
+    expect(c.message).toMatch(/^Indeterminate: /);
+    // the expression to change is named
+    expect(c.message).toContain("It depends on @Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'nodes'.");
   });
 
   it("missing role definition or group deny → Unknown AccessIndeterminate", () => {

@@ -152,6 +152,15 @@ function denied(e: AccessEvaluation, subnet: SubnetRef | undefined): ConditionRe
   };
 }
 
+/** The attribute expressions the verdicts hinge on, so the user sees which condition to change. */
+function attributeText(conditional: readonly ActionAccess[]): string {
+  const atoms = unique(conditional.flatMap((a) => a.undecidedConditions ?? []));
+  if (atoms.length === 0) return "";
+  // conditions can be long: keep the message readable in `kubectl describe`
+  const shown = atoms.slice(0, 3).map((t) => (t.length <= 200 ? t : `${t.slice(0, 199)}…`));
+  return ` It depends on ${shown.join("; ")}${atoms.length > 3 ? ` and ${atoms.length - 3} more` : ""}.`;
+}
+
 function undecided(e: AccessEvaluation): ConditionResult {
   const type = ConditionType.SubnetAccess;
   const open = [e.read, e.join].filter((a) => a.verdict !== "granted");
@@ -165,8 +174,9 @@ function undecided(e: AccessEvaluation): ConditionResult {
       reason: AccessReason.Conditional,
       message: withSelfNote(
         e,
-        `${who(e)} may ${conditional.length > 1 ? "read and join" : conditional[0]?.action === SUBNET_READ ? "read" : "join"} the subnet only if an ABAC condition holds: ` +
-          `an ABAC attribute condition on assignment ${ids.join(", ")} cannot be evaluated offline (${conditional.map((a) => a.action).join(" and ")}).${others} ` +
+        `Indeterminate: ${who(e)} may ${conditional.length > 1 ? "read and join" : conditional[0]?.action === SUBNET_READ ? "read" : "join"} the subnet only if an ABAC condition holds: ` +
+          `an ABAC attribute condition on assignment ${ids.join(", ")} cannot be evaluated offline (${conditional.map((a) => a.action).join(" and ")}).` +
+          `${attributeText(conditional)}${others} ` +
           "Azure decides such conditions per request; to make access certain, assign a role without attribute conditions at the subnet scope.",
       ),
     };

@@ -56,6 +56,8 @@ interface GrantOutcome {
   definition: RoleDefinitionData | undefined;
   /** condition value for the action when the role includes it */
   condition?: Tri;
+  /** attribute expressions of the condition that could not be decided offline */
+  undecided?: string[];
   explanation: string;
 }
 
@@ -116,6 +118,7 @@ function assessGrant(a: RoleAssignmentData, definitions: ReadonlyMap<string, Rol
         assignment: a,
         definition,
         condition: "unknown",
+        undecided: atoms,
         explanation: `an ABAC attribute condition on assignment ${a.id} (role '${definition.roleName}' at ${a.scope}) cannot be evaluated offline${first}`,
       };
     }
@@ -227,7 +230,8 @@ function combine(
   }
   const verdict: AccessVerdict = best;
   const prefix = verdict === "granted" ? `${action} is ` : `${action}: `;
-  return { action, verdict, grantedBy, deniedBy: [], detail: `${prefix}${grantText}.` };
+  const undecided = [...new Set(contributing.flatMap((g) => g.undecided ?? []))];
+  return { action, verdict, grantedBy, deniedBy: [], detail: `${prefix}${grantText}.`, ...(verdict === "conditional" && undecided.length > 0 ? { undecidedConditions: undecided } : {}) };
 }
 
 function isNetworkContributor(a: RoleAssignmentData): boolean {
