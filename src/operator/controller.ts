@@ -136,6 +136,10 @@ export class SubnetHealthController {
   resyncAll(): void {
     if (!this.active) return;
     const names = this.deps.nodeClasses.list().map((o) => o.metadata?.name).filter((n): n is string => !!n);
+    // forget Azure data no nodeclass uses any more (e.g. after a migration), so caches stay bounded
+    const used = this.inUse();
+    this.deps.vnets.retain?.(used.vnets);
+    this.deps.access?.retain?.(used.subnets);
     for (const n of names) this.queue.add(n);
   }
 
