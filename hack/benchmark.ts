@@ -1,6 +1,7 @@
 /**
- * In-process benchmark of the operator: how its cost moves with the number of nodeclasses when the
- * number of subnets (10) and VNets (2) stays fixed. Everything runs on loopback:
+ * Benchmark of the operator built from the same blocks as the integration tests: how its cost moves
+ * with the number of nodeclasses when the number of subnets (10) and VNets (2) stays fixed. Everything
+ * runs on loopback:
  *
  *   parent (this process): a real kube-apiserver + etcd (hack/control-plane.ts, temp dir, stopped by
  *     PID at the end), one ARM simulator per scenario (src/sim), the nodeclasses, a watch that notes
@@ -24,7 +25,7 @@
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,6 +90,24 @@ interface ChildStats {
   delayed: number;
   /** peak resident set size of the child so far */
   maxRssBytes: number;
+  memory: NodeJS.MemoryUsage;
+  /** Linux: anonymous vs file-backed resident memory (file pages are reclaimable under a cgroup limit) */
+  rssAnonBytes: number | undefined;
+  rssFileBytes: number | undefined;
+}
+
+/** RssAnon / RssFile from /proc/self/status (Linux), in bytes. */
+function residentSplit(): { rssAnonBytes: number | undefined; rssFileBytes: number | undefined } {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kib = (key: string): number | undefined => {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status);
+      return m ? Number(m[1]) * 1024 : undefined;
+    };
+    return { rssAnonBytes: kib("RssAnon"), rssFileBytes: kib("RssFile") };
+  } catch {
+    return { rssAnonBytes: undefined, rssFileBytes: undefined };
+  }
 }
 
 type ParentMessage = { cmd: "stats"; id: number } | { cmd: "stop" };
@@ -127,7 +146,7 @@ async function runChild(): Promise<void> {
       send({
         type: "stats",
         id: msg.id,
-        stats: { ...c.stats, queued: c.queue.size, processing: c.queue.processing, delayed: c.queue.delayedCount, maxRssBytes: process.resourceUsage().maxRSS * 1024 },
+        stats: { ...c.stats, queued: c.queue.size, processing: c.queue.processing, delayed: c.queue.delayedCount, maxRssBytes: process.resourceUsage().maxRSS * 1024, memory: process.memoryUsage(), ...residentSplit() },
       });
     } else if (msg.cmd === "stop" && !stopping) {
       stopping = true;
@@ -349,6 +368,8 @@ interface ScenarioResult {
   rssMiB: number;
   peakRssMiB: number;
   heapUsedMiB: number;
+  /** process.memoryUsage() of the child after the quiet resync, MiB */
+  memoryMiB: { rss: number; rssAnon: number | undefined; rssFile: number | undefined; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   scrapeMs: number;
   scrapeKiB: number;
   lagP99FirstReportMs: number;
@@ -496,6 +517,15 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
       operatorThrottledTotal: metricValue(steady, `${METRIC_PREFIX}azure_throttled_total`) ?? 0,
       rssMiB: mib(metricValue(steady, `${METRIC_PREFIX}process_resident_memory_bytes`)),
       peakRssMiB: mib(final.maxRssBytes),
+      memoryMiB: {
+        rss: mib(final.memory.rss),
+        rssAnon: final.rssAnonBytes === undefined ? undefined : mib(final.rssAnonBytes),
+        rssFile: final.rssFileBytes === undefined ? undefined : mib(final.rssFileBytes),
+        heapTotal: mib(final.memory.heapTotal),
+        heapUsed: mib(final.memory.heapUsed),
+        external: mib(final.memory.external),
+        arrayBuffers: mib(final.memory.arrayBuffers),
+      },
       scrapeMs: timed.ms,
       scrapeKiB: timed.kib,
       heapUsedMiB: mib(metricValue(steady, `${METRIC_PREFIX}nodejs_heap_size_used_bytes`)),
@@ -572,6 +602,15 @@ function report(results: ScenarioResult[], scaling: ScenarioResult[], throttled:
         `${r.lagP99SteadyMs} / ${r.lagMaxSteadyMs}`,
         `${r.scrapeKiB} / ${r.scrapeMs}`,
       ]),
+    ),
+  );
+  out.push("");
+  out.push("Operator memory after the quiet resync (process.memoryUsage(), MiB):");
+  out.push("");
+  out.push(
+    table(
+      ["scenario", "rss", "of which anonymous", "of which file-backed", "heap total", "heap used", "external", "array buffers"],
+      results.map((r) => [r.name, r.memoryMiB.rss, r.memoryMiB.rssAnon ?? "n/a", r.memoryMiB.rssFile ?? "n/a", r.memoryMiB.heapTotal, r.memoryMiB.heapUsed, r.memoryMiB.external, r.memoryMiB.arrayBuffers]),
     ),
   );
   out.push("");

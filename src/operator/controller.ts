@@ -24,8 +24,8 @@ import type { OperatorMetrics, SubnetNumbers } from "../metrics/metrics.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { ResilientInformer } from "../kube/informer.js";
 import type { NodeAddressWatch } from "../kube/node-addresses.js";
-import { SubnetHealthMemory, writeConditions, type StatusApi } from "../kube/status-writer.js";
-import { WorkQueue } from "../kube/work-queue.js";
+import { mergeConditions, SubnetHealthMemory, writeConditions, type StatusApi } from "../kube/status-writer.js";
+import { WorkQueue, type HandlerResult } from "../kube/work-queue.js";
 import { nodeClassInput, previousState, storedConditions, type NodeClassObject } from "./nodeclass.js";
 
 export type NodeClassResource = NodeClassObject & KubernetesObject;
@@ -89,6 +89,8 @@ export class SubnetHealthController {
   /** each nodeclass's last subnet and prefixes, for cross-nodeclass overlap checks */
   private readonly peers = new Map<string, PeerSubnet>();
   private readonly lastNumbersWrite = new Map<string, number>();
+  /** the subnet each nodeclass resolved to last (valid or not): what the caches must keep */
+  private readonly resolved = new Map<string, SubnetRef>();
   private readonly subnetHealthMemory = new SubnetHealthMemory();
   private readonly now: () => number;
   /** counts for tests and benchmarks */
@@ -175,6 +177,7 @@ export class SubnetHealthController {
     this.memory.delete(name);
     this.peers.delete(name);
     this.lastNumbersWrite.delete(name);
+    this.resolved.delete(name);
     this.lastGeneration.delete(name);
     this.lastWritten.delete(name);
     this.queue.forget(name);
@@ -182,12 +185,13 @@ export class SubnetHealthController {
     this.deps.log.info({ nodeclass: name, operation: "delete" }, "nodeclass deleted; its metrics are dropped");
   }
 
-  private async reconcileTimed(name: string, signal: AbortSignal): Promise<void> {
+  private async reconcileTimed(name: string, signal: AbortSignal): Promise<void | HandlerResult> {
     if (!this.active) return;
     const end = this.deps.metrics.reconcileDuration.startTimer();
     try {
       const outcome = await this.reconcile(name, signal);
-      this.deps.metrics.reconcileTotal.inc({ result: outcome });
+      this.deps.metrics.reconcileTotal.inc({ result: outcome.result });
+      return outcome.retryAfterMs !== undefined ? { requeueAfterMs: outcome.retryAfterMs } : undefined;
     } catch (err) {
       this.deps.metrics.reconcileTotal.inc({ result: "error" });
       throw err;
@@ -196,10 +200,14 @@ export class SubnetHealthController {
     }
   }
 
-  /** One nodeclass: gather, evaluate, write. Returns the reconcile result label. */
-  async reconcile(name: string, signal?: AbortSignal): Promise<"success" | "skipped"> {
+  /**
+   * One nodeclass: gather, evaluate, write. Returns the result label and, when Azure could not
+   * answer, how soon to look again (sooner than the next resync, never sooner than Retry-After).
+   */
+  async reconcile(name: string, signal?: AbortSignal): Promise<{ result: "success" | "skipped"; retryAfterMs?: number }> {
+    const skipped = { result: "skipped" as const };
     const obj = this.deps.nodeClasses.get(name);
-    if (!obj) return "skipped";
+    if (!obj) return skipped;
     this.stats.reconciles++;
     const nodeClass = nodeClassInput(obj);
     // before the write: its own watch event must not look like a spec change
@@ -224,7 +232,8 @@ export class SubnetHealthController {
         ]);
       }
     }
-    if (signal?.aborted) return "skipped";
+    // a replica that lost leadership while waiting on Azure must not write or export anything
+    if (signal?.aborted || !this.active) return skipped;
     const previous = previousState(obj, this.memory.get(name));
     const result = evaluateNodeClass({
       nodeClass,
@@ -241,6 +250,15 @@ export class SubnetHealthController {
     this.deps.metrics.recordEvaluation(name, result, numbersOf(result, vnet));
 
     const subnetHealth = this.throttleNumbers(name, previous.subnetHealth, result, previous.conditions);
+    const retryAfterMs = retryHint(vnet, access, this.opts.resyncPeriodMs);
+    const done = { result: "success" as const, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    if (this.unchangedInCache(obj, result, subnetHealth, nodeClass.generation)) {
+      this.lastWritten.set(name, JSON.stringify(result.conditions.map((c) => [c.type, c.status, c.reason, c.message])));
+      // drift events (a prefix change) need no status change of their own
+      await this.recordEvents(name, nodeClass.uid, obj.metadata?.resourceVersion, result);
+      return done;
+    }
+    if (!this.active) return skipped;
     const write = await writeConditions(
       this.deps.statusApi,
       name,
@@ -250,7 +268,7 @@ export class SubnetHealthController {
     this.lastWritten.set(name, JSON.stringify(result.conditions.map((c) => [c.type, c.status, c.reason, c.message])));
     this.stats.conflicts += write.conflicts;
     if (write.conflicts > 0) this.deps.metrics.statusWrites.inc({ result: "conflict" }, write.conflicts);
-    if (write.gone) return "skipped";
+    if (write.gone) return skipped;
     if (write.written) {
       this.stats.writes++;
       this.deps.metrics.statusWrites.inc({ result: "written" });
@@ -265,20 +283,30 @@ export class SubnetHealthController {
         "status updated",
       );
     }
-    if (this.deps.events) {
-      const involved = {
-        apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`,
-        kind: AKSNODECLASS.kind,
-        name,
-        uid: nodeClass.uid,
-        resourceVersion: write.resourceVersion ?? obj.metadata?.resourceVersion,
-      };
-      for (const ev of result.events) {
-        const outcome = await this.deps.events.record(involved, ev.type, ev.reason, ev.message);
-        if (outcome !== "failed") this.stats.events++;
-      }
+    await this.recordEvents(name, nodeClass.uid, write.resourceVersion ?? obj.metadata?.resourceVersion, result);
+    return done;
+  }
+
+  private async recordEvents(name: string, uid: string, resourceVersion: string | undefined, result: EvaluationResult): Promise<void> {
+    if (!this.deps.events || result.events.length === 0) return;
+    const involved = { apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`, kind: AKSNODECLASS.kind, name, uid, resourceVersion };
+    for (const ev of result.events) {
+      const outcome = await this.deps.events.record(involved, ev.type, ev.reason, ev.message);
+      if (outcome !== "failed") this.stats.events++;
     }
-    return "success";
+  }
+
+  /**
+   * Whether the informer's copy already holds exactly what we would write. Saves a GET per nodeclass
+   * per quiet resync; if the cache is behind, the watch event that brings it up to date enqueues the
+   * nodeclass again, and the write path always re-reads before patching.
+   */
+  private unchangedInCache(obj: NodeClassResource, result: EvaluationResult, subnetHealth: SubnetHealthStatus, generation: number): boolean {
+    const existing = Array.isArray(obj.status?.conditions) ? (obj.status.conditions as unknown[]) : [];
+    const merged = mergeConditions(existing, result.conditions, generation, new Date(this.now()).toISOString());
+    if (merged.changed) return false;
+    const memory = this.subnetHealthMemory;
+    return memory.droppedEntirely || memory.equivalent(obj.metadata?.name ?? "", subnetHealth, obj.status?.subnetHealth);
   }
 
   /**
@@ -318,6 +346,8 @@ export class SubnetHealthController {
 
   private remember(name: string, result: EvaluationResult): void {
     this.memory.set(name, result.subnetHealth);
+    if (result.subnet) this.resolved.set(name, result.subnet);
+    else this.resolved.delete(name);
     const prefixes = result.subnetHealth.lastPrefixes;
     if (result.subnet && prefixes && prefixes.length > 0 && result.subnetHealth.lastValidSubnetID === result.subnet.canonical) {
       this.peers.set(name, {
@@ -335,12 +365,23 @@ export class SubnetHealthController {
   inUse(): { vnets: Set<string>; subnets: Set<string> } {
     const vnets = new Set<string>();
     const subnets = new Set<string>();
-    for (const p of this.peers.values()) {
-      vnets.add(p.vnetCanonical);
-      subnets.add(p.subnetCanonical);
+    for (const ref of this.resolved.values()) {
+      vnets.add(ref.vnetCanonical);
+      subnets.add(ref.canonical);
     }
     return { vnets, subnets };
   }
+}
+
+/** Retry sooner than the resync when Azure could not answer: after Retry-After, else in 15 s. */
+function retryHint(vnet: VNetObservation | undefined, access: AccessObservation, resyncPeriodMs: number): number | undefined {
+  const failures = [vnet?.kind === "unavailable" ? vnet.failure : undefined, access.kind === "unavailable" ? access.failure : undefined].filter(
+    (f) => f !== undefined,
+  );
+  if (failures.length === 0) return undefined;
+  const retryAfterMs = Math.max(0, ...failures.map((f) => (f.retryAfterSeconds ?? 0) * 1000));
+  const wait = Math.max(retryAfterMs, Math.min(15_000, resyncPeriodMs));
+  return wait < resyncPeriodMs ? wait : undefined;
 }
 
 function sameNumbers(a: SubnetHealthStatus | undefined, b: SubnetHealthStatus | undefined): boolean {
