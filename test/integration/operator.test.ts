@@ -3,6 +3,7 @@
  * SDK clients talking HTTPS to the ARM simulator, the operator in-process.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { EXAMPLE_CLUSTER_ID, EXAMPLE_SUBNET_IDS } from "../../src/sim/example-ids.js";
 import { eventually, uniqueName } from "../support/kube.js";
@@ -92,6 +93,24 @@ describe("operator against the example topology", () => {
     const obj = await stack.waitForCondition(name, "SubnetReady", (c) => c.status === "True");
     expect(obj.status?.subnetHealth).toMatchObject({ subnetID: EXAMPLE_SUBNET_IDS.healthy, source: "default" });
     expect(await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name, source: "default" })).toBe(1);
+  });
+
+  test("the operator exports every metric the dashboard and the alert rules query, and counts its Azure requests", async () => {
+    const exposition = await stack.metricsText();
+    const exported = new Set([...exposition.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap((m) => {
+      const name = m[1] ?? "";
+      return m[2] === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+    }));
+    const queried = new Set<string>();
+    for (const file of ["manifests/grafana-dashboard.json", "observability/generated/alerts.rules.yaml"]) {
+      const text = readFileSync(path.resolve(import.meta.dirname, "../..", file), "utf8");
+      for (const m of text.matchAll(/aks_subnet_health_[a-z_]+/g)) queried.add(m[0]);
+    }
+    expect(queried.size).toBeGreaterThan(15);
+    expect([...queried].filter((n) => !exported.has(n))).toEqual([]);
+    expect(await stack.metric("aks_subnet_health_azure_requests_total", { operation: "VirtualNetworks_Get", code: "200" })).toBeGreaterThan(0);
+    expect(await stack.metric("aks_subnet_health_azure_requests_total", { operation: "ManagedClusters_Get", code: "200" })).toBeGreaterThan(0);
+    expect(await stack.metric("aks_subnet_health_leader", {})).toBe(1);
   });
 
   test("a deleted nodeclass drops its metrics", async () => {
