@@ -42,7 +42,6 @@ export async function startStack(opts: {
   flavor?: CrdFlavor;
   flags?: Record<string, unknown>;
   readBucket?: { capacity: number; refillPerSecond: number };
-  startOperator?: boolean;
 }): Promise<Stack> {
   const flavor = opts.flavor ?? "ours";
   const kc = adminKubeConfig(flavor);
