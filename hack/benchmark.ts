@@ -34,7 +34,8 @@ import { resolveOptions } from "../src/config/options.js";
 import { AKSNODECLASS, CONDITION_PREFIX } from "../src/domain.js";
 import { createLogger } from "../src/log.js";
 import { startOperator } from "../src/operator/run.js";
-import { SimTokenCredential, startSimulator, type Counters, type RunningSimulator, type Topology } from "../src/sim/index.js";
+import { generatedTopology } from "../src/sim/generated-topology.js";
+import { SimTokenCredential, startSimulator, type Counters, type RunningSimulator } from "../src/sim/index.js";
 import { startControlPlane, stopControlPlane, type ControlPlaneState } from "./control-plane.js";
 
 const OPERATOR_OID = "22222222-2222-2222-2222-222222222222";
@@ -47,31 +48,15 @@ const PAGE_SIZE = 2;
 const LABEL_KEY = "aks-subnet-health-bench";
 const METRIC_PREFIX = "aks_subnet_health_";
 
-const vnetId = (v: string): string => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.Network/virtualNetworks/${v}`;
-const SUBNET_IDS = VNETS.flatMap((v) => Array.from({ length: SUBNETS_PER_VNET }, (_, i) => `${vnetId(v)}/subnets/nodes-${i}`));
-
-const TOPOLOGY: Topology = {
+const { topology: TOPOLOGY, subnetIds: SUBNET_IDS } = generatedTopology({
+  subscriptionId: SUBSCRIPTION,
+  resourceGroup: RG,
+  vnets: VNETS,
+  subnetsPerVnet: SUBNETS_PER_VNET,
   pageSize: PAGE_SIZE,
-  subscriptions: [
-    {
-      id: SUBSCRIPTION,
-      resourceGroups: [
-        {
-          name: RG,
-          virtualNetworks: VNETS.map((name, v) => ({
-            name,
-            addressSpace: [`10.${10 * (v + 1)}.0.0/16`],
-            subnets: Array.from({ length: SUBNETS_PER_VNET }, (_, i) => ({ name: `nodes-${i}`, addressPrefix: `10.${10 * (v + 1)}.${i}.0/24`, usedIPs: 10 + i })),
-          })),
-        },
-      ],
-    },
-  ],
-  roleAssignments: [
-    { principalId: OPERATOR_OID, scope: `/subscriptions/${SUBSCRIPTION}`, role: "Reader" },
-    ...VNETS.map((v) => ({ principalId: KARPENTER_OID, scope: vnetId(v), role: "Network Contributor" })),
-  ],
-};
+  operatorPrincipalId: OPERATOR_OID,
+  karpenterPrincipalId: KARPENTER_OID,
+});
 
 // ---------------------------------------------------------------------------------------------- child
 
