@@ -56,4 +56,15 @@ describe("SubnetReady", () => {
     expect(s.message).toBe("SubnetAccess JoinDenied: no join | NetworkPlan CIDRConflict: overlap | SubnetCapacity CapacityLow: low");
     expect(summarize([...conds].reverse())).toEqual(s);
   });
+
+  it("repeats only the first sentence of each concern's message", () => {
+    const s = summarize([
+      c(ConditionType.SubnetFound, "True", "SubnetFound", "found."),
+      c(ConditionType.SubnetAccess, "False", "JoinDenied", "Karpenter's identity may not join subnet /subscriptions/x/y.z. Grant it: az role assignment create ..."),
+      c(ConditionType.SubnetCapacity, "True", "CapacitySufficient", "ok."),
+      c(ConditionType.NetworkPlan, "True", "NetworkPlanSupported", "ok."),
+      c(ConditionType.SubnetStable, "True", "SubnetStable", "ok."),
+    ]);
+    expect(s.message).toBe("SubnetAccess JoinDenied: Karpenter's identity may not join subnet /subscriptions/x/y.z.");
+  });
 });

@@ -85,8 +85,17 @@ function shortType(t: string): string {
   return t.startsWith(CONDITION_PREFIX) ? t.slice(CONDITION_PREFIX.length) : t;
 }
 
+/**
+ * The summary repeats only the first sentence of each concern's message: the full text, with the
+ * fix, is on the concern's own condition right below it in `kubectl describe`.
+ */
+export function firstSentence(message: string): string {
+  const m = /^(.*?[.!?])(\s|$)/s.exec(message);
+  return (m?.[1] ?? message).trim();
+}
+
 function line(c: ConditionResult): string {
-  return `${shortType(c.type)} ${c.reason}: ${c.message}`;
+  return `${shortType(c.type)} ${c.reason}: ${firstSentence(c.message)}`;
 }
 
 export function summarize(conditions: readonly ConditionResult[]): ConditionResult {
