@@ -141,6 +141,23 @@ describe("bad input and Azure failures", () => {
     }
   });
 
+  test("a subscription outside --allowed-subscriptions is refused by name, without asking Azure", async () => {
+    const stack = await startStack({
+      topology: TOPOLOGY,
+      flags: { networkPlugin: "azure", networkPluginMode: "overlay", allowedSubscriptions: "00000000-0000-0000-0000-0000000000ff" },
+    });
+    try {
+      const name = uniqueName("not-allowed");
+      await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS["approach-a"] });
+      const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "SubscriptionNotAllowed");
+      expect(stack.condition(obj, "SubnetFound")?.status).toBe("False");
+      expect(String(stack.condition(obj, "SubnetFound")?.message)).toContain("00000000-0000-0000-0000-0000000000a1");
+      expect((await stack.sim.admin.counters()).total).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
   test("ARM unreachable, then throttling: Unknown (never False) with the last numbers kept", async () => {
     const stack = await startStack({ topology: TOPOLOGY, flags: { clusterResourceId: EXAMPLE_CLUSTER_ID } });
     try {
