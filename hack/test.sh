@@ -15,4 +15,13 @@ if [[ -d ../shared/upstream ]]; then
   npx tsx hack/generate-crd.ts --check
 fi
 echo "--- tests"
-exec npx vitest run "$@"
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+set +e
+npx vitest run "$@" 2>&1 | tee "$LOG"
+status=${PIPESTATUS[0]}
+set -e
+# vitest may print worker shutdown notices after its summary: repeat the plain count line last
+summary="$(grep -E '^tests: [0-9]+ passed, [0-9]+ failed' "$LOG" | tail -1 || true)"
+if [[ -n "$summary" ]]; then echo; echo "$summary"; fi
+exit "$status"
