@@ -89,6 +89,10 @@ export class SubnetHealthController {
   /** each nodeclass's last subnet and prefixes, for cross-nodeclass overlap checks */
   private readonly peers = new Map<string, PeerSubnet>();
   private readonly lastNumbersWrite = new Map<string, number>();
+  /** generation last reconciled: an update with another generation is a spec change */
+  private readonly lastGeneration = new Map<string, number>();
+  /** our conditions as last written, to notice someone else changing them */
+  private readonly lastWritten = new Map<string, string>();
   /** the subnet each nodeclass resolved to last (valid or not): what the caches must keep */
   private readonly resolved = new Map<string, SubnetRef>();
   private readonly subnetHealthMemory = new SubnetHealthMemory();
@@ -168,9 +172,6 @@ export class SubnetHealthController {
     if (written !== undefined && written !== current) return this.enqueue(name);
     if (mem === undefined) this.enqueue(name);
   }
-
-  private readonly lastGeneration = new Map<string, number>();
-  private readonly lastWritten = new Map<string, string>();
 
   private onDelete(name: string | undefined): void {
     if (!name) return;
