@@ -140,7 +140,7 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
   serviceCidr: { flag: "--service-cidr <cidrs>", env: "SERVICE_CIDR", help: "comma-separated service CIDRs" },
   dnsServiceIp: { flag: "--dns-service-ip <ip>", env: "DNS_SERVICE_IP", help: "cluster DNS service IP" },
   loadBalancerSku: { flag: "--load-balancer-sku <sku>", env: "LOAD_BALANCER_SKU", help: "standard or basic" },
-  maxPods: { flag: "--max-pods <n>", env: "MAX_PODS", help: "cluster default maxPods for nodeclasses without spec.maxPods" },
+  maxPods: { flag: "--max-pods <n>", env: "MAX_PODS", help: "maxPods assumed for nodeclasses without spec.maxPods (default: Karpenter's own: 30 on the Azure CNI node subnet, 250 with overlay or BYO CNI, 110 with kubenet)" },
   resyncPeriod: { flag: "--resync-period <duration>", env: "RESYNC_PERIOD", help: "how often every nodeclass is re-evaluated against fresh Azure data (default 3m)" },
   vnetCacheTtl: { flag: "--vnet-cache-ttl <duration>", env: "VNET_CACHE_TTL", help: "how long VNet data is reused (default: half the resync period)" },
   accessCacheTtl: { flag: "--access-cache-ttl <duration>", env: "ACCESS_CACHE_TTL", help: "how long RBAC data per (principal, subnet) is reused (default 10m)" },

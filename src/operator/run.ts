@@ -55,6 +55,17 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
+/**
+ * Karpenter does not take maxPods from the cluster's agent pools: without spec.maxPods it uses its own
+ * defaults (30 on the Azure CNI node subnet, 250 with overlay or BYO CNI, 110 otherwise), which the
+ * capacity evaluator applies when no default is given. Only an explicit --max-pods overrides them.
+ */
+function withKarpenterMaxPods(obs: ClusterNetworkObservation, flag: number | undefined): ClusterNetworkObservation {
+  if (obs.kind === "ok") return { ...obs, network: { ...obs.network, defaultMaxPods: flag } };
+  if (obs.kind === "unavailable" && obs.last) return { ...obs, last: { ...obs.last, defaultMaxPods: flag } };
+  return obs;
+}
+
 function credentialFor(o: Options, authorityHost: string): TokenCredential {
   if (o.azureTokenFile) return new FileTokenCredential(o.azureTokenFile);
   return new DefaultAzureCredential({ authorityHost });
@@ -120,7 +131,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     get: async () => {
       let obs: ClusterNetworkObservation;
       if (clusterSource) {
-        obs = await clusterSource.get();
+        obs = withKarpenterMaxPods(await clusterSource.get(), o.maxPods);
         const mc = clusterSource.managedCluster;
         if (mc && !o.karpenterPrincipalId && access.configuredPrincipal === undefined) {
           const p = principalFromCluster(mc);
