@@ -42,6 +42,8 @@ export async function startStack(opts: {
   flavor?: CrdFlavor;
   flags?: Record<string, unknown>;
   readBucket?: { capacity: number; refillPerSecond: number };
+  /** what the operator authenticates as (default: the admin user, like the test itself) */
+  operatorKubeConfig?: KubeConfig;
 }): Promise<Stack> {
   const flavor = opts.flavor ?? "ours";
   const kc = adminKubeConfig(flavor);
@@ -69,7 +71,7 @@ export async function startStack(opts: {
     );
   const launch = (flags: Record<string, unknown>): Promise<RunningOperator> =>
     startOperator(optionsFor(flags), {
-      kubeConfig: kc,
+      kubeConfig: opts.operatorKubeConfig ?? kc,
       credential: new SimTokenCredential({ oid: OPERATOR_OID }),
       log: createLogger(process.env.TEST_LOG_LEVEL ?? "warn"),
       azureRetry: { maxRetries: 1, retryDelayInMs: 20, maxRetryDelayInMs: 100 },

@@ -1,0 +1,71 @@
+/**
+ * The shipped RBAC (manifests/rbac.yaml) is all the operator needs, and no more: the operator runs as
+ * a non-admin user bound by exactly those rules (ServiceAccount subjects swapped for the test user),
+ * reports, records Events and takes the Lease; writing a nodeclass's spec is forbidden to it.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from "@kubernetes/client-node";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { AKSNODECLASS } from "../../src/domain.js";
+import { EXAMPLE_SUBNET_IDS } from "../../src/sim/example-ids.js";
+import { adminKubeConfig, eventually, operatorKubeConfig, uniqueName } from "../support/kube.js";
+import { startStack, type Stack } from "../support/stack.js";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const NAMESPACE = "aks-subnet-health";
+const TEST_USER = { kind: "User", name: "aks-subnet-health-operator", apiGroup: "rbac.authorization.k8s.io" };
+
+async function applyShippedRbac(): Promise<void> {
+  const admin = adminKubeConfig("ours");
+  const objects = KubernetesObjectApi.makeApiClient(admin);
+  await admin
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: NAMESPACE } } })
+    .catch((err: unknown) => {
+      if ((err as ApiException<unknown>).code !== 409) throw err;
+    });
+  for (const doc of parseAllDocuments(readFileSync(path.join(root, "manifests/rbac.yaml"), "utf8"))) {
+    const obj = doc.toJSON() as (KubernetesObject & { subjects?: unknown[] }) | null;
+    if (!obj) continue;
+    if (obj.subjects) obj.subjects = [...obj.subjects, TEST_USER];
+    await objects.create(obj).catch((err: unknown) => {
+      if ((err as ApiException<unknown>).code !== 409) throw err;
+    });
+  }
+}
+
+let stack: Stack;
+beforeAll(async () => {
+  await applyShippedRbac();
+  stack = await startStack({
+    topology: path.join(root, "examples/topology.yaml"),
+    operatorKubeConfig: operatorKubeConfig("ours"),
+    flags: { networkPlugin: "azure", networkPluginMode: "overlay", leaderElect: true, leaderElectionNamespace: NAMESPACE, leaderElectionId: uniqueName("rbac-lease") },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+test("with only the shipped RBAC the operator reports, records Events and leads", async () => {
+  const name = uniqueName("rbac");
+  await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS.full });
+  await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "SubnetFull");
+  await eventually(async () => ((await stack.events(name)).some((e) => e.reason === "SubnetFull") ? true : undefined), { what: "SubnetFull event" });
+  expect(stack.operator.isLeader()).toBe(true);
+});
+
+test("the operator's identity may not change a nodeclass's spec", async () => {
+  const name = uniqueName("rbac-spec");
+  await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS.full });
+  const asOperator = operatorKubeConfig("ours").makeApiClient(CustomObjectsApi);
+  const err = await asOperator
+    .patchClusterCustomObject(
+      { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural, name, body: { spec: { maxPods: 50 } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    )
+    .then(() => undefined, (e: unknown) => e);
+  expect((err as ApiException<unknown>).code).toBe(403);
+});
