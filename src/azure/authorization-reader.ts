@@ -88,6 +88,11 @@ export function denyAssignmentFromSdk(d: DenyAssignment): DenyAssignmentData {
   return out;
 }
 
+/** The classic SDK's (resourceGroup, provider, parentPath, type, name) for a subnet; only names are encoded. */
+function subnetResource(subnet: SubnetRef): [string, string, string, string, string] {
+  return [subnet.resourceGroup, "Microsoft.Network", `virtualNetworks/${subnet.vnet}`, "subnets", subnet.subnet];
+}
+
 export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimiter, opts: { timeoutMs?: number } = {}): AuthorizationReader {
   const sched = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
   const authz = (sub: string) => clients.forSubscription(sub).authorization;
@@ -117,15 +122,9 @@ export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimite
         "DenyAssignments_ListForResource",
         async (abortSignal) => {
           const out: DenyAssignmentData[] = [];
-          const pages = authz(subnet.subscriptionId).denyAssignments.listForResource(
-            subnet.resourceGroup,
-            "Microsoft.Network",
-            `virtualNetworks/${subnet.vnet}`,
-            "subnets",
-            subnet.subnet,
-            { abortSignal },
-          );
-          for await (const d of pages) out.push(denyAssignmentFromSdk(d));
+          for await (const d of authz(subnet.subscriptionId).denyAssignments.listForResource(...subnetResource(subnet), { abortSignal })) {
+            out.push(denyAssignmentFromSdk(d));
+          }
           return out;
         },
         sched,
@@ -135,15 +134,9 @@ export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimite
         "Permissions_ListForResource",
         async (abortSignal) => {
           const out: PermissionData[] = [];
-          const pages = authz(subnet.subscriptionId).permissions.listForResource(
-            subnet.resourceGroup,
-            "Microsoft.Network",
-            `virtualNetworks/${subnet.vnet}`,
-            "subnets",
-            subnet.subnet,
-            { abortSignal },
-          );
-          for await (const p of pages) out.push({ actions: strings(p.actions), notActions: strings(p.notActions) });
+          for await (const p of authz(subnet.subscriptionId).permissions.listForResource(...subnetResource(subnet), { abortSignal })) {
+            out.push({ actions: strings(p.actions), notActions: strings(p.notActions) });
+          }
           return out;
         },
         sched,
