@@ -34,7 +34,7 @@ import { resolveOptions } from "../src/config/options.js";
 import { AKSNODECLASS, CONDITION_PREFIX } from "../src/domain.js";
 import { createLogger } from "../src/log.js";
 import { startOperator } from "../src/operator/run.js";
-import { generatedTopology } from "../src/sim/generated-topology.js";
+import { GENERATED_CLUSTER_NETWORK_FLAGS, generatedTopology } from "../src/sim/generated-topology.js";
 import { SimTokenCredential, startSimulator, type Counters, type RunningSimulator } from "../src/sim/index.js";
 import { startControlPlane, stopControlPlane, type ControlPlaneState } from "./control-plane.js";
 
@@ -453,13 +453,7 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
         nodeclassSelector: `${LABEL_KEY}=${label}`,
         podName: `bench-${label}`,
         logLevel: env.logLevel,
-        networkPlugin: "azure",
-        networkPluginMode: "overlay",
-        networkPolicy: "cilium",
-        networkDataplane: "cilium",
-        podCidr: "10.244.0.0/16",
-        serviceCidr: "10.0.0.0/16",
-        dnsServiceIp: "10.0.0.10",
+        ...GENERATED_CLUSTER_NETWORK_FLAGS,
         karpenterPrincipalId: KARPENTER_OID,
         resyncPeriod: env.resync,
         vnetCacheTtl: env.vnetTtl,

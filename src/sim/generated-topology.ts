@@ -51,3 +51,14 @@ export function generatedTopology(o: GeneratedTopologyOptions): GeneratedTopolog
   };
   return { topology, vnetId, subnetId, subnetIds: o.vnets.flatMap((v) => Array.from({ length: o.subnetsPerVnet }, (_, i) => subnetId(v, i))) };
 }
+
+/** Operator flags describing the generated world's cluster network: NAP's recommended configuration. */
+export const GENERATED_CLUSTER_NETWORK_FLAGS = {
+  networkPlugin: "azure",
+  networkPluginMode: "overlay",
+  networkPolicy: "cilium",
+  networkDataplane: "cilium",
+  podCidr: "10.244.0.0/16",
+  serviceCidr: "10.0.0.0/16",
+  dnsServiceIp: "10.0.0.10",
+} as const;

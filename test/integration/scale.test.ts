@@ -10,7 +10,7 @@
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AKSNODECLASS, CONDITION_PREFIX } from "../../src/domain.js";
-import { generatedTopology } from "../../src/sim/generated-topology.js";
+import { GENERATED_CLUSTER_NETWORK_FLAGS, generatedTopology } from "../../src/sim/generated-topology.js";
 import type { Counters } from "../../src/sim/index.js";
 import { eventually, type AKSNodeClassObject } from "../support/kube.js";
 import { OPERATOR_OID, startStack, type Stack } from "../support/stack.js";
@@ -37,13 +37,7 @@ const { topology } = world;
 const SUBNET_IDS = world.subnetIds;
 
 const FLAGS = {
-  networkPlugin: "azure",
-  networkPluginMode: "overlay",
-  networkPolicy: "cilium",
-  networkDataplane: "cilium",
-  podCidr: "10.244.0.0/16",
-  serviceCidr: "10.0.0.0/16",
-  dnsServiceIp: "10.0.0.10",
+  ...GENERATED_CLUSTER_NETWORK_FLAGS,
   karpenterPrincipalId: KARPENTER_OID,
   // a resync every 5 s; VNet data older than 3 s is re-read, so every resync reads each VNet once,
   // provided a resync burst is shorter than 3 s (it takes a few hundred ms here)
