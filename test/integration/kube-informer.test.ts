@@ -93,11 +93,27 @@ test("sees add/update/delete and keeps watching after its watch breaks and recon
 
   await inf.stop();
   const connects = faulty.connects;
-  await api.deleteClusterCustomObject({ ...coords, name: a });
-  await api.deleteClusterCustomObject({ ...coords, name: c });
-  // stopped: nothing reconnects and no late events arrive (checked after the deletes are done)
+  // an independent watch proves the deletes were delivered to watchers before we look for late events
+  const witnessed = new Set<string>();
+  const witness = await new Watch(adminKubeConfig()).watch(
+    `/apis/${AKSNODECLASS.group}/${AKSNODECLASS.version}/${AKSNODECLASS.plural}`,
+    {},
+    (phase: string, obj: KubernetesObject) => {
+      if (phase === "DELETED" && obj.metadata?.name) witnessed.add(obj.metadata.name);
+    },
+    () => undefined,
+  );
+  try {
+    await api.deleteClusterCustomObject({ ...coords, name: a });
+    await api.deleteClusterCustomObject({ ...coords, name: c });
+    await eventually(() => (witnessed.has(a) && witnessed.has(c) ? true : undefined), { what: "deletes seen by another watcher" });
+  } finally {
+    witness.abort();
+  }
+  // stopped: nothing reconnected and the stopped informer heard none of it
   expect(faulty.connects).toBe(connects);
   expect(seen).not.toContain(`delete ${a}`);
+  expect(seen).not.toContain(`delete ${c}`);
 });
 
 test("node address watch tracks InternalIPs per nodeclass from labelled nodes only", async () => {
