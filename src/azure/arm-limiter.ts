@@ -11,6 +11,9 @@
  * A 429 anywhere pauses the whole limiter until its Retry-After has passed (`noteThrottled`): hammering
  * ARM during a throttle only lengthens it. A call whose deadline falls inside the pause fails at once as
  * throttled instead of waiting to time out, so callers keep their last good data and say why.
+ *
+ * The bucket is written here because p-queue's `intervalCap` is a window counter (N starts per
+ * interval), not a bucket that allows a burst of 250 and then refills at 25/s as ARM's does.
  */
 import PQueue from "p-queue";
 import { ArmThrottledError, ArmTimeoutError } from "./errors.js";

@@ -2,7 +2,8 @@
  * ABAC role-assignment conditions (azure-wire.md §6.6): a parser for the boolean structure and a
  * three-valued (Kleene) evaluator. Only `ActionMatches` can be decided offline; attribute expressions
  * (@Resource/@Request/@Principal/@Environment, Exists, ForAnyOfAnyValues:…) and SubOperationMatches
- * depend on request data we never see, so they evaluate to "unknown".
+ * depend on request data we never see, so they evaluate to "unknown". Hand-written: no maintained
+ * JavaScript parser exists for Azure's condition language, and the grammar is this small.
  *
  *   cond    := orExpr
  *   orExpr  := andExpr (("OR" | "||") andExpr)*
