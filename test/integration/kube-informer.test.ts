@@ -149,7 +149,10 @@ test("node address watch tracks InternalIPs per nodeclass from labelled nodes on
   await eventually(() => (w.addressesFor(nodeclass).some((a) => a.internalIPs[0] === "10.9.0.40") ? true : undefined), { what: "address change" });
   await core.deleteNode({ name: n2 });
   await eventually(() => (w.addressesFor(nodeclass).length === 1 ? true : undefined), { what: "node removal" });
-  expect(changed.every((c) => c === nodeclass)).toBe(true);
+  // the API server is shared with other test files that label nodes for their own nodeclasses:
+  // only ours is asserted on (add n1, add n2, n1's address, n2 removed)
+  expect(changed.filter((c) => c === nodeclass).length).toBeGreaterThanOrEqual(4);
+  expect(changed).not.toContain("");
   expect([...w.all().values()].flat().some((a) => a.name === unlabelled)).toBe(false);
   await w.stop();
   await core.deleteNode({ name: n1 });
