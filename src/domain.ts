@@ -30,5 +30,3 @@ export const AKSNODECLASS = {
 
 /** Label Karpenter puts on NodeClaims and Nodes naming their AKSNodeClass. */
 export const NODECLASS_LABEL = "karpenter.azure.com/aksnodeclass";
-
-export const FIELD_MANAGER = "aks-subnet-health";

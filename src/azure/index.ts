@@ -31,6 +31,7 @@ export interface AzureDataLayerOptions {
   /** when set, ManagedClusters_Get is read from this cluster */
   cluster?: ClusterRef;
   clusterTtlMs?: number;
+  clusterFailureTtlMs?: number;
   now?: () => number;
 }
 
@@ -59,6 +60,7 @@ export function createAzureDataLayer(opts: AzureDataLayerOptions): AzureDataLaye
         reader: armManagedClusterReader(clients, limiter, timeout),
         cluster: opts.cluster,
         ...(opts.clusterTtlMs === undefined ? {} : { ttlMs: opts.clusterTtlMs }),
+        ...(opts.clusterFailureTtlMs === undefined ? {} : { failureTtlMs: opts.clusterFailureTtlMs }),
         ...now,
       })
     : undefined;

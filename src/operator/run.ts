@@ -7,14 +7,9 @@ import { readFileSync } from "node:fs";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject } from "@kubernetes/client-node";
-import { AccessCache } from "../azure/access-cache.js";
-import { ArmLimiter } from "../azure/arm-limiter.js";
-import { armAuthorizationReader } from "../azure/authorization-reader.js";
-import { createAzureClients } from "../azure/clients.js";
-import { armManagedClusterReader, ClusterSource, defaultSubnetFromCluster, networkFromFlags, parseClusterResourceId, principalFromCluster } from "../azure/cluster-source.js";
-import { armNetworkReader } from "../azure/network-reader.js";
+import { createAzureDataLayer } from "../azure/index.js";
+import { defaultSubnetFromCluster, networkFromFlags, parseClusterResourceId, principalFromCluster } from "../azure/cluster-source.js";
 import { FileTokenCredential } from "../azure/static-token-credential.js";
-import { VNetCache } from "../azure/vnet-cache.js";
 import { azureEndpoints, type Options } from "../config/options.js";
 import { AKSNODECLASS } from "../domain.js";
 import { networkSupportMetric } from "../health/network-plan.js";
@@ -78,40 +73,29 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   const identity = o.podName ?? podIdentity();
   const endpoints = azureEndpoints(o);
 
-  const limiter = new ArmLimiter({
-    capacity: o.armReadBucket,
-    refillPerSecond: o.armReadRefill,
-    concurrency: o.armConcurrency,
-    ...(over.armTimeoutMs !== undefined ? { timeoutMs: over.armTimeoutMs } : {}),
-  });
-  let metrics!: OperatorMetrics;
-  const clients = createAzureClients({
-    credential: over.credential ?? credentialFor(o, endpoints.authorityHost),
-    endpoint: endpoints.armEndpoint,
-    credentialScope: endpoints.armScope,
-    ...(o.azureCaFile ? { ca: readFileSync(o.azureCaFile, "utf8") } : {}),
-    ...(over.azureRetry ? { retry: over.azureRetry } : {}),
-    limiter,
-    onRequest: (operation, code, seconds) => {
-      metrics.azureRequests.inc({ operation, code });
-      metrics.azureRequestDuration.observe({ operation }, seconds);
-      if (code === "429") metrics.azureThrottled.inc({ operation });
-    },
-  });
-  const readerOpts = over.armTimeoutMs !== undefined ? { timeoutMs: over.armTimeoutMs } : {};
-  const vnetTtl = o.vnetCacheTtl ?? Math.max(1_000, Math.floor(o.resyncPeriod / 2));
-  const vnets = new VNetCache({ reader: armNetworkReader(clients, limiter, readerOpts), ttlMs: vnetTtl, failureTtlMs: Math.min(15_000, vnetTtl) });
-
   const clusterRef = o.clusterResourceId ? parseClusterResourceId(o.clusterResourceId) : undefined;
   if (clusterRef && !clusterRef.ok) throw new Error(`--cluster-resource-id: ${clusterRef.error}`);
-  const clusterSource = clusterRef?.ok
-    ? new ClusterSource({ reader: armManagedClusterReader(clients, limiter, readerOpts), cluster: clusterRef.ref, ttlMs: o.resyncPeriod, failureTtlMs: Math.min(30_000, o.resyncPeriod) })
-    : undefined;
-  const access = new AccessCache({
-    reader: armAuthorizationReader(clients, limiter, readerOpts),
-    ...(o.karpenterPrincipalId ? { principalId: o.karpenterPrincipalId } : {}),
-    selfCheck: true,
-    ttlMs: o.accessCacheTtl,
+  const vnetTtl = o.vnetCacheTtl ?? Math.max(1_000, Math.floor(o.resyncPeriod / 2));
+  let metrics!: OperatorMetrics;
+  const { vnets, access, cluster: clusterSource } = createAzureDataLayer({
+    clients: {
+      credential: over.credential ?? credentialFor(o, endpoints.authorityHost),
+      endpoint: endpoints.armEndpoint,
+      credentialScope: endpoints.armScope,
+      ...(o.azureCaFile ? { ca: readFileSync(o.azureCaFile, "utf8") } : {}),
+      ...(over.azureRetry ? { retry: over.azureRetry } : {}),
+      onRequest: (operation, code, seconds) => {
+        metrics.azureRequests.inc({ operation, code });
+        metrics.azureRequestDuration.observe({ operation }, seconds);
+        if (code === "429") metrics.azureThrottled.inc({ operation });
+      },
+    },
+    limiter: { capacity: o.armReadBucket, refillPerSecond: o.armReadRefill, concurrency: o.armConcurrency },
+    ...(over.armTimeoutMs !== undefined ? { callTimeoutMs: over.armTimeoutMs } : {}),
+    vnetTtlMs: vnetTtl,
+    vnetFailureTtlMs: Math.min(15_000, vnetTtl),
+    access: { ...(o.karpenterPrincipalId ? { principalId: o.karpenterPrincipalId } : {}), selfCheck: true, ttlMs: o.accessCacheTtl },
+    ...(clusterRef?.ok ? { cluster: clusterRef.ref, clusterTtlMs: o.resyncPeriod, clusterFailureTtlMs: Math.min(30_000, o.resyncPeriod) } : {}),
   });
 
   const flagNetwork = networkFromFlags({

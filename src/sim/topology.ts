@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import ipaddr from "ipaddr.js";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { BUILT_IN_ROLES as AZURE_BUILT_IN_ROLES, CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID } from "../health/access/built-in-roles.js";
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -266,80 +267,17 @@ export type RoleAssignmentInput = z.input<typeof RoleAssignmentSchema>;
 export type DenyAssignmentInput = z.input<typeof DenyAssignmentSchema>;
 export type ManagedClusterSpec = z.output<typeof ManagedClusterSchema>;
 
-export const NETWORK_CONTRIBUTOR_ROLE_ID = "4d97b98b-1d4f-4787-a291-c67834d212e7";
-export const READER_ROLE_ID = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-export const OWNER_ROLE_ID = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
-export const CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+export { CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID };
 
 /** Built-in roles the simulator always knows, with their real permissions. */
-export const BUILT_IN_ROLES: readonly RoleDefinitionSpec[] = [
-  {
-    name: NETWORK_CONTRIBUTOR_ROLE_ID,
-    roleName: "Network Contributor",
-    description: "Lets you manage networks, but not access to them.",
-    type: "BuiltInRole",
-    permissions: [
-      {
-        actions: [
-          "Microsoft.Authorization/*/read",
-          "Microsoft.Insights/alertRules/*",
-          "Microsoft.Network/*",
-          "Microsoft.ResourceHealth/availabilityStatuses/read",
-          "Microsoft.Resources/deployments/*",
-          "Microsoft.Resources/subscriptions/resourceGroups/read",
-          "Microsoft.Support/*",
-        ],
-        notActions: [],
-        dataActions: [],
-        notDataActions: [],
-      },
-    ],
-    assignableScopes: ["/"],
-  },
-  {
-    name: READER_ROLE_ID,
-    roleName: "Reader",
-    description: "View all resources, but does not allow you to make any changes.",
-    type: "BuiltInRole",
-    permissions: [{ actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] }],
-    assignableScopes: ["/"],
-  },
-  {
-    name: OWNER_ROLE_ID,
-    roleName: "Owner",
-    description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
-    type: "BuiltInRole",
-    permissions: [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }],
-    assignableScopes: ["/"],
-  },
-  {
-    name: CONTRIBUTOR_ROLE_ID,
-    roleName: "Contributor",
-    description: "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
-    type: "BuiltInRole",
-    permissions: [
-      {
-        actions: ["*"],
-        notActions: [
-          "Microsoft.Authorization/*/Delete",
-          "Microsoft.Authorization/*/Write",
-          "Microsoft.Authorization/elevateAccess/Action",
-          "Microsoft.Blueprint/blueprintAssignments/write",
-          "Microsoft.Blueprint/blueprintAssignments/delete",
-          "Microsoft.Compute/galleries/share/action",
-          "Microsoft.Purview/consents/write",
-          "Microsoft.Purview/consents/delete",
-          "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
-          "Microsoft.Subscription/cancel/action",
-          "Microsoft.Subscription/enable/action",
-        ],
-        dataActions: [],
-        notDataActions: [],
-      },
-    ],
-    assignableScopes: ["/"],
-  },
-];
+export const BUILT_IN_ROLES: readonly RoleDefinitionSpec[] = AZURE_BUILT_IN_ROLES.map((r) => ({
+  name: r.name,
+  roleName: r.roleName,
+  description: r.description,
+  type: "BuiltInRole",
+  permissions: [{ actions: [...r.actions], notActions: [...r.notActions], dataActions: [], notDataActions: [] }],
+  assignableScopes: ["/"],
+}));
 
 export class TopologyError extends Error {
   readonly issues: readonly { path: string; message: string }[];

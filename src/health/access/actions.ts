@@ -7,9 +7,6 @@ import type { PermissionData } from "./types.js";
 export const SUBNET_READ = "Microsoft.Network/virtualNetworks/subnets/read";
 export const SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action";
 
-/** The two actions a NIC in the subnet needs (read + join). */
-export const REQUIRED_ACTIONS = [SUBNET_READ, SUBNET_JOIN] as const;
-
 /**
  * Actions Karpenter never needs on its subnet; holding them means the identity could reshape or delete
  * the network. Wildcards that cover them are caught because we test these concrete actions.

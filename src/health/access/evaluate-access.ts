@@ -9,10 +9,9 @@ import { BROAD_ACTIONS, SUBNET_DELETE_ACTION, SUBNET_JOIN, SUBNET_READ, SUBNET_W
 import { sameScope, scopeContains } from "./scope.js";
 import type { DenyAssignmentData, PermissionData, RoleAssignmentData, RoleDefinitionData } from "./types.js";
 
-export const NETWORK_CONTRIBUTOR_ROLE_ID = "4d97b98b-1d4f-4787-a291-c67834d212e7";
-export const READER_ROLE_ID = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-export const OWNER_ROLE_ID = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
-export const CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+import { CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID } from "./built-in-roles.js";
+
+export { CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID };
 const KNOWN_BUILT_IN = new Set([NETWORK_CONTRIBUTOR_ROLE_ID, READER_ROLE_ID, OWNER_ROLE_ID, CONTRIBUTOR_ROLE_ID]);
 
 /** Deny-assignment principal meaning "everyone" (minus excludePrincipals). */

@@ -12,10 +12,6 @@ export function sameScope(a: string, b: string): boolean {
   return normalizeScope(a) === normalizeScope(b);
 }
 
-export function isRootScope(scope: string): boolean {
-  return normalizeScope(scope) === "/";
-}
-
 export function isManagementGroupScope(scope: string): boolean {
   const s = normalizeScope(scope);
   return s.startsWith(MANAGEMENT_GROUP_PREFIX) && s.length > MANAGEMENT_GROUP_PREFIX.length && !s.slice(MANAGEMENT_GROUP_PREFIX.length).includes("/");

@@ -1,6 +1,6 @@
 /** Fixtures shared by the access tests: realistic role definitions and assignment builders. */
 import type { SubnetRef } from "../types.js";
-import { CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID } from "./evaluate-access.js";
+import { BUILT_IN_ROLES, CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID } from "./built-in-roles.js";
 import type { DenyAssignmentData, RoleAssignmentData, RoleDefinitionData } from "./types.js";
 
 export const SUB = "6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab";
@@ -21,55 +21,16 @@ export const SUB_SCOPE = `/subscriptions/${SUB}`;
 
 const roleDefId = (guid: string): string => `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 
-export const NETWORK_CONTRIBUTOR: RoleDefinitionData = {
-  id: roleDefId(NETWORK_CONTRIBUTOR_ROLE_ID),
-  name: NETWORK_CONTRIBUTOR_ROLE_ID,
-  roleName: "Network Contributor",
-  roleType: "BuiltInRole",
-  permissions: [
-    {
-      actions: [
-        "Microsoft.Authorization/*/read",
-        "Microsoft.Insights/alertRules/*",
-        "Microsoft.Network/*",
-        "Microsoft.ResourceHealth/availabilityStatuses/read",
-        "Microsoft.Resources/deployments/*",
-        "Microsoft.Resources/subscriptions/resourceGroups/read",
-        "Microsoft.Support/*",
-      ],
-      notActions: [],
-    },
-  ],
-};
+function builtIn(guid: string): RoleDefinitionData {
+  const r = BUILT_IN_ROLES.find((b) => b.name === guid);
+  if (!r) throw new Error(`no built-in role ${guid}`);
+  return { id: roleDefId(guid), name: guid, roleName: r.roleName, roleType: "BuiltInRole", permissions: [{ actions: [...r.actions], notActions: [...r.notActions] }] };
+}
 
-export const READER: RoleDefinitionData = {
-  id: roleDefId(READER_ROLE_ID),
-  name: READER_ROLE_ID,
-  roleName: "Reader",
-  roleType: "BuiltInRole",
-  permissions: [{ actions: ["*/read"], notActions: [] }],
-};
-
-export const OWNER: RoleDefinitionData = {
-  id: roleDefId(OWNER_ROLE_ID),
-  name: OWNER_ROLE_ID,
-  roleName: "Owner",
-  roleType: "BuiltInRole",
-  permissions: [{ actions: ["*"], notActions: [] }],
-};
-
-export const CONTRIBUTOR: RoleDefinitionData = {
-  id: roleDefId(CONTRIBUTOR_ROLE_ID),
-  name: CONTRIBUTOR_ROLE_ID,
-  roleName: "Contributor",
-  roleType: "BuiltInRole",
-  permissions: [
-    {
-      actions: ["*"],
-      notActions: ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write", "Microsoft.Authorization/elevateAccess/Action"],
-    },
-  ],
-};
+export const NETWORK_CONTRIBUTOR = builtIn(NETWORK_CONTRIBUTOR_ROLE_ID);
+export const READER = builtIn(READER_ROLE_ID);
+export const OWNER = builtIn(OWNER_ROLE_ID);
+export const CONTRIBUTOR = builtIn(CONTRIBUTOR_ROLE_ID);
 
 export const KARPENTER_SUBNET_ROLE: RoleDefinitionData = {
   id: roleDefId(CUSTOM_ROLE_ID),
