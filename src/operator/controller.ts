@@ -242,7 +242,7 @@ export class SubnetHealthController {
       vnet,
       access,
       network,
-      peers: [...this.peers.values()].filter((p) => p.nodeclass !== name),
+      peers: this.peersFor(name, ref),
       nodes: this.deps.nodes?.addressesFor(name) ?? [],
       previous,
       now: this.now(),
@@ -360,6 +360,19 @@ export class SubnetHealthController {
     } else {
       this.peers.delete(name);
     }
+  }
+
+  /**
+   * Other nodeclasses' subnets in other VNets (subnets of one VNet cannot overlap in Azure), one entry
+   * per subnet: many classes share few subnets, and each entry costs CIDR comparisons.
+   */
+  private peersFor(name: string, ref: SubnetRef | undefined): PeerSubnet[] {
+    const bySubnet = new Map<string, PeerSubnet>();
+    for (const p of this.peers.values()) {
+      if (p.nodeclass === name || p.vnetCanonical === ref?.vnetCanonical || bySubnet.has(p.subnetCanonical)) continue;
+      bySubnet.set(p.subnetCanonical, p);
+    }
+    return [...bySubnet.values()];
   }
 
   /** Subnets and VNets in use, so the caches can drop the rest. */

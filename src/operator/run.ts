@@ -109,7 +109,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     loadBalancerSku: o.loadBalancerSku,
     defaultMaxPods: o.maxPods,
   });
-  let discovered: { at: number; obs: ClusterNetworkObservation } | undefined;
+  let discovered: { at: number; obs: Promise<ClusterNetworkObservation> } | undefined;
   let lastNetworkLabels = "";
   const network: NetworkSource = {
     get: async () => {
@@ -128,10 +128,14 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
         obs = { kind: "ok", network: flagNetwork, fetchedAt: Date.now() };
       } else {
         if (!discovered || Date.now() - discovered.at > o.resyncPeriod) {
-          const n = await discoverClusterNetwork(kc);
-          discovered = { at: Date.now(), obs: n ? { kind: "ok", network: n, fetchedAt: Date.now() } : { kind: "unknown" } };
+          // one discovery per resync period, shared by every reconcile that asks meanwhile
+          const at = Date.now();
+          discovered = {
+            at,
+            obs: discoverClusterNetwork(kc).then((n): ClusterNetworkObservation => (n ? { kind: "ok", network: n, fetchedAt: at } : { kind: "unknown" })),
+          };
         }
-        obs = discovered.obs;
+        obs = await discovered.obs;
       }
       const net = obs.kind === "ok" ? obs.network : obs.kind === "unavailable" ? obs.last : undefined;
       if (net) {
