@@ -35,7 +35,7 @@ export interface VNetSource {
   retain?(vnets: Iterable<string>): unknown;
 }
 export interface AccessSource {
-  get(ref: SubnetRef): Promise<AccessObservation>;
+  get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<AccessObservation>;
   retain?(subnets: Iterable<string>): unknown;
 }
 export interface NetworkSource {
@@ -84,6 +84,8 @@ export class SubnetHealthController {
   readonly queue: WorkQueue;
   private active = false;
   private resyncTimer: ReturnType<typeof setInterval> | undefined;
+  /** when the current resync pass began: the oldest Azure data a reconcile may use */
+  private passStartedAt = 0;
   /** drift memory per nodeclass; the only copy when the installed CRD prunes status.subnetHealth */
   private readonly memory = new Map<string, SubnetHealthStatus>();
   /** each nodeclass's last subnet and prefixes, for cross-nodeclass overlap checks */
@@ -98,7 +100,7 @@ export class SubnetHealthController {
   private readonly subnetHealthMemory = new SubnetHealthMemory();
   private readonly now: () => number;
   /** counts for tests and benchmarks */
-  readonly stats = { reconciles: 0, writes: 0, conflicts: 0, events: 0 };
+  readonly stats = { reconciles: 0, writes: 0, conflicts: 0, events: 0, resyncs: 0 };
 
   constructor(
     private readonly opts: ControllerOptions,
@@ -141,6 +143,8 @@ export class SubnetHealthController {
 
   resyncAll(): void {
     if (!this.active) return;
+    this.stats.resyncs++;
+    this.passStartedAt = this.now();
     const names = this.deps.nodeClasses.list().map((o) => o.metadata?.name).filter((n): n is string => !!n);
     // forget Azure data no nodeclass uses any more (e.g. after a migration), so caches stay bounded
     const used = this.inUse();
@@ -226,10 +230,13 @@ export class SubnetHealthController {
       if (!allowed) {
         vnet = { kind: "not-allowed", message: `subscription ${ref.subscriptionId} is not in --allowed-subscriptions` };
       } else {
+        // a resync pass re-reads Azure: data fetched before the pass began is not served to it, while
+        // everything fetched since is shared (one read per VNet and per (principal, subnet) per pass)
+        const sincePass = Math.max(1, this.now() - this.passStartedAt);
         // Azure requests only ever for a strictly parsed ID
         [vnet, access] = await Promise.all([
-          this.deps.vnets.get(ref, { maxAgeMs: this.opts.vnetMaxAgeMs }),
-          this.deps.access ? this.deps.access.get(ref) : Promise.resolve<AccessObservation>({ kind: "disabled" }),
+          this.deps.vnets.get(ref, { maxAgeMs: Math.min(this.opts.vnetMaxAgeMs, sincePass) }),
+          this.deps.access ? this.deps.access.get(ref, { maxAgeMs: sincePass }) : Promise.resolve<AccessObservation>({ kind: "disabled" }),
         ]);
       }
     }

@@ -43,12 +43,10 @@ test("one of two electors leads, and the other takes over soon after the leader 
   }, { what: "a renewal" });
   expect(b.isLeader()).toBe(false);
 
-  const stoppedAt = Date.now();
   await a.stop();
   expect(a.isLeader()).toBe(false);
+  // the poll gives up before the 15 s lease could expire: only a released lease lets replica-b in
   await eventually(() => (b.isLeader() ? true : undefined), { what: "replica-b takes over", timeoutMs: 10_000 });
-  // well before the 15 s lease would have expired
-  expect(Date.now() - stoppedAt).toBeLessThan(5_000);
   expect(log).toEqual(["replica-a started", "replica-a signal aborted", "replica-a stopped", "replica-b started"]);
   const taken = await api.readNamespacedLease({ name: lease, namespace: "default" });
   expect(taken.spec?.holderIdentity).toBe("replica-b");
