@@ -143,7 +143,7 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
   maxPods: { flag: "--max-pods <n>", env: "MAX_PODS", help: "maxPods assumed for nodeclasses without spec.maxPods (default: Karpenter's own: 30 on the Azure CNI node subnet, 250 with overlay or BYO CNI, 110 with kubenet)" },
   resyncPeriod: { flag: "--resync-period <duration>", env: "RESYNC_PERIOD", help: "how often every nodeclass is re-evaluated against fresh Azure data (default 3m)" },
   vnetCacheTtl: { flag: "--vnet-cache-ttl <duration>", env: "VNET_CACHE_TTL", help: "how long VNet data is reused (default: half the resync period)" },
-  accessCacheTtl: { flag: "--access-cache-ttl <duration>", env: "ACCESS_CACHE_TTL", help: "how long RBAC data per (principal, subnet) is reused (default 10m)" },
+  accessCacheTtl: { flag: "--access-cache-ttl <duration>", env: "ACCESS_CACHE_TTL", help: "how long RBAC data per (principal, subnet) is reused by reconciles between resync passes; each pass re-reads it (default 10m)" },
   statusNumbersMinInterval: { flag: "--status-numbers-min-interval <duration>", env: "STATUS_NUMBERS_MIN_INTERVAL", help: "minimum time between status writes that only change numbers (default 5m)" },
   freeRatioWarning: { flag: "--free-ratio-warning <ratio>", env: "FREE_RATIO_WARNING", help: "free-IP ratio below which capacity is low (default 0.2)" },
   freeRatioCritical: { flag: "--free-ratio-critical <ratio>", env: "FREE_RATIO_CRITICAL", help: "free-IP ratio below which capacity is critical (default 0.05)" },
