@@ -14,7 +14,7 @@ import { ContainerServiceClient } from "@azure/arm-containerservice";
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import type { ArmLimiter } from "./arm-limiter.js";
-import { HIDDEN_RETRY_HEADER_PREFIX, RETRY_AFTER_HEADERS, errorClass, retryAfterSecondsFrom } from "./errors.js";
+import { ArmThrottledError, ArmTimeoutError, HIDDEN_RETRY_HEADER_PREFIX, RETRY_AFTER_HEADERS, errorClass, retryAfterSecondsFrom } from "./errors.js";
 import { operationFromRequest, type ArmOperation } from "./operations.js";
 
 export const DEFAULT_ARM_ENDPOINT = "https://management.azure.com";
@@ -83,22 +83,27 @@ export function credentialScopeFor(endpoint: string): string {
 
 export const ARM_POLICY_NAME = "aksSubnetHealthArmRequests";
 
+/** Retry-After up to this is waited out inside the call (once); longer ones fail the call. */
+const INLINE_RETRY_MAX_SECONDS = 5;
+
 /** The per-attempt policy described at the top of this file. Exported for tests with a fake `next`. */
 export function armRequestPolicy(opts: { limiter?: ArmLimiter; onRequest?: RequestObserver }): PipelinePolicy {
   return {
     name: ARM_POLICY_NAME,
     async sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
       const operation = operationFromRequest(request.method, request.url);
-      if (opts.limiter) await opts.limiter.acquire(request.abortSignal);
-      const started = performance.now();
-      let response: PipelineResponse;
-      try {
-        response = await next(request);
-      } catch (err) {
-        opts.onRequest?.(operation, errorClass(err), (performance.now() - started) / 1000);
-        throw err;
+      let response = await attempt(request, next, operation, opts);
+      const retryAfter = response.status === 429 ? retryAfterSecondsFrom(response.headers) : undefined;
+      if (opts.limiter && retryAfter !== undefined && retryAfter <= INLINE_RETRY_MAX_SECONDS) {
+        opts.limiter.noteThrottled(retryAfter * 1000);
+        // one more try once a short pause is over, so a brief throttle costs time rather than an answer;
+        // a long Retry-After fails the call at once and the caches keep their last data meanwhile
+        const retried = await attempt(request, next, operation, opts).catch((err: unknown) => {
+          if (err instanceof ArmThrottledError || err instanceof ArmTimeoutError) return undefined;
+          throw err;
+        });
+        if (retried) response = retried;
       }
-      opts.onRequest?.(operation, String(response.status), (performance.now() - started) / 1000);
       if (response.status === 429) {
         const seconds = retryAfterSecondsFrom(response.headers);
         opts.limiter?.noteThrottled(seconds === undefined ? undefined : seconds * 1000);
@@ -112,6 +117,24 @@ export function armRequestPolicy(opts: { limiter?: ArmLimiter; onRequest?: Reque
       return response;
     },
   };
+}
+
+async function attempt(
+  request: PipelineRequest,
+  next: SendRequest,
+  operation: ArmOperation,
+  opts: { limiter?: ArmLimiter; onRequest?: RequestObserver },
+): Promise<PipelineResponse> {
+  if (opts.limiter) await opts.limiter.acquire(request.abortSignal);
+  const started = performance.now();
+  try {
+    const response = await next(request);
+    opts.onRequest?.(operation, String(response.status), (performance.now() - started) / 1000);
+    return response;
+  } catch (err) {
+    opts.onRequest?.(operation, errorClass(err), (performance.now() - started) / 1000);
+    throw err;
+  }
 }
 
 export function createAzureClients(opts: AzureClientOptions): AzureClients {

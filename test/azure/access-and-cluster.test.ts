@@ -146,7 +146,7 @@ describe("access cache against the simulator", () => {
   it("throttling keeps the last evaluation", async () => {
     const cache = accessCache(OPERATOR, { principalId: KARPENTER_A });
     const first = evaluation(await cache.get(subnet(NODES)));
-    await sim.admin.setFaults([{ operation: "RoleAssignments_ListForScope", kind: "throttle", retryAfterSeconds: 1, count: 1 }]);
+    await sim.admin.setFaults([{ operation: "RoleAssignments_ListForScope", kind: "throttle", retryAfterSeconds: 1, count: 2 }]);
     const obs = await cache.get(subnet(NODES), { force: true });
     expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "throttled" } });
     expect(obs.kind === "unavailable" && obs.last).toEqual(first);

@@ -138,25 +138,42 @@ describe("VNet cache when ARM misbehaves", () => {
   it("a 429 burst gives unavailable(throttled) with the last good snapshot, and the limiter pauses for Retry-After", async () => {
     const { cache, limiter } = setup(OPERATOR);
     const good = ok(await cache.get(subnet(NODES)));
-    await sim.admin.setFaults([{ operation: "VirtualNetworks_Get", kind: "throttle", retryAfterSeconds: 2, count: 1 }]);
+    await sim.admin.setFaults([{ operation: "VirtualNetworks_Get", kind: "throttle", retryAfterSeconds: 2, count: 2 }]);
     const before = Date.now();
     const obs = await cache.forceRefresh(subnet(NODES));
     expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "throttled", statusCode: 429, retryAfterSeconds: 2 } });
     expect(obs.kind === "unavailable" && obs.lastGood).toBe(good);
     expect(obs.kind === "unavailable" && obs.lastGood?.fetchedAt).toBe(good.fetchedAt);
-    // the SDK did not sit out Retry-After itself: one 429 reached us, straight away
-    expect((await sim.admin.counters()).byOperationStatus["VirtualNetworks_Get"]?.["429"]).toBe(1);
+    // the first 429 was waited out once (a short Retry-After); the second one fails the read
+    expect((await sim.admin.counters()).byOperationStatus["VirtualNetworks_Get"]?.["429"]).toBe(2);
     const until = limiter.throttledUntil;
     expect(until).toBeGreaterThanOrEqual(before + 1_900);
 
     // every other read now waits for the pause, then goes through
     const other = cache.get(subnet(`${VNET_B}/subnets/nodes`));
     await expect.poll(() => limiter.queueDepth, { timeout: 1_000 }).toBeGreaterThan(0);
-    expect(await count("VirtualNetworks_Get")).toBe(2);
+    expect(await count("VirtualNetworks_Get")).toBe(3);
     expect((await other).kind).toBe("ok");
     expect(Date.now()).toBeGreaterThanOrEqual(until! - 5);
     expect(limiter.throttledUntil).toBeUndefined();
-    expect(seen.filter((s) => s.outcome === "429").map((s) => s.operation)).toEqual(["VirtualNetworks_Get"]);
+    expect(seen.filter((s) => s.outcome === "429").map((s) => s.operation)).toEqual(["VirtualNetworks_Get", "VirtualNetworks_Get"]);
+  });
+
+  it("one 429 with a short Retry-After costs time, not the answer", async () => {
+    const { cache, limiter } = setup(OPERATOR);
+    await sim.admin.setFaults([{ operation: "VirtualNetworks_Get", kind: "throttle", retryAfterSeconds: 1, count: 1 }]);
+    const obs = await cache.forceRefresh(subnet(NODES));
+    expect(obs.kind).toBe("ok");
+    expect((await sim.admin.counters()).byOperationStatus["VirtualNetworks_Get"]).toMatchObject({ "429": 1, "200": 1 });
+    expect(limiter.throttleEvents).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a long Retry-After fails the read at once instead of holding it", async () => {
+    const { cache } = setup(OPERATOR);
+    await sim.admin.setFaults([{ operation: "VirtualNetworks_Get", kind: "throttle", retryAfterSeconds: 60, count: 1 }]);
+    const obs = await cache.forceRefresh(subnet(NODES));
+    expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "throttled", retryAfterSeconds: 60 } });
+    expect((await sim.admin.counters()).byOperationStatus["VirtualNetworks_Get"]).toEqual({ "429": 1 });
   });
 
   it("connection resets give unavailable(unreachable) with the last good snapshot, never not-found", async () => {
