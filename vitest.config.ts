@@ -7,7 +7,13 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "test/unit/**/*.test.ts", "test/sim/**/*.test.ts", "test/observability/**/*.test.ts", "test/azure/**/*.test.ts"],
+          include: [
+            "src/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+            "test/sim/**/*.test.ts",
+            "test/observability/**/*.test.ts",
+            "test/azure/**/*.test.ts",
+          ],
         },
       },
       {

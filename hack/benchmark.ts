@@ -25,7 +25,16 @@
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -131,7 +140,15 @@ async function runChild(): Promise<void> {
       send({
         type: "stats",
         id: msg.id,
-        stats: { ...c.stats, queued: c.queue.size, processing: c.queue.processing, delayed: c.queue.delayedCount, maxRssBytes: process.resourceUsage().maxRSS * 1024, memory: process.memoryUsage(), ...residentSplit() },
+        stats: {
+          ...c.stats,
+          queued: c.queue.size,
+          processing: c.queue.processing,
+          delayed: c.queue.delayedCount,
+          maxRssBytes: process.resourceUsage().maxRSS * 1024,
+          memory: process.memoryUsage(),
+          ...residentSplit(),
+        },
       });
     } else if (msg.cmd === "stop" && !stopping) {
       stopping = true;
@@ -164,7 +181,12 @@ async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
 }
 
 /** Polls `fn` until it returns a value, at most `timeoutMs`. */
-async function until<T>(what: string, timeoutMs: number, intervalMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  intervalMs: number,
+  fn: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -261,7 +283,9 @@ function readyOf(obj: unknown): { name: string; ready: boolean } | undefined {
   if (!isRecord(obj) || !isRecord(obj.metadata) || typeof obj.metadata.name !== "string") return undefined;
   const status = isRecord(obj.status) ? obj.status : {};
   const conditions = Array.isArray(status.conditions) ? status.conditions : [];
-  const ready = conditions.some((c: unknown) => isRecord(c) && c.type === `${CONDITION_PREFIX}SubnetReady` && c.status === "True");
+  const ready = conditions.some(
+    (c: unknown) => isRecord(c) && c.type === `${CONDITION_PREFIX}SubnetReady` && c.status === "True",
+  );
   return { name: obj.metadata.name, ready };
 }
 
@@ -269,10 +293,18 @@ function readyOf(obj: unknown): { name: string; ready: boolean } | undefined {
  * Watches the scenario's nodeclasses and resolves with the time at which all `n` first had
  * SubnetReady=True. A watch costs the operator nothing and has no polling granularity.
  */
-async function watchUntilAllReady(kc: KubeConfig, label: string, n: number, timeoutMs: number): Promise<{ done: Promise<number>; stop: () => void }> {
+async function watchUntilAllReady(
+  kc: KubeConfig,
+  label: string,
+  n: number,
+  timeoutMs: number,
+): Promise<{ done: Promise<number>; stop: () => void }> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const base = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural };
-  const list = (await api.listClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}` })) as { items?: unknown[]; metadata?: { resourceVersion?: string } };
+  const list = (await api.listClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}` })) as {
+    items?: unknown[];
+    metadata?: { resourceVersion?: string };
+  };
   const ready = new Set<string>();
   for (const o of list.items ?? []) {
     const r = readyOf(o);
@@ -284,7 +316,10 @@ async function watchUntilAllReady(kc: KubeConfig, label: string, n: number, time
     resolveDone = resolve;
     rejectDone = reject;
   });
-  const timer = setTimeout(() => rejectDone(new Error(`timed out after ${timeoutMs} ms: ${ready.size}/${n} nodeclasses SubnetReady=True`)), timeoutMs);
+  const timer = setTimeout(
+    () => rejectDone(new Error(`timed out after ${timeoutMs} ms: ${ready.size}/${n} nodeclasses SubnetReady=True`)),
+    timeoutMs,
+  );
   const check = (): void => {
     if (ready.size >= n) {
       clearTimeout(timer);
@@ -302,7 +337,8 @@ async function watchUntilAllReady(kc: KubeConfig, label: string, n: number, time
       check();
     },
     (err: unknown) => {
-      if (ready.size < n) rejectDone(new Error(`watch ended before all were ready (${ready.size}/${n}): ${String(err)}`));
+      if (ready.size < n)
+        rejectDone(new Error(`watch ended before all were ready (${ready.size}/${n}): ${String(err)}`));
     },
   );
   check();
@@ -354,7 +390,15 @@ interface ScenarioResult {
   peakRssMiB: number;
   heapUsedMiB: number;
   /** process.memoryUsage() of the child after the quiet resync, MiB */
-  memoryMiB: { rss: number; rssAnon: number | undefined; rssFile: number | undefined; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  memoryMiB: {
+    rss: number;
+    rssAnon: number | undefined;
+    rssFile: number | undefined;
+    heapTotal: number;
+    heapUsed: number;
+    external: number;
+    arrayBuffers: number;
+  };
   scrapeMs: number;
   scrapeKiB: number;
   lagP99FirstReportMs: number;
@@ -396,7 +440,9 @@ async function deleteNodeClasses(api: CustomObjectsApi, label: string): Promise<
   const base = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural };
   await api.deleteCollectionClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}` });
   await until(`nodeclasses of ${label} deleted`, 60_000, 250, async () => {
-    const list = (await api.listClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}`, limit: 1 })) as { items?: unknown[] };
+    const list = (await api.listClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}`, limit: 1 })) as {
+      items?: unknown[];
+    };
     return (list.items ?? []).length === 0 ? true : undefined;
   });
 }
@@ -408,7 +454,12 @@ const idle = (s: ChildStats): boolean => s.queued === 0 && s.processing === 0 &&
  * reconcile began meanwhile), then waits until all `n` nodeclasses were reconciled again and the
  * queue is idle: exactly one resync lies between the two.
  */
-async function oneResync(op: OperatorChild, n: number, timeoutMs: number, atStart: () => Promise<void>): Promise<{ before: ChildStats; after: ChildStats; burstMs: number }> {
+async function oneResync(
+  op: OperatorChild,
+  n: number,
+  timeoutMs: number,
+  atStart: () => Promise<void>,
+): Promise<{ before: ChildStats; after: ChildStats; burstMs: number }> {
   const before = await until("an idle gap between resyncs", timeoutMs, 50, async () => {
     const s = await op.stats();
     if (!idle(s)) return undefined;
@@ -518,8 +569,12 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
     };
   } finally {
     stopWatch?.();
-    await op?.stop().catch((err: unknown) => process.stderr.write(`[${sc.name}] stopping the operator: ${String(err)}\n`));
-    await deleteNodeClasses(api, label).catch((err: unknown) => process.stderr.write(`[${sc.name}] cleanup: ${String(err)}\n`));
+    await op
+      ?.stop()
+      .catch((err: unknown) => process.stderr.write(`[${sc.name}] stopping the operator: ${String(err)}\n`));
+    await deleteNodeClasses(api, label).catch((err: unknown) =>
+      process.stderr.write(`[${sc.name}] cleanup: ${String(err)}\n`),
+    );
     await sim?.close();
   }
 }
@@ -530,13 +585,25 @@ function ratio(a: number, b: number): string {
 }
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
-  return [`| ${headers.join(" | ")} |`, `|${headers.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${headers.join(" | ")} |`,
+    `|${headers.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
-function report(results: ScenarioResult[], scaling: ScenarioResult[], throttled: ScenarioResult[], resync: string, child: string): string {
+function report(
+  results: ScenarioResult[],
+  scaling: ScenarioResult[],
+  throttled: ScenarioResult[],
+  resync: string,
+  child: string,
+): string {
   const out: string[] = [];
   const cpu = cpus();
-  out.push(`machine: ${cpu.length} cores (${cpu[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}; resync ${resync}; 10 subnets in 2 VNets; operator: ${child}`);
+  out.push(
+    `machine: ${cpu.length} cores (${cpu[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}; resync ${resync}; 10 subnets in 2 VNets; operator: ${child}`,
+  );
   out.push("");
   if (scaling.length > 0) {
     const base = scaling[0]!;
@@ -544,7 +611,19 @@ function report(results: ScenarioResult[], scaling: ScenarioResult[], throttled:
     out.push("");
     out.push(
       table(
-        ["N", "nodeclasses", "first full report", "ARM req to first report", "ARM req / resync", "writes / quiet resync", "RSS", "peak RSS", "heap used", "lag p99 (first report)", "/metrics size"],
+        [
+          "N",
+          "nodeclasses",
+          "first full report",
+          "ARM req to first report",
+          "ARM req / resync",
+          "writes / quiet resync",
+          "RSS",
+          "peak RSS",
+          "heap used",
+          "lag p99 (first report)",
+          "/metrics size",
+        ],
         scaling.map((r) => [
           r.n,
           ratio(r.n, base.n),
@@ -566,7 +645,23 @@ function report(results: ScenarioResult[], scaling: ScenarioResult[], throttled:
   out.push("");
   out.push(
     table(
-      ["scenario", "N", "first full report ms", "ARM req to first report", "429s to first report", "ARM req / resync", "resync burst ms", "writes to first report", "writes 1st resync", "writes quiet resync", "RSS / peak MiB", "heap MiB", "lag p99 / max ms (first report)", "lag p99 / max ms (steady)", "/metrics KiB / ms"],
+      [
+        "scenario",
+        "N",
+        "first full report ms",
+        "ARM req to first report",
+        "429s to first report",
+        "ARM req / resync",
+        "resync burst ms",
+        "writes to first report",
+        "writes 1st resync",
+        "writes quiet resync",
+        "RSS / peak MiB",
+        "heap MiB",
+        "lag p99 / max ms (first report)",
+        "lag p99 / max ms (steady)",
+        "/metrics KiB / ms",
+      ],
       results.map((r) => [
         r.name,
         r.n,
@@ -591,22 +686,63 @@ function report(results: ScenarioResult[], scaling: ScenarioResult[], throttled:
   out.push("");
   out.push(
     table(
-      ["scenario", "rss", "of which anonymous", "of which file-backed", "heap total", "heap used", "external", "array buffers"],
-      results.map((r) => [r.name, r.memoryMiB.rss, r.memoryMiB.rssAnon ?? "n/a", r.memoryMiB.rssFile ?? "n/a", r.memoryMiB.heapTotal, r.memoryMiB.heapUsed, r.memoryMiB.external, r.memoryMiB.arrayBuffers]),
+      [
+        "scenario",
+        "rss",
+        "of which anonymous",
+        "of which file-backed",
+        "heap total",
+        "heap used",
+        "external",
+        "array buffers",
+      ],
+      results.map((r) => [
+        r.name,
+        r.memoryMiB.rss,
+        r.memoryMiB.rssAnon ?? "n/a",
+        r.memoryMiB.rssFile ?? "n/a",
+        r.memoryMiB.heapTotal,
+        r.memoryMiB.heapUsed,
+        r.memoryMiB.external,
+        r.memoryMiB.arrayBuffers,
+      ]),
     ),
   );
   out.push("");
   out.push("ARM requests of one resync, by operation:");
   out.push("");
-  for (const r of results) out.push(`- ${r.name}: ${Object.entries(r.armPerResyncOps).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`);
+  for (const r of results)
+    out.push(
+      `- ${r.name}: ${
+        Object.entries(r.armPerResyncOps)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ") || "none"
+      }`,
+    );
   if (throttled.length > 0) {
     out.push("");
     out.push("Throttling (simulator read bucket 20 tokens, 5/s):");
     out.push("");
     out.push(
       table(
-        ["scenario", "N", "first full report ms", "ARM req to first report", "429s to first report", "429s in one resync", "operator azure_throttled_total"],
-        throttled.map((r) => [r.name, r.n, r.firstReportMs, r.armToFirstReport, r.throttled429ToFirstReport, r.throttled429PerResync, r.operatorThrottledTotal]),
+        [
+          "scenario",
+          "N",
+          "first full report ms",
+          "ARM req to first report",
+          "429s to first report",
+          "429s in one resync",
+          "operator azure_throttled_total",
+        ],
+        throttled.map((r) => [
+          r.name,
+          r.n,
+          r.firstReportMs,
+          r.armToFirstReport,
+          r.throttled429ToFirstReport,
+          r.throttled429PerResync,
+          r.operatorThrottledTotal,
+        ]),
       ),
     );
   }
@@ -629,7 +765,8 @@ function parseArgs(argv: string[]): Args {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const sizes = (get("--sizes") ?? "50,200,800").split(",").map((s) => Number(s.trim()));
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 5_000)) throw new Error("--sizes: comma-separated integers between 1 and 5000");
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 5_000))
+    throw new Error("--sizes: comma-separated integers between 1 and 5000");
   return {
     sizes,
     resync: get("--resync") ?? "10s",
@@ -652,15 +789,32 @@ function compileChild(outDir: string): string {
   symlinkSync(path.join(repoRoot, "node_modules"), path.join(outDir, "node_modules"), "dir");
   copyFileSync(path.join(repoRoot, "package.json"), path.join(outDir, "package.json"));
   const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
-  const flags = ["--outDir", outDir, "--rootDir", repoRoot, "--target", "ES2024", "--module", "NodeNext", "--moduleResolution", "NodeNext"];
+  const flags = [
+    "--outDir",
+    outDir,
+    "--rootDir",
+    repoRoot,
+    "--target",
+    "ES2024",
+    "--module",
+    "NodeNext",
+    "--moduleResolution",
+    "NodeNext",
+  ];
   const more = ["--strict", "--skipLibCheck", "--esModuleInterop", "--resolveJsonModule", "--types", "node"];
   // type errors still emit JavaScript (someone else's work in progress must not stop a benchmark)
-  const res = spawnSync(process.execPath, [tsc, ...flags, ...more, path.join(repoRoot, "hack", "benchmark.ts")], { encoding: "utf8", timeout: 120_000 });
+  const res = spawnSync(process.execPath, [tsc, ...flags, ...more, path.join(repoRoot, "hack", "benchmark.ts")], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   const script = path.join(outDir, "hack", "benchmark.js");
-  if (!existsSync(script)) throw new Error(`tsc produced no ${script}: ${res.error?.message ?? ""}${res.stdout}${res.stderr}`);
+  if (!existsSync(script))
+    throw new Error(`tsc produced no ${script}: ${res.error?.message ?? ""}${res.stdout}${res.stderr}`);
   if (res.status !== 0) {
     const errors = res.stdout.split("\n").filter((l) => / error TS\d+/.test(l));
-    process.stderr.write(`tsc reported ${errors.length} type error(s); JavaScript emitted anyway:\n${errors.slice(0, 5).join("\n")}\n`);
+    process.stderr.write(
+      `tsc reported ${errors.length} type error(s); JavaScript emitted anyway:\n${errors.slice(0, 5).join("\n")}\n`,
+    );
   }
   return script;
 }
@@ -706,12 +860,20 @@ async function main(): Promise<void> {
       const simBucket = { capacity: 20, refillPerSecond: 5 };
       const n = Math.max(...args.sizes);
       throttled.push(await runScenario(env, { name: `throttled, default limiter (250, 25/s)`, n, simBucket }));
-      throttled.push(await runScenario(env, { name: `throttled, limiter 20, 5/s`, n, simBucket, flags: { armReadBucket: 20, armReadRefill: 5 } }));
+      throttled.push(
+        await runScenario(env, {
+          name: `throttled, limiter 20, 5/s`,
+          n,
+          simBucket,
+          flags: { armReadBucket: 20, armReadRefill: 5 },
+        }),
+      );
     }
     const results = [...scaling, ...throttled];
     const text = report(results, scaling, throttled, args.resync, childText);
     process.stdout.write(`${text}\n`);
-    if (args.json) writeFileSync(args.json, JSON.stringify({ at: new Date().toISOString(), resync: args.resync, results }, null, 2));
+    if (args.json)
+      writeFileSync(args.json, JSON.stringify({ at: new Date().toISOString(), resync: args.resync, results }, null, 2));
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

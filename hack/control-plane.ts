@@ -37,14 +37,18 @@ export function upstreamDir(): string {
   // shared/ sits beside the repository checkout (developers and CI alike)
   const candidates = [process.env.AKS_SUBNET_HEALTH_UPSTREAM_DIR, path.join(root, "..", "shared", "upstream")];
   for (const c of candidates) if (c && existsSync(path.join(c, "karpenter.azure.com_aksnodeclasses.yaml"))) return c;
-  throw new Error(`upstream CRDs not found (looked in ${candidates.filter(Boolean).join(", ")}); set AKS_SUBNET_HEALTH_UPSTREAM_DIR`);
+  throw new Error(
+    `upstream CRDs not found (looked in ${candidates.filter(Boolean).join(", ")}); set AKS_SUBNET_HEALTH_UPSTREAM_DIR`,
+  );
 }
 
 export function crdFiles(flavor: CrdFlavor): string[] {
   const up = upstreamDir();
   const karpenterCore = [path.join(up, "karpenter.sh_nodepools.yaml"), path.join(up, "karpenter.sh_nodeclaims.yaml")];
   const nodeclass =
-    flavor === "ours" ? path.join(root, "crds", "aksnodeclasses.yaml") : path.join(up, "karpenter.azure.com_aksnodeclasses.yaml");
+    flavor === "ours"
+      ? path.join(root, "crds", "aksnodeclasses.yaml")
+      : path.join(up, "karpenter.azure.com_aksnodeclasses.yaml");
   return [nodeclass, ...karpenterCore];
 }
 
@@ -76,13 +80,63 @@ function openssl(args: string[], cwd: string): void {
 
 function makePki(pki: string): void {
   mkdirSync(pki, { recursive: true });
-  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "3650", "-subj", "/CN=aks-subnet-health-test-ca"], pki);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "3650",
+      "-subj",
+      "/CN=aks-subnet-health-test-ca",
+    ],
+    pki,
+  );
   writeFileSync(
     path.join(pki, "server.ext"),
     "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n",
   );
-  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=kube-apiserver"], pki);
-  openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "3650", "-extfile", "server.ext"], pki);
+  openssl(
+    [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+      "-subj",
+      "/CN=kube-apiserver",
+    ],
+    pki,
+  );
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "server.crt",
+      "-days",
+      "3650",
+      "-extfile",
+      "server.ext",
+    ],
+    pki,
+  );
   openssl(["genrsa", "-out", "sa.key", "2048"], pki);
 }
 
@@ -160,7 +214,12 @@ export function apiRequest(
   });
 }
 
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, logHint?: string): Promise<void> {
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+  logHint?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -171,7 +230,9 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}${logHint ? ` (logs: ${logHint})` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}${logHint ? ` (logs: ${logHint})` : ""}`,
+  );
 }
 
 /** Creates (or replaces) the CRDs in the files and waits until each is Established. */
@@ -184,7 +245,8 @@ export async function installCrds(state: ControlPlaneState, files: string[]): Pr
       names.push(obj.metadata.name);
       const res = await apiRequest(state, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", obj);
       if (res.status === 409) continue;
-      if (res.status >= 300) throw new Error(`creating CRD ${obj.metadata.name} from ${file}: HTTP ${res.status} ${res.body}`);
+      if (res.status >= 300)
+        throw new Error(`creating CRD ${obj.metadata.name} from ${file}: HTTP ${res.status} ${res.body}`);
     }
   }
   for (const name of names) {
@@ -197,7 +259,12 @@ export async function installCrds(state: ControlPlaneState, files: string[]): Pr
   }
 }
 
-export async function startControlPlane(opts: { dir: string; crd: CrdFlavor; detached?: boolean; bins?: string }): Promise<ControlPlaneState> {
+export async function startControlPlane(opts: {
+  dir: string;
+  crd: CrdFlavor;
+  detached?: boolean;
+  bins?: string;
+}): Promise<ControlPlaneState> {
   const bins = opts.bins ?? binDir();
   const dir = path.resolve(opts.dir);
   const pki = path.join(dir, "pki");
@@ -267,19 +334,31 @@ export async function startControlPlane(opts: { dir: string; crd: CrdFlavor; det
     crd: opts.crd,
   };
   writeFileSync(state.kubeconfig, kubeconfigYaml(server, state.caFile, adminToken, "test-admin"), { mode: 0o600 });
-  writeFileSync(state.operatorKubeconfig, kubeconfigYaml(server, state.caFile, operatorToken, "aks-subnet-health-operator"), { mode: 0o600 });
+  writeFileSync(
+    state.operatorKubeconfig,
+    kubeconfigYaml(server, state.caFile, operatorToken, "aks-subnet-health-operator"),
+    { mode: 0o600 },
+  );
   writeFileSync(path.join(dir, "state.json"), JSON.stringify(state, null, 2), { mode: 0o600 });
 
   let exited: string | undefined;
-  for (const [name, child] of [["etcd", etcd], ["kube-apiserver", apiserver]] as const) {
+  for (const [name, child] of [
+    ["etcd", etcd],
+    ["kube-apiserver", apiserver],
+  ] as const) {
     child.once("exit", (code, sig) => (exited ??= `${name} exited (${code ?? sig})`));
   }
   try {
-    await waitFor("kube-apiserver /readyz", 90_000, async () => {
-      if (exited) throw new Error(exited);
-      const res = await apiRequest(state, "GET", "/readyz");
-      return res.status === 200;
-    }, dir);
+    await waitFor(
+      "kube-apiserver /readyz",
+      90_000,
+      async () => {
+        if (exited) throw new Error(exited);
+        const res = await apiRequest(state, "GET", "/readyz");
+        return res.status === 200;
+      },
+      dir,
+    );
     await installCrds(state, crdFiles(opts.crd));
   } catch (err) {
     stopControlPlane(state);

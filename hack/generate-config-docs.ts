@@ -25,7 +25,7 @@ export function renderConfigurationDoc(): string {
     "## Azure credentials",
     "",
     "Without `--azure-token-file` the operator uses `DefaultAzureCredential` from `@azure/identity`: in AKS, workload",
-    "identity (pod label `azure.workload.identity/use: \"true\"` and the ServiceAccount annotation",
+    'identity (pod label `azure.workload.identity/use: "true"` and the ServiceAccount annotation',
     "`azure.workload.identity/client-id`, see `manifests/`). `AZURE_TOKEN_CREDENTIALS=WorkloadIdentityCredential` pins",
     "it. For sovereign clouds set `--azure-cloud` (or `--arm-endpoint`, `--authority-host` and `--arm-scope`).",
     "",

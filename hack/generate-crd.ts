@@ -24,23 +24,50 @@ interface Crd {
   spec: { versions: CrdVersion[] };
 }
 
-const cond = (field: "status" | "reason") =>
-  `.status.conditions[?(@.type=='${ConditionType.SubnetReady}')].${field}`;
+const cond = (field: "status" | "reason") => `.status.conditions[?(@.type=='${ConditionType.SubnetReady}')].${field}`;
 
 const ourColumns = [
-  { name: "SubnetReady", type: "string", jsonPath: cond("status"), description: "aks-subnet-health summary of the nodeclass's subnet" },
+  {
+    name: "SubnetReady",
+    type: "string",
+    jsonPath: cond("status"),
+    description: "aks-subnet-health summary of the nodeclass's subnet",
+  },
   { name: "SubnetReason", type: "string", jsonPath: cond("reason"), description: "Why the subnet is (not) ready" },
-  { name: "FreeIPs", type: "integer", jsonPath: ".status.subnetHealth.freeIPs", description: "Free IPs in the subnet when last written (live value in metrics)" },
-  { name: "NodeHeadroom", type: "integer", jsonPath: ".status.subnetHealth.nodeHeadroom", description: "How many more nodes fit, for the cluster's CNI mode" },
-  { name: "Subnet", type: "string", jsonPath: ".status.subnetHealth.subnetID", priority: 1, description: "Resolved subnet ID" },
-  { name: "Source", type: "string", jsonPath: ".status.subnetHealth.source", priority: 1, description: "spec (vnetSubnetID) or default (cluster default subnet)" },
+  {
+    name: "FreeIPs",
+    type: "integer",
+    jsonPath: ".status.subnetHealth.freeIPs",
+    description: "Free IPs in the subnet when last written (live value in metrics)",
+  },
+  {
+    name: "NodeHeadroom",
+    type: "integer",
+    jsonPath: ".status.subnetHealth.nodeHeadroom",
+    description: "How many more nodes fit, for the cluster's CNI mode",
+  },
+  {
+    name: "Subnet",
+    type: "string",
+    jsonPath: ".status.subnetHealth.subnetID",
+    priority: 1,
+    description: "Resolved subnet ID",
+  },
+  {
+    name: "Source",
+    type: "string",
+    jsonPath: ".status.subnetHealth.source",
+    priority: 1,
+    description: "spec (vnetSubnetID) or default (cluster default subnet)",
+  },
 ];
 
 const int = (description: string) => ({ type: "integer", format: "int64", minimum: 0, description });
 const str = (description: string) => ({ type: "string", description });
 export const subnetHealthSchema = {
   type: "object",
-  description: "Written by aks-subnet-health. Numbers are refreshed at most every few minutes; see its metrics for live values.",
+  description:
+    "Written by aks-subnet-health. Numbers are refreshed at most every few minutes; see its metrics for live values.",
   properties: {
     subnetID: str("The subnet this nodeclass resolves to, as configured"),
     source: { type: "string", enum: ["spec", "default"], description: "Where the subnet ID came from" },
@@ -52,7 +79,11 @@ export const subnetHealthSchema = {
     lastValidSubnetID: str("Last subnet (canonical ID) that existed and was readable"),
     lastSubnetID: str("Last subnet (canonical ID) resolved"),
     lastSubnetValid: { type: "boolean", description: "Whether lastSubnetID was valid" },
-    lastPrefixes: { type: "array", items: { type: "string" }, description: "Prefixes of lastValidSubnetID when last seen" },
+    lastPrefixes: {
+      type: "array",
+      items: { type: "string" },
+      description: "Prefixes of lastValidSubnetID when last seen",
+    },
     lastDefaultSubnetID: str("Cluster default subnet when this class last used it"),
   },
 };
@@ -61,7 +92,8 @@ export function generateCrd(upstreamYaml: string): string {
   const crd = parse(upstreamYaml) as Crd;
   crd.metadata.annotations = {
     ...crd.metadata.annotations,
-    "aks-subnet-health.io/generated-from": "karpenter-provider-azure pkg/apis/crds/karpenter.azure.com_aksnodeclasses.yaml",
+    "aks-subnet-health.io/generated-from":
+      "karpenter-provider-azure pkg/apis/crds/karpenter.azure.com_aksnodeclasses.yaml",
   };
   for (const v of crd.spec.versions) {
     const cols = v.additionalPrinterColumns ?? [];

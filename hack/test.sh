@@ -10,6 +10,8 @@ if [[ -f observability/ensure-prometheus.sh ]]; then bash observability/ensure-p
 echo "control-plane binaries: $(bash hack/control-plane-bins.sh)"
 echo "--- typecheck"
 npx tsc -p tsconfig.json --noEmit
+echo "--- format (prettier)"
+npx prettier --check . >/dev/null || { npx prettier --check . ; echo "run: npm run format" >&2; exit 1; }
 if [[ -d ../shared/upstream ]]; then
   echo "--- CRD up to date with upstream"
   npx tsx hack/generate-crd.ts --check

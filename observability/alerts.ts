@@ -70,7 +70,8 @@ function lowCapacityExpr(ratio: number, headroom: number): string {
   ].join("\n");
 }
 
-const subnetText = "{{ $labels.vnet }}/{{ $labels.subnet }} (resource group {{ $labels.resource_group }}, subscription {{ $labels.subscription_id }})";
+const subnetText =
+  "{{ $labels.vnet }}/{{ $labels.subnet }} (resource group {{ $labels.resource_group }}, subscription {{ $labels.subscription_id }})";
 
 function rule(r: Omit<AlertRule, "annotations"> & { summary: string; description: string }): AlertRule {
   const { summary, description, ...rest } = r;
@@ -105,7 +106,9 @@ export const capacityGroup: RuleGroup = {
     }),
     rule({
       alert: "AKSSubnetFull",
-      expr: [`${available} == 0`, `and on (subnet_id)`, `(max by (subnet_id) (${m("subnet_ips_total")}) > 0)`].join("\n"),
+      expr: [`${available} == 0`, `and on (subnet_id)`, `(max by (subnet_id) (${m("subnet_ips_total")}) > 0)`].join(
+        "\n",
+      ),
       for: "1m",
       labels: { severity: "critical" },
       summary: "Subnet {{ $labels.vnet }}/{{ $labels.subnet }} has no free IPs.",
@@ -146,9 +149,13 @@ export const nodeClassGroup: RuleGroup = {
     rule({
       alert: "AKSNodeClassSubnetNotReady",
       // The fallback arm keeps the alert firing (without a reason) when the reason series is missing.
-      expr: [`(${notReady})`, `* on (nodeclass) group_left (reason)`, `${readyReason}`, `or on (nodeclass)`, `(${notReady})`].join(
-        "\n",
-      ),
+      expr: [
+        `(${notReady})`,
+        `* on (nodeclass) group_left (reason)`,
+        `${readyReason}`,
+        `or on (nodeclass)`,
+        `(${notReady})`,
+      ].join("\n"),
       for: "10m",
       labels: { severity: "critical" },
       summary: "AKSNodeClass {{ $labels.nodeclass }} has SubnetReady=False.",
@@ -231,7 +238,7 @@ export const operatorGroup: RuleGroup = {
       summary: "Azure Resource Manager is throttling aks-subnet-health ({{ $labels.operation }}).",
       description:
         "Azure has answered {{ $labels.operation }} requests with 429 for at least 15 minutes " +
-        "({{ $value | printf \"%.3f\" }}/s). Subnet data refreshes are delayed.",
+        '({{ $value | printf "%.3f" }}/s). Subnet data refreshes are delayed.',
     }),
   ],
 };

@@ -82,8 +82,15 @@ function ts(title: string, description: string, unit: string): timeseries.PanelB
     .unit(unit)
     .span(12)
     .height(8)
-    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Right))
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Ascending));
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Right),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Ascending),
+    );
 }
 
 function single(title: string, description: string, unit: string): stat.PanelBuilder {
@@ -128,8 +135,17 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
   d.withPanel(
     withQueries(
       ids,
-      single("Subnets not ready", "Distinct subnets used by at least one AKSNodeClass whose SubnetReady condition is False.", "short")
-        .thresholds(thresholds([[null, "green"], [1, "red"]]))
+      single(
+        "Subnets not ready",
+        "Distinct subnets used by at least one AKSNodeClass whose SubnetReady condition is False.",
+        "short",
+      )
+        .thresholds(
+          thresholds([
+            [null, "green"],
+            [1, "red"],
+          ]),
+        )
         .colorMode(common.BigValueColorMode.Background),
       [
         {
@@ -142,9 +158,11 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
   d.withPanel(
     withQueries(
       ids,
-      single("NodeClasses by SubnetReady status", "How many AKSNodeClasses have SubnetReady True, False or Unknown.", "short").textMode(
-        common.BigValueTextMode.ValueAndName,
-      ),
+      single(
+        "NodeClasses by SubnetReady status",
+        "How many AKSNodeClasses have SubnetReady True, False or Unknown.",
+        "short",
+      ).textMode(common.BigValueTextMode.ValueAndName),
       [
         {
           expr: `sum by (status) (max by (nodeclass, status) (${m("nodeclass_condition")}{type="SubnetReady", ${NC}}))`,
@@ -156,8 +174,16 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
   d.withPanel(
     withQueries(
       ids,
-      single("Lowest node headroom", "Fewest additional nodes any selected AKSNodeClass can still get IPs for.", "short").thresholds(
-        thresholds([[null, "red"], [CAPACITY_THRESHOLDS.criticalHeadroom, "orange"], [CAPACITY_THRESHOLDS.warningHeadroom, "green"]]),
+      single(
+        "Lowest node headroom",
+        "Fewest additional nodes any selected AKSNodeClass can still get IPs for.",
+        "short",
+      ).thresholds(
+        thresholds([
+          [null, "red"],
+          [CAPACITY_THRESHOLDS.criticalHeadroom, "orange"],
+          [CAPACITY_THRESHOLDS.warningHeadroom, "green"],
+        ]),
       ),
       [{ expr: `min(${m("nodeclass_node_headroom")}{${NC}})`, legend: "headroom" }],
     ),
@@ -169,7 +195,11 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         .min(0)
         .max(1)
         .thresholds(
-          thresholds([[null, "green"], [CAPACITY_THRESHOLDS.warningUtilization, "orange"], [CAPACITY_THRESHOLDS.criticalUtilization, "red"]]),
+          thresholds([
+            [null, "green"],
+            [CAPACITY_THRESHOLDS.warningUtilization, "orange"],
+            [CAPACITY_THRESHOLDS.criticalUtilization, "red"],
+          ]),
         ),
       [{ expr: `max(${m("subnet_utilization_ratio")}{${SUBNET_SEL}})`, legend: "utilization" }],
     ),
@@ -179,9 +209,11 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
 function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
   d.withRow(new dashboard.RowBuilder(ROWS.capacity).id(ids.take()));
   d.withPanel(
-    withQueries(ids, ts("Free IPs per subnet", "Usable IPs not yet allocated, per subnet (Azure's subnet usage).", "short").min(0), [
-      { expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_available")}{${SUBNET_SEL}})`, legend: "{{vnet}}/{{subnet}}" },
-    ]),
+    withQueries(
+      ids,
+      ts("Free IPs per subnet", "Usable IPs not yet allocated, per subnet (Azure's subnet usage).", "short").min(0),
+      [{ expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_available")}{${SUBNET_SEL}})`, legend: "{{vnet}}/{{subnet}}" }],
+    ),
   );
   d.withPanel(
     withQueries(
@@ -190,18 +222,37 @@ function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         .min(0)
         .max(1)
         .thresholds(
-          thresholds([[null, "green"], [CAPACITY_THRESHOLDS.warningUtilization, "orange"], [CAPACITY_THRESHOLDS.criticalUtilization, "red"]]),
+          thresholds([
+            [null, "green"],
+            [CAPACITY_THRESHOLDS.warningUtilization, "orange"],
+            [CAPACITY_THRESHOLDS.criticalUtilization, "red"],
+          ]),
         )
         .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line)),
-      [{ expr: `max by (${SUBNET_KEY}) (${m("subnet_utilization_ratio")}{${SUBNET_SEL}})`, legend: "{{vnet}}/{{subnet}}" }],
+      [
+        {
+          expr: `max by (${SUBNET_KEY}) (${m("subnet_utilization_ratio")}{${SUBNET_SEL}})`,
+          legend: "{{vnet}}/{{subnet}}",
+        },
+      ],
     ),
   );
   d.withPanel(
     withQueries(
       ids,
-      ts("Node headroom per nodeclass", "How many more nodes of this nodeclass (at its maxPods) the subnet's free IPs allow.", "short")
+      ts(
+        "Node headroom per nodeclass",
+        "How many more nodes of this nodeclass (at its maxPods) the subnet's free IPs allow.",
+        "short",
+      )
         .min(0)
-        .thresholds(thresholds([[null, "red"], [CAPACITY_THRESHOLDS.criticalHeadroom, "orange"], [CAPACITY_THRESHOLDS.warningHeadroom, "green"]]))
+        .thresholds(
+          thresholds([
+            [null, "red"],
+            [CAPACITY_THRESHOLDS.criticalHeadroom, "orange"],
+            [CAPACITY_THRESHOLDS.warningHeadroom, "green"],
+          ]),
+        )
         .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line)),
       [{ expr: `min by (nodeclass) (${m("nodeclass_node_headroom")}{${NC}})`, legend: "{{nodeclass}}" }],
     ),
@@ -229,24 +280,52 @@ function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
 function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {
   d.withRow(new dashboard.RowBuilder(ROWS.access).id(ids.take()));
   d.withPanel(
-    withQueries(ids, tbl("Access per nodeclass", "Whether Karpenter's identity may read and join each nodeclass's subnet.", "short"), [
-      { expr: `max by (nodeclass, action, result) (${m("nodeclass_access")}{${NC}}) == 1`, instant: true },
-    ]),
-  );
-  d.withPanel(
-    withQueries(ids, tbl("Access and network plan reasons", "Current reasons of the SubnetAccess and NetworkPlan conditions.", "short"), [
-      { expr: `max by (nodeclass, type, reason) (${m("nodeclass_condition_reason")}{type=~"SubnetAccess|NetworkPlan", ${NC}})`, instant: true },
-    ]),
-  );
-  d.withPanel(
-    withQueries(ids, ts("CIDR conflicts", "Overlaps of each nodeclass's subnet with pod, service, reserved or other nodeclasses' ranges.", "short").min(0), [
-      { expr: `max by (nodeclass, with) (${m("nodeclass_cidr_conflicts")}{${NC}})`, legend: "{{nodeclass}} vs {{with}}" },
-    ]),
+    withQueries(
+      ids,
+      tbl("Access per nodeclass", "Whether Karpenter's identity may read and join each nodeclass's subnet.", "short"),
+      [{ expr: `max by (nodeclass, action, result) (${m("nodeclass_access")}{${NC}}) == 1`, instant: true }],
+    ),
   );
   d.withPanel(
     withQueries(
       ids,
-      tbl("Cluster networking", "The cluster's network configuration and whether node autoprovisioning supports it (1 = supported).", "short"),
+      tbl(
+        "Access and network plan reasons",
+        "Current reasons of the SubnetAccess and NetworkPlan conditions.",
+        "short",
+      ),
+      [
+        {
+          expr: `max by (nodeclass, type, reason) (${m("nodeclass_condition_reason")}{type=~"SubnetAccess|NetworkPlan", ${NC}})`,
+          instant: true,
+        },
+      ],
+    ),
+  );
+  d.withPanel(
+    withQueries(
+      ids,
+      ts(
+        "CIDR conflicts",
+        "Overlaps of each nodeclass's subnet with pod, service, reserved or other nodeclasses' ranges.",
+        "short",
+      ).min(0),
+      [
+        {
+          expr: `max by (nodeclass, with) (${m("nodeclass_cidr_conflicts")}{${NC}})`,
+          legend: "{{nodeclass}} vs {{with}}",
+        },
+      ],
+    ),
+  );
+  d.withPanel(
+    withQueries(
+      ids,
+      tbl(
+        "Cluster networking",
+        "The cluster's network configuration and whether node autoprovisioning supports it (1 = supported).",
+        "short",
+      ),
       [{ expr: `max by (plugin, mode, policy, dataplane) (${m("cluster_network_supported")})`, instant: true }],
     ),
   );
@@ -259,7 +338,9 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ids,
       new statetimeline.PanelBuilder()
         .title("Drift by nodeclass")
-        .description("Drift kinds present on each nodeclass (migration, correction, prefix-changed, subnet-deleted, default-changed, nodes-outside).")
+        .description(
+          "Drift kinds present on each nodeclass (migration, correction, prefix-changed, subnet-deleted, default-changed, nodes-outside).",
+        )
         .unit("bool_on_off")
         .span(12)
         .height(8),
@@ -267,19 +348,38 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
     ),
   );
   d.withPanel(
-    withQueries(ids, ts("Nodes outside their nodeclass's subnet", "Nodes of the nodeclass whose IPs are not in its current subnet.", "short").min(0), [
-      { expr: `max by (nodeclass) (${m("nodeclass_nodes_outside_subnet")}{${NC}})`, legend: "{{nodeclass}}" },
-    ]),
+    withQueries(
+      ids,
+      ts(
+        "Nodes outside their nodeclass's subnet",
+        "Nodes of the nodeclass whose IPs are not in its current subnet.",
+        "short",
+      ).min(0),
+      [{ expr: `max by (nodeclass) (${m("nodeclass_nodes_outside_subnet")}{${NC}})`, legend: "{{nodeclass}}" }],
+    ),
   );
   d.withPanel(
-    withQueries(ids, tbl("Nodeclass subnets", "Which subnet each nodeclass resolves to, and whether it comes from spec.vnetSubnetID or the cluster default.", "short"), [
-      { expr: `max by (nodeclass, subnet_id, source) (${m("nodeclass_info")}{${NC}})`, instant: true },
-    ]),
+    withQueries(
+      ids,
+      tbl(
+        "Nodeclass subnets",
+        "Which subnet each nodeclass resolves to, and whether it comes from spec.vnetSubnetID or the cluster default.",
+        "short",
+      ),
+      [{ expr: `max by (nodeclass, subnet_id, source) (${m("nodeclass_info")}{${NC}})`, instant: true }],
+    ),
   );
   d.withPanel(
-    withQueries(ids, tbl("SubnetStable reasons", "Current reason of the SubnetStable condition per nodeclass.", "short"), [
-      { expr: `max by (nodeclass, reason) (${m("nodeclass_condition_reason")}{type="SubnetStable", ${NC}})`, instant: true },
-    ]),
+    withQueries(
+      ids,
+      tbl("SubnetStable reasons", "Current reason of the SubnetStable condition per nodeclass.", "short"),
+      [
+        {
+          expr: `max by (nodeclass, reason) (${m("nodeclass_condition_reason")}{type="SubnetStable", ${NC}})`,
+          instant: true,
+        },
+      ],
+    ),
   );
 }
 
@@ -294,13 +394,18 @@ function operatorRow(ids: Ids, d: dashboard.DashboardBuilder): void {
   );
   d.withPanel(
     withQueries(ids, ts("Reconcile duration p95", "95th percentile of the time one reconcile takes.", "s"), [
-      { expr: `histogram_quantile(0.95, sum by (le) (rate(${m("reconcile_duration_seconds_bucket")}[$__rate_interval])))`, legend: "p95" },
+      {
+        expr: `histogram_quantile(0.95, sum by (le) (rate(${m("reconcile_duration_seconds_bucket")}[$__rate_interval])))`,
+        legend: "p95",
+      },
     ]),
   );
   d.withPanel(
-    withQueries(ids, ts("Azure requests by code", "ARM requests per operation and HTTP status (or error class).", "reqps"), [
-      { expr: rate("azure_requests_total", "operation, code"), legend: "{{operation}} {{code}}" },
-    ]),
+    withQueries(
+      ids,
+      ts("Azure requests by code", "ARM requests per operation and HTTP status (or error class).", "reqps"),
+      [{ expr: rate("azure_requests_total", "operation, code"), legend: "{{operation}} {{code}}" }],
+    ),
   );
   d.withPanel(
     withQueries(ids, ts("Azure latency p95", "95th percentile ARM request latency per operation.", "s"), [
@@ -316,9 +421,18 @@ function operatorRow(ids: Ids, d: dashboard.DashboardBuilder): void {
     ]),
   );
   d.withPanel(
-    withQueries(ids, ts("Subnet data age", "Time since the subnet's Azure data was last refreshed. Alerts above 15 minutes.", "s").min(0), [
-      { expr: `max by (${SUBNET_KEY}) (${m("subnet_data_age_seconds")}{${SUBNET_SEL}})`, legend: "{{vnet}}/{{subnet}}" },
-    ]),
+    withQueries(
+      ids,
+      ts("Subnet data age", "Time since the subnet's Azure data was last refreshed. Alerts above 15 minutes.", "s").min(
+        0,
+      ),
+      [
+        {
+          expr: `max by (${SUBNET_KEY}) (${m("subnet_data_age_seconds")}{${SUBNET_SEL}})`,
+          legend: "{{vnet}}/{{subnet}}",
+        },
+      ],
+    ),
   );
   d.withPanel(
     withQueries(ids, ts("Status writes", "Writes of AKSNodeClass status by result (conflicts are retried).", "ops"), [
@@ -343,9 +457,11 @@ function operatorRow(ids: Ids, d: dashboard.DashboardBuilder): void {
     ),
   );
   d.withPanel(
-    withQueries(ids, tbl("Versions", "Running operator versions and how many replicas run each.", "short").span(12).height(6), [
-      { expr: `count by (version) (${m("build_info")})`, instant: true },
-    ]),
+    withQueries(
+      ids,
+      tbl("Versions", "Running operator versions and how many replicas run each.", "short").span(12).height(6),
+      [{ expr: `count by (version) (${m("build_info")})`, instant: true }],
+    ),
   );
 }
 
@@ -353,7 +469,9 @@ export function dashboardBuilder(): dashboard.DashboardBuilder {
   const ids = new Ids();
   const d = new dashboard.DashboardBuilder("AKS subnet health")
     .uid(DASHBOARD_UID)
-    .description("Azure subnets behind Karpenter AKSNodeClasses: readiness, IP capacity, access, network plan, drift and the operator itself.")
+    .description(
+      "Azure subnets behind Karpenter AKSNodeClasses: readiness, IP capacity, access, network plan, drift and the operator itself.",
+    )
     .tags(["aks", "karpenter", "azure", "subnet"])
     .editable()
     .refresh("1m")

@@ -15,7 +15,16 @@ export function createLogger(level: string = "info", destination?: pino.Destinat
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ["authorization", "headers.authorization", "*.authorization", "*.headers.authorization", "token", "*.token", "accessToken", "*.accessToken"],
+        paths: [
+          "authorization",
+          "headers.authorization",
+          "*.authorization",
+          "*.headers.authorization",
+          "token",
+          "*.token",
+          "accessToken",
+          "*.accessToken",
+        ],
         censor: "[redacted]",
       },
     },

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { KARPENTER, NETWORK_CONTRIBUTOR, READER, SUBNET, VNET_SCOPE, assign } from "../health/access/testing.js";
-import type { DenyAssignmentData, PermissionData, RoleAssignmentData, RoleDefinitionData } from "../health/access/types.js";
+import type {
+  DenyAssignmentData,
+  PermissionData,
+  RoleAssignmentData,
+  RoleDefinitionData,
+} from "../health/access/types.js";
 import type { SubnetRef } from "../health/types.js";
 import { AccessCache } from "./access-cache.js";
 import type { AuthorizationReader } from "./authorization-reader.js";
@@ -52,7 +57,11 @@ describe("AccessCache", () => {
     const c = clock();
     const cache = new AccessCache({ reader, principalId: KARPENTER, ttlMs: 60_000, now: c.now });
     const obs = await cache.get(SUBNET);
-    expect(obs).toMatchObject({ kind: "ok", fetchedAt: c.now(), evaluation: { read: { verdict: "granted" }, join: { verdict: "granted" } } });
+    expect(obs).toMatchObject({
+      kind: "ok",
+      fetchedAt: c.now(),
+      evaluation: { read: { verdict: "granted" }, join: { verdict: "granted" } },
+    });
     c.advance(59_999);
     await cache.get(SUBNET);
     expect(reader.calls.assignments).toBe(1);

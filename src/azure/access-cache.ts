@@ -55,7 +55,10 @@ interface DefinitionEntry {
   fetchedAt: number;
 }
 
-type Step<T> = { ok: true; value: T } | { ok: false; obs: "forbidden"; message: string } | { ok: false; obs: "unavailable"; failure: AzureFailure };
+type Step<T> =
+  | { ok: true; value: T }
+  | { ok: false; obs: "forbidden"; message: string }
+  | { ok: false; obs: "unavailable"; failure: AzureFailure };
 
 export class AccessCache {
   private readonly entries = new Map<string, Entry>();
@@ -111,7 +114,10 @@ export class AccessCache {
     if (!opts.force && entry.observation) {
       const age = this.now() - entry.observedAt;
       // failures wait out their own window (failure TTL or Retry-After) whatever freshness is asked for
-      const window = entry.observation.kind === "unavailable" ? entry.servedForMs : Math.min(opts.maxAgeMs ?? this.ttlMs, entry.servedForMs);
+      const window =
+        entry.observation.kind === "unavailable"
+          ? entry.servedForMs
+          : Math.min(opts.maxAgeMs ?? this.ttlMs, entry.servedForMs);
       if (age < window) return Promise.resolve(entry.observation);
     }
     if (entry.inflight) return entry.inflight;
@@ -151,7 +157,11 @@ export class AccessCache {
     if (c.outcome === "failure") return { ok: false, obs: "unavailable", failure: c.failure };
     if (c.kind === "forbidden") return { ok: false, obs: "forbidden", message: c.message };
     // a 404 here (the subnet's resource group is gone) is for the existence check to report
-    return { ok: false, obs: "unavailable", failure: { kind: "other", statusCode: c.statusCode, ...(c.code ? { code: c.code } : {}), message: c.message } };
+    return {
+      ok: false,
+      obs: "unavailable",
+      failure: { kind: "other", statusCode: c.statusCode, ...(c.code ? { code: c.code } : {}), message: c.message },
+    };
   }
 
   private async step<T>(operation: string, resource: string, fn: () => Promise<T>): Promise<Step<T>> {
@@ -162,10 +172,14 @@ export class AccessCache {
     }
   }
 
-  private roleDefinition(subscriptionId: string, roleDefinitionId: string): Promise<Step<RoleDefinitionData | undefined>> {
+  private roleDefinition(
+    subscriptionId: string,
+    roleDefinitionId: string,
+  ): Promise<Step<RoleDefinitionData | undefined>> {
     const guid = roleGuid(roleDefinitionId);
     const hit = this.definitions.get(guid);
-    if (hit && this.now() - hit.fetchedAt < this.roleDefinitionTtlMs) return Promise.resolve({ ok: true, value: hit.data });
+    if (hit && this.now() - hit.fetchedAt < this.roleDefinitionTtlMs)
+      return Promise.resolve({ ok: true, value: hit.data });
     const flying = this.definitionFlights.get(guid);
     if (flying) return flying;
     const run = (async (): Promise<Step<RoleDefinitionData | undefined>> => {
@@ -174,7 +188,11 @@ export class AccessCache {
         this.definitions.set(guid, { data, fetchedAt: this.now() });
         return { ok: true, value: data };
       } catch (err) {
-        const c = classifyAzureError(err, { operation: "RoleDefinitions_GetById", resource: roleDefinitionId }, this.now());
+        const c = classifyAzureError(
+          err,
+          { operation: "RoleDefinitions_GetById", resource: roleDefinitionId },
+          this.now(),
+        );
         if (c.outcome === "failure") return { ok: false, obs: "unavailable", failure: c.failure };
         // deleted custom role or unreadable definition: the evaluator reports that grant as unknown
         this.definitions.set(guid, { data: undefined, fetchedAt: this.now() });
@@ -186,7 +204,9 @@ export class AccessCache {
   }
 
   private async evaluate(subnet: SubnetRef, principal: string | undefined): Promise<Step<AccessEvaluation>> {
-    const deniesP = this.step("DenyAssignments_ListForResource", subnet.id, () => this.reader.listDenyAssignments(subnet));
+    const deniesP = this.step("DenyAssignments_ListForResource", subnet.id, () =>
+      this.reader.listDenyAssignments(subnet),
+    );
     if (!principal) {
       const [permissions, denies] = await Promise.all([
         this.step("Permissions_ListForResource", subnet.id, () => this.reader.listPermissions(subnet)),
@@ -218,12 +238,25 @@ export class AccessCache {
       const guid = roleGuid(a.roleDefinitionId);
       if (guid && !ids.has(guid)) ids.set(guid, a.roleDefinitionId);
     }
-    const fetched = await Promise.all([...ids.entries()].map(async ([guid, id]) => [guid, await this.roleDefinition(subnet.subscriptionId, id)] as const));
+    const fetched = await Promise.all(
+      [...ids.entries()].map(
+        async ([guid, id]) => [guid, await this.roleDefinition(subnet.subscriptionId, id)] as const,
+      ),
+    );
     for (const [guid, step] of fetched) {
       if (!step.ok) return step;
       if (step.value) definitions.set(guid, step.value);
     }
-    return { ok: true, value: evaluateAccess({ principalId: principal, subnet, assignments: assignments.value, definitions, denies: denies.value }) };
+    return {
+      ok: true,
+      value: evaluateAccess({
+        principalId: principal,
+        subnet,
+        assignments: assignments.value,
+        definitions,
+        denies: denies.value,
+      }),
+    };
   }
 
   private async refresh(entry: Entry, subnet: SubnetRef, principal: string | undefined): Promise<AccessObservation> {
@@ -240,7 +273,12 @@ export class AccessCache {
       delete entry.unavailableSince;
     } else {
       entry.unavailableSince ??= now;
-      observation = { kind: "unavailable", failure: result.failure, since: entry.unavailableSince, ...(entry.last ? { last: entry.last } : {}) };
+      observation = {
+        kind: "unavailable",
+        failure: result.failure,
+        since: entry.unavailableSince,
+        ...(entry.last ? { last: entry.last } : {}),
+      };
       servedForMs = Math.max(this.failureTtlMs, (result.failure.retryAfterSeconds ?? 0) * 1000);
     }
     entry.observation = observation;

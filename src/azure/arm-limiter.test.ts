@@ -142,7 +142,9 @@ describe("ArmLimiter.schedule", () => {
     const p = track(
       limiter.schedule("Subnets_Get", (signal) => {
         seen = signal;
-        return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+        return new Promise<never>((_, reject) =>
+          signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))),
+        );
       }),
     );
     await vi.advanceTimersByTimeAsync(999);

@@ -195,7 +195,11 @@ export class ArmLimiter {
    * (`abortSignal`). Rejects with ArmTimeoutError when the deadline passes, ArmThrottledError when a throttle
    * pause outlasts the deadline, or whatever `fn` threw.
    */
-  async schedule<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>, opts: ScheduleOptions = {}): Promise<T> {
+  async schedule<T>(
+    operation: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    opts: ScheduleOptions = {},
+  ): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const deadline = this.clock.now() + timeoutMs;
     const controller = new AbortController();

@@ -4,7 +4,12 @@
  * one: SDK calls under the ARM limiter.
  */
 import type { DenyAssignment, Permission, RoleAssignment, RoleDefinition } from "@azure/arm-authorization";
-import type { DenyAssignmentData, PermissionData, RoleAssignmentData, RoleDefinitionData } from "../health/access/types.js";
+import type {
+  DenyAssignmentData,
+  PermissionData,
+  RoleAssignmentData,
+  RoleDefinitionData,
+} from "../health/access/types.js";
 import type { SubnetRef } from "../health/types.js";
 import type { ArmLimiter } from "./arm-limiter.js";
 import type { AzureClients } from "./clients.js";
@@ -71,7 +76,8 @@ export function roleDefinitionFromSdk(d: RoleDefinition): RoleDefinitionData {
 }
 
 export function denyAssignmentFromSdk(d: DenyAssignment): DenyAssignmentData {
-  const principal = (p: { id?: string; type?: string }): { id: string; type?: string } => (p.type ? { id: p.id ?? "", type: p.type } : { id: p.id ?? "" });
+  const principal = (p: { id?: string; type?: string }): { id: string; type?: string } =>
+    p.type ? { id: p.id ?? "", type: p.type } : { id: p.id ?? "" };
   const out: DenyAssignmentData = {
     id: d.id ?? "",
     scope: d.scope ?? "",
@@ -93,7 +99,11 @@ function subnetResource(subnet: SubnetRef): [string, string, string, string, str
   return [subnet.resourceGroup, "Microsoft.Network", `virtualNetworks/${subnet.vnet}`, "subnets", subnet.subnet];
 }
 
-export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimiter, opts: { timeoutMs?: number } = {}): AuthorizationReader {
+export function armAuthorizationReader(
+  clients: AzureClients,
+  limiter: ArmLimiter,
+  opts: { timeoutMs?: number } = {},
+): AuthorizationReader {
   const sched = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
   const authz = (sub: string) => clients.forSubscription(sub).authorization;
   return {
@@ -103,7 +113,10 @@ export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimite
         "RoleAssignments_ListForScope",
         async (abortSignal) => {
           const out: RoleAssignmentData[] = [];
-          for await (const a of authz(subnet.subscriptionId).roleAssignments.listForScope(withoutLeadingSlash(subnet.id), { filter, abortSignal })) {
+          for await (const a of authz(subnet.subscriptionId).roleAssignments.listForScope(
+            withoutLeadingSlash(subnet.id),
+            { filter, abortSignal },
+          )) {
             out.push(roleAssignmentFromSdk(a));
           }
           return out;
@@ -114,7 +127,10 @@ export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimite
     getRoleDefinition: (subscriptionId, roleDefinitionId) =>
       limiter.schedule(
         "RoleDefinitions_GetById",
-        async (abortSignal) => roleDefinitionFromSdk(await authz(subscriptionId).roleDefinitions.getById(withoutLeadingSlash(roleDefinitionId), { abortSignal })),
+        async (abortSignal) =>
+          roleDefinitionFromSdk(
+            await authz(subscriptionId).roleDefinitions.getById(withoutLeadingSlash(roleDefinitionId), { abortSignal }),
+          ),
         sched,
       ),
     listDenyAssignments: (subnet) =>
@@ -122,7 +138,10 @@ export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimite
         "DenyAssignments_ListForResource",
         async (abortSignal) => {
           const out: DenyAssignmentData[] = [];
-          for await (const d of authz(subnet.subscriptionId).denyAssignments.listForResource(...subnetResource(subnet), { abortSignal })) {
+          for await (const d of authz(subnet.subscriptionId).denyAssignments.listForResource(
+            ...subnetResource(subnet),
+            { abortSignal },
+          )) {
             out.push(denyAssignmentFromSdk(d));
           }
           return out;
@@ -134,7 +153,9 @@ export function armAuthorizationReader(clients: AzureClients, limiter: ArmLimite
         "Permissions_ListForResource",
         async (abortSignal) => {
           const out: PermissionData[] = [];
-          for await (const p of authz(subnet.subscriptionId).permissions.listForResource(...subnetResource(subnet), { abortSignal })) {
+          for await (const p of authz(subnet.subscriptionId).permissions.listForResource(...subnetResource(subnet), {
+            abortSignal,
+          })) {
             out.push({ actions: strings(p.actions), notActions: strings(p.notActions) });
           }
           return out;

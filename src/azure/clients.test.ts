@@ -15,12 +15,30 @@ describe("operationFromRequest", () => {
     [`${BASE}?api-version=2026-01-01`, "VirtualNetworks_Get"],
     [`${BASE}/usages?api-version=2026-01-01`, "VirtualNetworks_ListUsage"],
     [`${BASE}/usages?api-version=2026-01-01&$skipToken=abc`, "VirtualNetworks_ListUsage"],
-    [`https://management.azure.com//subscriptions/${SUB}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v1/subnets/s1/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()`, "RoleAssignments_ListForScope"],
-    [`https://management.azure.com/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`, "RoleDefinitions_GetById"],
-    [`https://management.azure.com/subscriptions/${SUB}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v1/subnets/s1/providers/Microsoft.Authorization/denyAssignments`, "DenyAssignments_ListForResource"],
-    [`https://management.azure.com/subscriptions/${SUB}/providers/Microsoft.Authorization/denyAssignments`, "DenyAssignments_ListForScope"],
-    [`https://management.azure.com/subscriptions/${SUB}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v1/subnets/s1/providers/Microsoft.Authorization/permissions`, "Permissions_ListForResource"],
-    [`https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1`, "ManagedClusters_Get"],
+    [
+      `https://management.azure.com//subscriptions/${SUB}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v1/subnets/s1/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()`,
+      "RoleAssignments_ListForScope",
+    ],
+    [
+      `https://management.azure.com/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`,
+      "RoleDefinitions_GetById",
+    ],
+    [
+      `https://management.azure.com/subscriptions/${SUB}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v1/subnets/s1/providers/Microsoft.Authorization/denyAssignments`,
+      "DenyAssignments_ListForResource",
+    ],
+    [
+      `https://management.azure.com/subscriptions/${SUB}/providers/Microsoft.Authorization/denyAssignments`,
+      "DenyAssignments_ListForScope",
+    ],
+    [
+      `https://management.azure.com/subscriptions/${SUB}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v1/subnets/s1/providers/Microsoft.Authorization/permissions`,
+      "Permissions_ListForResource",
+    ],
+    [
+      `https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1`,
+      "ManagedClusters_Get",
+    ],
     [`https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg`, "Other"],
   ])("%s → %s", (url, op) => {
     expect(operationFromRequest("GET", url)).toBe(op);
@@ -33,8 +51,12 @@ describe("operationFromRequest", () => {
 describe("credentialScopeFor", () => {
   it("uses the sovereign cloud's own audience and the public one for anything else", () => {
     expect(credentialScopeFor("https://management.azure.com")).toBe("https://management.azure.com/.default");
-    expect(credentialScopeFor("https://management.usgovcloudapi.net/")).toBe("https://management.usgovcloudapi.net/.default");
-    expect(credentialScopeFor("https://management.chinacloudapi.cn")).toBe("https://management.chinacloudapi.cn/.default");
+    expect(credentialScopeFor("https://management.usgovcloudapi.net/")).toBe(
+      "https://management.usgovcloudapi.net/.default",
+    );
+    expect(credentialScopeFor("https://management.chinacloudapi.cn")).toBe(
+      "https://management.chinacloudapi.cn/.default",
+    );
     expect(credentialScopeFor("https://127.0.0.1:8443")).toBe("https://management.azure.com/.default");
   });
 });
@@ -75,7 +97,9 @@ describe("armRequestPolicy", () => {
   it("on 429 pauses the limiter for Retry-After and hides the header from the SDK's own retry", async () => {
     const limiter = new ArmLimiter();
     const policy = armRequestPolicy({ limiter });
-    const res = await policy.sendRequest(createPipelineRequest({ url: BASE }), async () => response(429, { "retry-after": "7" }));
+    const res = await policy.sendRequest(createPipelineRequest({ url: BASE }), async () =>
+      response(429, { "retry-after": "7" }),
+    );
     expect(res.headers.get("retry-after")).toBeUndefined();
     expect(limiter.throttledUntil).toBeGreaterThan(Date.now() + 6_000);
     // the classifier still finds the delay on the error built from that response

@@ -14,7 +14,14 @@ import { ContainerServiceClient } from "@azure/arm-containerservice";
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import type { ArmLimiter } from "./arm-limiter.js";
-import { ArmThrottledError, ArmTimeoutError, HIDDEN_RETRY_HEADER_PREFIX, RETRY_AFTER_HEADERS, errorClass, retryAfterSecondsFrom } from "./errors.js";
+import {
+  ArmThrottledError,
+  ArmTimeoutError,
+  HIDDEN_RETRY_HEADER_PREFIX,
+  RETRY_AFTER_HEADERS,
+  errorClass,
+  retryAfterSecondsFrom,
+} from "./errors.js";
 import { operationFromRequest, type ArmOperation } from "./operations.js";
 
 export const DEFAULT_ARM_ENDPOINT = "https://management.azure.com";
@@ -174,9 +181,18 @@ export function createAzureClients(opts: AzureClientOptions): AzureClients {
       if (hit) return hit;
       const clients: SubscriptionClients = {
         subscriptionId,
-        network: new NetworkManagementClient(opts.credential, subscriptionId, { ...common, credentials: { scopes: [credentialScope] } }),
-        authorization: new AuthorizationManagementClient(opts.credential, subscriptionId, { ...common, credentialScopes: [credentialScope] }),
-        containerService: new ContainerServiceClient(opts.credential, subscriptionId, { ...common, credentials: { scopes: [credentialScope] } }),
+        network: new NetworkManagementClient(opts.credential, subscriptionId, {
+          ...common,
+          credentials: { scopes: [credentialScope] },
+        }),
+        authorization: new AuthorizationManagementClient(opts.credential, subscriptionId, {
+          ...common,
+          credentialScopes: [credentialScope],
+        }),
+        containerService: new ContainerServiceClient(opts.credential, subscriptionId, {
+          ...common,
+          credentials: { scopes: [credentialScope] },
+        }),
       };
       bySubscription.set(key, clients);
       return clients;

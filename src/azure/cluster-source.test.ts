@@ -13,11 +13,14 @@ import { azureError, networkError } from "./testing.js";
 
 const SUB = "6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab";
 const ID = `/subscriptions/${SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/prod`;
-const SUBNET = (n: string) => `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v1/subnets/${n}`;
+const SUBNET = (n: string) =>
+  `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v1/subnets/${n}`;
 
 describe("parseClusterResourceId", () => {
   it("accepts the managed-cluster ID, keywords in any case", () => {
-    const r = parseClusterResourceId(ID.replace("resourceGroups", "resourcegroups").replace("managedClusters", "MANAGEDCLUSTERS"));
+    const r = parseClusterResourceId(
+      ID.replace("resourceGroups", "resourcegroups").replace("managedClusters", "MANAGEDCLUSTERS"),
+    );
     expect(r).toEqual({
       ok: true,
       ref: { subscriptionId: SUB, resourceGroup: "aks-rg", name: "prod", id: ID, canonical: ID.toLowerCase() },
@@ -54,10 +57,20 @@ const MC: ManagedCluster = {
     loadBalancerSku: "standard",
   },
   agentPoolProfiles: [
-    { name: "user", mode: "User", maxPods: 250, vnetSubnetID: SUBNET("user"), podSubnetID: SUBNET("pods"), podIPAllocationMode: "StaticBlock" },
+    {
+      name: "user",
+      mode: "User",
+      maxPods: 250,
+      vnetSubnetID: SUBNET("user"),
+      podSubnetID: SUBNET("pods"),
+      podIPAllocationMode: "StaticBlock",
+    },
     { name: "sys", mode: "System", maxPods: 30, vnetSubnetID: SUBNET("sys") },
   ],
-  identity: { type: "SystemAssigned", principalId: "aaaaaaaa-0000-4000-8000-000000000001" } as ManagedCluster["identity"],
+  identity: {
+    type: "SystemAssigned",
+    principalId: "aaaaaaaa-0000-4000-8000-000000000001",
+  } as ManagedCluster["identity"],
   identityProfile: { kubeletidentity: { objectId: "bbbbbbbb-0000-4000-8000-000000000002" } },
 };
 
@@ -75,7 +88,13 @@ describe("ManagedCluster → ClusterNetwork", () => {
       loadBalancerSku: "standard",
       defaultMaxPods: 250,
       agentPools: [
-        { name: "user", maxPods: 250, vnetSubnetID: SUBNET("user"), podSubnetID: SUBNET("pods"), podIPAllocationMode: "StaticBlock" },
+        {
+          name: "user",
+          maxPods: 250,
+          vnetSubnetID: SUBNET("user"),
+          podSubnetID: SUBNET("pods"),
+          podIPAllocationMode: "StaticBlock",
+        },
         { name: "sys", maxPods: 30, vnetSubnetID: SUBNET("sys") },
       ],
     });
@@ -90,17 +109,31 @@ describe("ManagedCluster → ClusterNetwork", () => {
 
   it("the default subnet is the system pool's", () => {
     expect(defaultSubnetFromCluster(MC)).toBe(SUBNET("sys"));
-    expect(defaultSubnetFromCluster({ location: "x", agentPoolProfiles: [{ name: "u", mode: "User", vnetSubnetID: SUBNET("u") }] })).toBe(SUBNET("u"));
+    expect(
+      defaultSubnetFromCluster({
+        location: "x",
+        agentPoolProfiles: [{ name: "u", mode: "User", vnetSubnetID: SUBNET("u") }],
+      }),
+    ).toBe(SUBNET("u"));
     expect(defaultSubnetFromCluster({ location: "x", agentPoolProfiles: [{ name: "u" }] })).toBeUndefined();
   });
 
   it("Karpenter's identity is the control-plane identity, never the kubelet identity", () => {
-    expect(principalFromCluster(MC)).toMatchObject({ principalId: "aaaaaaaa-0000-4000-8000-000000000001", source: "cluster-identity" });
+    expect(principalFromCluster(MC)).toMatchObject({
+      principalId: "aaaaaaaa-0000-4000-8000-000000000001",
+      source: "cluster-identity",
+    });
     const ua = {
       ...MC,
-      identity: { type: "UserAssigned", userAssignedIdentities: { "/x/id1": { principalId: "cccccccc-0000-4000-8000-000000000003" } } },
+      identity: {
+        type: "UserAssigned",
+        userAssignedIdentities: { "/x/id1": { principalId: "cccccccc-0000-4000-8000-000000000003" } },
+      },
     } as ManagedCluster;
-    expect(principalFromCluster(ua)).toMatchObject({ principalId: "cccccccc-0000-4000-8000-000000000003", source: "cluster-user-assigned-identity" });
+    expect(principalFromCluster(ua)).toMatchObject({
+      principalId: "cccccccc-0000-4000-8000-000000000003",
+      source: "cluster-user-assigned-identity",
+    });
     const sp = { ...MC, identity: undefined, servicePrincipalProfile: { clientId: "app" } } as ManagedCluster;
     expect(principalFromCluster(sp)).toBeUndefined();
   });
@@ -108,7 +141,14 @@ describe("ManagedCluster → ClusterNetwork", () => {
 
 describe("networkFromFlags", () => {
   it("builds a network from explicit settings; comma lists allowed", () => {
-    expect(networkFromFlags({ networkPlugin: "azure", podCidrs: "10.244.0.0/16, 10.245.0.0/16", serviceCidrs: ["10.0.0.0/16"], defaultMaxPods: 30 })).toMatchObject({
+    expect(
+      networkFromFlags({
+        networkPlugin: "azure",
+        podCidrs: "10.244.0.0/16, 10.245.0.0/16",
+        serviceCidrs: ["10.0.0.0/16"],
+        defaultMaxPods: 30,
+      }),
+    ).toMatchObject({
       source: "flags",
       networkPlugin: "azure",
       podCidrs: ["10.244.0.0/16", "10.245.0.0/16"],
@@ -157,7 +197,11 @@ describe("ClusterSource", () => {
     expect(obs.kind === "unavailable" && obs.last?.networkPlugin).toBe("azure");
     expect(source.managedCluster).toBe(MC);
     t += 100;
-    fail = azureError(404, "ResourceNotFound", "The Resource 'Microsoft.ContainerService/managedClusters/prod' was not found.");
+    fail = azureError(
+      404,
+      "ResourceNotFound",
+      "The Resource 'Microsoft.ContainerService/managedClusters/prod' was not found.",
+    );
     const gone = await source.get();
     expect(gone).toMatchObject({ kind: "unavailable", failure: { statusCode: 404 } });
     expect(gone.kind === "unavailable" && gone.failure.message).toContain("ManagedClusters_Get");

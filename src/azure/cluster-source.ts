@@ -20,7 +20,8 @@ export interface ClusterRef {
 
 export type ClusterIdParse = { ok: true; ref: ClusterRef } | { ok: false; error: string };
 
-const CLUSTER_ID_EXAMPLE = "/subscriptions/{subscription-guid}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}";
+const CLUSTER_ID_EXAMPLE =
+  "/subscriptions/{subscription-guid}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESOURCE_GROUP = /^[A-Za-z0-9_\-().]{1,90}$/;
 // AKS cluster names: 1-63 letters, digits, '_' and '-', starting and ending with a letter or digit.
@@ -35,7 +36,10 @@ const KEYWORDS: ReadonlyArray<readonly [number, string]> = [
 
 /** Strict parser for --cluster-resource-id: exactly the managed-cluster shape, nothing after the name. */
 export function parseClusterResourceId(raw: string): ClusterIdParse {
-  const fail = (error: string): ClusterIdParse => ({ ok: false, error: `invalid cluster resource ID '${raw}': ${error}; expected ${CLUSTER_ID_EXAMPLE}` });
+  const fail = (error: string): ClusterIdParse => ({
+    ok: false,
+    error: `invalid cluster resource ID '${raw}': ${error}; expected ${CLUSTER_ID_EXAMPLE}`,
+  });
   if (raw.length === 0 || raw.length > 1024) return fail("empty or too long");
   if (/[\s\p{Cc}\p{Cf}%?#]/u.test(raw)) return fail("contains whitespace, control characters, '%', '?' or '#'");
   if (!raw.startsWith("/") || raw.endsWith("/")) return fail("must start with '/subscriptions/' and not end with '/'");
@@ -46,7 +50,8 @@ export function parseClusterResourceId(raw: string): ClusterIdParse {
   }
   const [, subscriptionId = "", , resourceGroup = "", , , , name = ""] = segments;
   if (!GUID.test(subscriptionId)) return fail(`subscription '${subscriptionId}' is not a GUID`);
-  if (!RESOURCE_GROUP.test(resourceGroup) || resourceGroup.endsWith(".")) return fail(`resource group '${resourceGroup}' is not a valid name`);
+  if (!RESOURCE_GROUP.test(resourceGroup) || resourceGroup.endsWith("."))
+    return fail(`resource group '${resourceGroup}' is not a valid name`);
   if (!CLUSTER_NAME.test(name)) return fail(`cluster name '${name}' is not a valid AKS cluster name`);
   const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${name}`;
   return { ok: true, ref: { subscriptionId, resourceGroup, name, id, canonical: id.toLowerCase() } };
@@ -129,7 +134,11 @@ export function principalFromCluster(mc: ManagedCluster): ClusterPrincipal | und
   const type = (identity.type ?? "").toLowerCase();
   const systemAssigned = nonEmpty(identity.principalId);
   if (type === "systemassigned" && systemAssigned) {
-    return { principalId: systemAssigned, source: "cluster-identity", detail: "system-assigned control-plane identity (identity.principalId)" };
+    return {
+      principalId: systemAssigned,
+      source: "cluster-identity",
+      detail: "system-assigned control-plane identity (identity.principalId)",
+    };
   }
   if (type === "userassigned") {
     const entries = Object.entries(identity.userAssignedIdentities ?? {}).flatMap(([resourceId, v]) => {
@@ -138,7 +147,11 @@ export function principalFromCluster(mc: ManagedCluster): ClusterPrincipal | und
     });
     const only = entries.length === 1 ? entries[0] : undefined;
     if (only) {
-      return { principalId: only.principalId, source: "cluster-user-assigned-identity", detail: `user-assigned control-plane identity ${only.resourceId}` };
+      return {
+        principalId: only.principalId,
+        source: "cluster-user-assigned-identity",
+        detail: `user-assigned control-plane identity ${only.resourceId}`,
+      };
     }
   }
   return undefined;
@@ -187,8 +200,19 @@ export function networkFromFlags(opts: NetworkFlags): ClusterNetwork | undefined
     agentPools: [],
   };
   const anything =
-    network.networkPlugin ?? network.networkPluginMode ?? network.networkPolicy ?? network.networkDataplane ?? network.dnsServiceIP ?? network.loadBalancerSku;
-  if (anything === undefined && network.podCidrs.length === 0 && network.serviceCidrs.length === 0 && network.defaultMaxPods === undefined) return undefined;
+    network.networkPlugin ??
+    network.networkPluginMode ??
+    network.networkPolicy ??
+    network.networkDataplane ??
+    network.dnsServiceIP ??
+    network.loadBalancerSku;
+  if (
+    anything === undefined &&
+    network.podCidrs.length === 0 &&
+    network.serviceCidrs.length === 0 &&
+    network.defaultMaxPods === undefined
+  )
+    return undefined;
   return network;
 }
 
@@ -196,13 +220,20 @@ export interface ManagedClusterReader {
   getManagedCluster(ref: ClusterRef): Promise<ManagedCluster>;
 }
 
-export function armManagedClusterReader(clients: AzureClients, limiter: ArmLimiter, opts: { timeoutMs?: number } = {}): ManagedClusterReader {
+export function armManagedClusterReader(
+  clients: AzureClients,
+  limiter: ArmLimiter,
+  opts: { timeoutMs?: number } = {},
+): ManagedClusterReader {
   const sched = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
   return {
     getManagedCluster: (ref) =>
       limiter.schedule(
         "ManagedClusters_Get",
-        (abortSignal) => clients.forSubscription(ref.subscriptionId).containerService.managedClusters.get(ref.resourceGroup, ref.name, { abortSignal }),
+        (abortSignal) =>
+          clients
+            .forSubscription(ref.subscriptionId)
+            .containerService.managedClusters.get(ref.resourceGroup, ref.name, { abortSignal }),
         sched,
       ),
   };
@@ -253,7 +284,10 @@ export class ClusterSource {
   get(opts: { maxAgeMs?: number; force?: boolean } = {}): Promise<ClusterNetworkObservation> {
     if (!opts.force && this.observation) {
       // failures wait out their own window (failure TTL or Retry-After) whatever freshness is asked for
-      const window = this.observation.kind === "unavailable" ? this.servedForMs : Math.min(opts.maxAgeMs ?? this.ttlMs, this.servedForMs);
+      const window =
+        this.observation.kind === "unavailable"
+          ? this.servedForMs
+          : Math.min(opts.maxAgeMs ?? this.ttlMs, this.servedForMs);
       if (this.now() - this.observedAt < window) return Promise.resolve(this.observation);
     }
     if (this.inflight) return this.inflight;
@@ -277,9 +311,22 @@ export class ClusterSource {
     } catch (err) {
       const c = classifyAzureError(err, { operation: "ManagedClusters_Get", resource: this.cluster.id }, this.now());
       // a missing or unreadable cluster is a configuration problem, but the network plan is still unknown
-      const failure = c.outcome === "failure" ? c.failure : { kind: "other" as const, statusCode: c.statusCode, ...(c.code ? { code: c.code } : {}), message: c.message };
+      const failure =
+        c.outcome === "failure"
+          ? c.failure
+          : {
+              kind: "other" as const,
+              statusCode: c.statusCode,
+              ...(c.code ? { code: c.code } : {}),
+              message: c.message,
+            };
       this.unavailableSince ??= this.now();
-      observation = { kind: "unavailable", failure, since: this.unavailableSince, ...(this.lastNetwork ? { last: this.lastNetwork } : {}) };
+      observation = {
+        kind: "unavailable",
+        failure,
+        since: this.unavailableSince,
+        ...(this.lastNetwork ? { last: this.lastNetwork } : {}),
+      };
       servedForMs = Math.max(this.failureTtlMs, (failure.retryAfterSeconds ?? 0) * 1000);
     }
     this.observation = observation;

@@ -15,15 +15,24 @@ describe("classifyAzureError: Azure error bodies (azure-wire.md §5)", () => {
     },
     {
       name: "VNet missing on Subnets_Get (gateway ResourceNotFound)",
-      err: azureError(404, "ResourceNotFound", "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' under resource group 'net-rg' was not found.", {
-        "x-ms-failure-cause": "gateway",
-      }),
+      err: azureError(
+        404,
+        "ResourceNotFound",
+        "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' under resource group 'net-rg' was not found.",
+        {
+          "x-ms-failure-cause": "gateway",
+        },
+      ),
       operation: "Subnets_Get",
       expect: { outcome: "definite", kind: "vnet-not-found" },
     },
     {
       name: "VNet missing on VirtualNetworks_Get (ResourceNotFound)",
-      err: azureError(404, "ResourceNotFound", "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' under resource group 'net-rg' was not found."),
+      err: azureError(
+        404,
+        "ResourceNotFound",
+        "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' under resource group 'net-rg' was not found.",
+      ),
       operation: "VirtualNetworks_Get",
       expect: { outcome: "definite", kind: "vnet-not-found" },
     },
@@ -47,7 +56,11 @@ describe("classifyAzureError: Azure error bodies (azure-wire.md §5)", () => {
     },
     {
       name: "no read permission",
-      err: azureError(403, "AuthorizationFailed", "The client 'x' with object id 'y' does not have authorization to perform action 'Microsoft.Network/virtualNetworks/read'"),
+      err: azureError(
+        403,
+        "AuthorizationFailed",
+        "The client 'x' with object id 'y' does not have authorization to perform action 'Microsoft.Network/virtualNetworks/read'",
+      ),
       operation: "VirtualNetworks_Get",
       expect: { outcome: "definite", kind: "forbidden" },
     },
@@ -59,7 +72,9 @@ describe("classifyAzureError: Azure error bodies (azure-wire.md §5)", () => {
     },
     {
       name: "throttled",
-      err: azureError(429, "SubscriptionRequestsThrottled", "Number of 'read' requests for subscription exceeded.", { "retry-after": "10" }),
+      err: azureError(429, "SubscriptionRequestsThrottled", "Number of 'read' requests for subscription exceeded.", {
+        "retry-after": "10",
+      }),
       operation: "VirtualNetworks_Get",
       expect: { outcome: "failure", kind: "throttled" },
     },
@@ -89,26 +104,67 @@ describe("classifyAzureError: Azure error bodies (azure-wire.md §5)", () => {
     },
     {
       name: "managed cluster missing",
-      err: azureError(404, "ResourceNotFound", "The Resource 'Microsoft.ContainerService/managedClusters/c' was not found."),
+      err: azureError(
+        404,
+        "ResourceNotFound",
+        "The Resource 'Microsoft.ContainerService/managedClusters/c' was not found.",
+      ),
       operation: "ManagedClusters_Get",
       expect: { outcome: "definite", kind: "not-found" },
     },
-    { name: "ECONNRESET", err: networkError("ECONNRESET", "read ECONNRESET"), operation: "VirtualNetworks_Get", expect: { outcome: "failure", kind: "unreachable" } },
-    { name: "ECONNREFUSED", err: networkError("ECONNREFUSED"), operation: "Subnets_Get", expect: { outcome: "failure", kind: "unreachable" } },
-    { name: "ENOTFOUND", err: networkError("ENOTFOUND", "getaddrinfo ENOTFOUND management.azure.com"), operation: "Subnets_Get", expect: { outcome: "failure", kind: "unreachable" } },
-    { name: "socket hang up", err: new Error("socket hang up"), operation: "Subnets_Get", expect: { outcome: "failure", kind: "unreachable" } },
-    { name: "ETIMEDOUT", err: networkError("ETIMEDOUT"), operation: "Subnets_Get", expect: { outcome: "failure", kind: "timeout" } },
+    {
+      name: "ECONNRESET",
+      err: networkError("ECONNRESET", "read ECONNRESET"),
+      operation: "VirtualNetworks_Get",
+      expect: { outcome: "failure", kind: "unreachable" },
+    },
+    {
+      name: "ECONNREFUSED",
+      err: networkError("ECONNREFUSED"),
+      operation: "Subnets_Get",
+      expect: { outcome: "failure", kind: "unreachable" },
+    },
+    {
+      name: "ENOTFOUND",
+      err: networkError("ENOTFOUND", "getaddrinfo ENOTFOUND management.azure.com"),
+      operation: "Subnets_Get",
+      expect: { outcome: "failure", kind: "unreachable" },
+    },
+    {
+      name: "socket hang up",
+      err: new Error("socket hang up"),
+      operation: "Subnets_Get",
+      expect: { outcome: "failure", kind: "unreachable" },
+    },
+    {
+      name: "ETIMEDOUT",
+      err: networkError("ETIMEDOUT"),
+      operation: "Subnets_Get",
+      expect: { outcome: "failure", kind: "timeout" },
+    },
     {
       name: "AbortError",
       err: Object.assign(new Error("The operation was aborted."), { name: "AbortError" }),
       operation: "Subnets_Get",
       expect: { outcome: "failure", kind: "timeout" },
     },
-    { name: "limiter deadline", err: new ArmTimeoutError("Subnets_Get", 5000), operation: "Subnets_Get", expect: { outcome: "failure", kind: "timeout" } },
-    { name: "limiter throttle", err: new ArmThrottledError("Subnets_Get", 7), operation: "Subnets_Get", expect: { outcome: "failure", kind: "throttled" } },
+    {
+      name: "limiter deadline",
+      err: new ArmTimeoutError("Subnets_Get", 5000),
+      operation: "Subnets_Get",
+      expect: { outcome: "failure", kind: "timeout" },
+    },
+    {
+      name: "limiter throttle",
+      err: new ArmThrottledError("Subnets_Get", 7),
+      operation: "Subnets_Get",
+      expect: { outcome: "failure", kind: "throttled" },
+    },
     {
       name: "credential unavailable",
-      err: Object.assign(new Error("WorkloadIdentityCredential: missing AZURE_FEDERATED_TOKEN_FILE"), { name: "CredentialUnavailableError" }),
+      err: Object.assign(new Error("WorkloadIdentityCredential: missing AZURE_FEDERATED_TOKEN_FILE"), {
+        name: "CredentialUnavailableError",
+      }),
       operation: "Subnets_Get",
       expect: { outcome: "failure", kind: "auth" },
     },
@@ -126,13 +182,21 @@ describe("classifyAzureError: Azure error bodies (azure-wire.md §5)", () => {
   }
 
   it("a network failure never reads as not-found, whatever the message says", () => {
-    const r = classifyAzureError(networkError("ECONNRESET", "Resource not found? read ECONNRESET"), { operation: "Subnets_Get" });
+    const r = classifyAzureError(networkError("ECONNRESET", "Resource not found? read ECONNRESET"), {
+      operation: "Subnets_Get",
+    });
     expect(r.outcome).toBe("failure");
   });
 
   it("keeps the HTTP status and Azure code on failures", () => {
-    const r = classifyAzureError(azureError(429, "SubscriptionRequestsThrottled", "slow down", { "retry-after": "10" }), { operation: "VirtualNetworks_Get" });
-    expect(r).toMatchObject({ outcome: "failure", failure: { statusCode: 429, code: "SubscriptionRequestsThrottled", retryAfterSeconds: 10 } });
+    const r = classifyAzureError(
+      azureError(429, "SubscriptionRequestsThrottled", "slow down", { "retry-after": "10" }),
+      { operation: "VirtualNetworks_Get" },
+    );
+    expect(r).toMatchObject({
+      outcome: "failure",
+      failure: { statusCode: 429, code: "SubscriptionRequestsThrottled", retryAfterSeconds: 10 },
+    });
   });
 });
 
@@ -154,7 +218,9 @@ describe("retry-after headers", () => {
   });
 
   it("classifies a 429 carrying only retry-after-ms", () => {
-    const r = classifyAzureError(azureError(429, "TooManyRequests", "x", { "retry-after-ms": "3000" }), { operation: "Subnets_Get" });
+    const r = classifyAzureError(azureError(429, "TooManyRequests", "x", { "retry-after-ms": "3000" }), {
+      operation: "Subnets_Get",
+    });
     expect(r.outcome === "failure" && r.failure.retryAfterSeconds).toBe(3);
   });
 });

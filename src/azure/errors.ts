@@ -50,7 +50,9 @@ export class ArmThrottledError extends Error {
     readonly operation: string,
     readonly retryAfterSeconds: number,
   ) {
-    super(`${operation} not sent: Azure Resource Manager throttled this client; retrying after ${Math.ceil(retryAfterSeconds)} s`);
+    super(
+      `${operation} not sent: Azure Resource Manager throttled this client; retrying after ${Math.ceil(retryAfterSeconds)} s`,
+    );
   }
 }
 
@@ -205,7 +207,11 @@ export function classifyAzureError(err: unknown, ctx: ErrorContext, now: number 
     const base = { statusCode: status, ...(code ? { code } : {}) };
     if (status === 404) {
       if (!code) {
-        return fail({ kind: "other", ...base, message: `${where}: HTTP 404 without an Azure error body; not treated as missing` });
+        return fail({
+          kind: "other",
+          ...base,
+          message: `${where}: HTTP 404 without an Azure error body; not treated as missing`,
+        });
       }
       const kind = notFoundKind(ctx.operation, code, azureMessage);
       return { outcome: "definite", kind, statusCode: 404, code, message: `${where}: ${detail}` };
@@ -221,29 +227,51 @@ export function classifyAzureError(err: unknown, ctx: ErrorContext, now: number 
       const retryAfterSeconds = retryAfterSecondsFrom(headersOf(err), now);
       // RetryableErrorDueToAnotherOperation is a resource lock, not throttling: no global pause.
       const kind = code && /^RetryableErrorDueToAnotherOperation$/i.test(code) ? "other" : "throttled";
-      return fail({ kind, ...base, message: `${where}: ${detail}`, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
+      return fail({
+        kind,
+        ...base,
+        message: `${where}: ${detail}`,
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      });
     }
     if (status === 408) return fail({ kind: "timeout", ...base, message: `${where}: ${detail}` });
     if (status >= 500) {
       const retryAfterSeconds = retryAfterSecondsFrom(headersOf(err), now);
-      return fail({ kind: "server-error", ...base, message: `${where}: ${detail}`, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
+      return fail({
+        kind: "server-error",
+        ...base,
+        message: `${where}: ${detail}`,
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      });
     }
     return fail({ kind: "other", ...base, message: `${where}: ${detail}` });
   }
 
   if (name === "TimeoutError" || (code && TIMEOUT_CODES.has(code))) {
-    return fail({ kind: "timeout", ...(code ? { code } : {}), message: `${where}: timed out (${code ?? name}): ${azureMessage}` });
+    return fail({
+      kind: "timeout",
+      ...(code ? { code } : {}),
+      message: `${where}: timed out (${code ?? name}): ${azureMessage}`,
+    });
   }
   if (name === "AbortError") {
     return fail({ kind: "timeout", message: `${where}: request aborted: ${azureMessage}` });
   }
   if ((code && UNREACHABLE_CODES.has(code)) || /socket hang up|ECONNRESET|ECONNREFUSED/i.test(azureMessage)) {
-    return fail({ kind: "unreachable", ...(code ? { code } : {}), message: `${where}: Azure Resource Manager unreachable (${code ?? "connection error"}): ${azureMessage}` });
+    return fail({
+      kind: "unreachable",
+      ...(code ? { code } : {}),
+      message: `${where}: Azure Resource Manager unreachable (${code ?? "connection error"}): ${azureMessage}`,
+    });
   }
-  if (code && (/^CERT_|^ERR_TLS|SELF_SIGNED|UNABLE_TO_/.test(code))) {
+  if (code && /^CERT_|^ERR_TLS|SELF_SIGNED|UNABLE_TO_/.test(code)) {
     return fail({ kind: "unreachable", code, message: `${where}: TLS failure (${code}): ${azureMessage}` });
   }
-  if (name === "CredentialUnavailableError" || name === "AuthenticationError" || name === "AggregateAuthenticationError") {
+  if (
+    name === "CredentialUnavailableError" ||
+    name === "AuthenticationError" ||
+    name === "AggregateAuthenticationError"
+  ) {
     return fail({ kind: "auth", message: `${where}: could not get an Azure token: ${azureMessage}` });
   }
   return fail({ kind: "other", ...(code ? { code } : {}), message: `${where}: ${azureMessage}` });

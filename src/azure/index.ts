@@ -54,7 +54,11 @@ export function createAzureDataLayer(opts: AzureDataLayerOptions): AzureDataLaye
     ...(opts.vnetFailureTtlMs === undefined ? {} : { failureTtlMs: opts.vnetFailureTtlMs }),
     ...now,
   });
-  const access = new AccessCache({ reader: armAuthorizationReader(clients, limiter, timeout), ...(opts.access ?? {}), ...now });
+  const access = new AccessCache({
+    reader: armAuthorizationReader(clients, limiter, timeout),
+    ...(opts.access ?? {}),
+    ...now,
+  });
   const cluster = opts.cluster
     ? new ClusterSource({
         reader: armManagedClusterReader(clients, limiter, timeout),

@@ -20,13 +20,20 @@ export interface NetworkReader {
   getSubnet(ref: VNetNames, subnet: string): Promise<Subnet>;
 }
 
-export function armNetworkReader(clients: AzureClients, limiter: ArmLimiter, opts: { timeoutMs?: number } = {}): NetworkReader {
+export function armNetworkReader(
+  clients: AzureClients,
+  limiter: ArmLimiter,
+  opts: { timeoutMs?: number } = {},
+): NetworkReader {
   const sched = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
   return {
     getVirtualNetwork: (ref) =>
       limiter.schedule(
         "VirtualNetworks_Get",
-        (abortSignal) => clients.forSubscription(ref.subscriptionId).network.virtualNetworks.get(ref.resourceGroup, ref.vnet, { abortSignal }),
+        (abortSignal) =>
+          clients
+            .forSubscription(ref.subscriptionId)
+            .network.virtualNetworks.get(ref.resourceGroup, ref.vnet, { abortSignal }),
         sched,
       ),
     listUsage: (ref) =>
@@ -34,7 +41,9 @@ export function armNetworkReader(clients: AzureClients, limiter: ArmLimiter, opt
         "VirtualNetworks_ListUsage",
         async (abortSignal) => {
           const items: VirtualNetworkUsage[] = [];
-          const pages = clients.forSubscription(ref.subscriptionId).network.virtualNetworks.listUsage(ref.resourceGroup, ref.vnet, { abortSignal });
+          const pages = clients
+            .forSubscription(ref.subscriptionId)
+            .network.virtualNetworks.listUsage(ref.resourceGroup, ref.vnet, { abortSignal });
           for await (const item of pages) items.push(item);
           return items;
         },
@@ -43,7 +52,10 @@ export function armNetworkReader(clients: AzureClients, limiter: ArmLimiter, opt
     getSubnet: (ref, subnet) =>
       limiter.schedule(
         "Subnets_Get",
-        (abortSignal) => clients.forSubscription(ref.subscriptionId).network.subnets.get(ref.resourceGroup, ref.vnet, subnet, { abortSignal }),
+        (abortSignal) =>
+          clients
+            .forSubscription(ref.subscriptionId)
+            .network.subnets.get(ref.resourceGroup, ref.vnet, subnet, { abortSignal }),
         sched,
       ),
   };

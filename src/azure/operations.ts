@@ -15,7 +15,8 @@ export type ArmOperation =
   | "ManagedClusters_Get"
   | "Other";
 
-const AUTHZ = /\/providers\/microsoft\.authorization\/(roleassignments|roledefinitions|denyassignments|permissions)(\/[^/]+)?$/;
+const AUTHZ =
+  /\/providers\/microsoft\.authorization\/(roleassignments|roledefinitions|denyassignments|permissions)(\/[^/]+)?$/;
 
 /** Names the ARM operation for an HTTP request. Unknown shapes are "Other" (bounded metric cardinality). */
 export function operationFromRequest(method: string, url: string): ArmOperation {
@@ -26,7 +27,10 @@ export function operationFromRequest(method: string, url: string): ArmOperation 
   } catch {
     return "Other";
   }
-  path = path.replace(/\/{2,}/g, "/").replace(/\/$/, "").toLowerCase();
+  path = path
+    .replace(/\/{2,}/g, "/")
+    .replace(/\/$/, "")
+    .toLowerCase();
   try {
     path = decodeURIComponent(path);
   } catch {
@@ -43,7 +47,9 @@ export function operationFromRequest(method: string, url: string): ArmOperation 
       case "denyassignments":
         if (item) return "Other";
         // a resource-level listing names a provider before the authorization provider
-        return /\/resourcegroups\/[^/]+\/providers\/(?!microsoft\.authorization\/)/.test(path) ? "DenyAssignments_ListForResource" : "DenyAssignments_ListForScope";
+        return /\/resourcegroups\/[^/]+\/providers\/(?!microsoft\.authorization\/)/.test(path)
+          ? "DenyAssignments_ListForResource"
+          : "DenyAssignments_ListForScope";
       case "permissions":
         return item ? "Other" : "Permissions_ListForResource";
     }

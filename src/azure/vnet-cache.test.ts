@@ -15,7 +15,12 @@ function ref(subnet: string): SubnetRef {
   return r.ref;
 }
 
-const subnet = (name: string, extra: Partial<Subnet> = {}): Subnet => ({ id: `${VNET_ID}/subnets/${name}`, name, provisioningState: "Succeeded", ...extra });
+const subnet = (name: string, extra: Partial<Subnet> = {}): Subnet => ({
+  id: `${VNET_ID}/subnets/${name}`,
+  name,
+  provisioningState: "Succeeded",
+  ...extra,
+});
 
 const VNET: VirtualNetwork = {
   id: VNET_ID,
@@ -31,7 +36,10 @@ const VNET: VirtualNetwork = {
       natGateway: { id: "/nat" },
     }),
     subnet("GatewaySubnet", { addressPrefix: "10.2.0.0/27" }),
-    subnet("delegated", { addressPrefix: "10.3.0.0/24", delegations: [{ name: "d", serviceName: "Microsoft.ContainerInstance/containerGroups" }] }),
+    subnet("delegated", {
+      addressPrefix: "10.3.0.0/24",
+      delegations: [{ name: "d", serviceName: "Microsoft.ContainerInstance/containerGroups" }],
+    }),
   ],
 };
 
@@ -146,8 +154,14 @@ describe("VNetCache snapshot", () => {
   });
 
   it.each([
-    ["resource-group-not-found", azureError(404, "ResourceGroupNotFound", "Resource group 'net-rg' could not be found.")],
-    ["vnet-not-found", azureError(404, "ResourceNotFound", "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' was not found.")],
+    [
+      "resource-group-not-found",
+      azureError(404, "ResourceGroupNotFound", "Resource group 'net-rg' could not be found."),
+    ],
+    [
+      "vnet-not-found",
+      azureError(404, "ResourceNotFound", "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' was not found."),
+    ],
     ["subscription-not-found", azureError(404, "SubscriptionNotFound", "gone")],
   ] as const)("maps Azure's 404 to %s", async (kind, err) => {
     const reader = new FakeReader();
@@ -217,7 +231,11 @@ describe("VNetCache caching", () => {
       throw azureError(429, "SubscriptionRequestsThrottled", "slow down", { "retry-after": "20" });
     };
     const obs2 = await cache.get(ref("nodes"));
-    expect(obs2).toMatchObject({ kind: "unavailable", failure: { kind: "throttled", retryAfterSeconds: 20 }, since: firstFailureAt });
+    expect(obs2).toMatchObject({
+      kind: "unavailable",
+      failure: { kind: "throttled", retryAfterSeconds: 20 },
+      since: firstFailureAt,
+    });
     expect(obs2.kind === "unavailable" && obs2.lastGood).toBe(good);
     // a throttled answer is served until Retry-After has passed, not re-asked every call
     c.advance(19_000);
@@ -234,7 +252,11 @@ describe("VNetCache caching", () => {
     const cache = new VNetCache({ reader, ttlMs: 1_000, now: c.now });
     await cache.get(ref("nodes"));
     reader.vnet = async () => {
-      throw azureError(404, "ResourceNotFound", "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' was not found.");
+      throw azureError(
+        404,
+        "ResourceNotFound",
+        "The Resource 'Microsoft.Network/virtualNetworks/aks-vnet' was not found.",
+      );
     };
     c.advance(1_000);
     expect((await cache.get(ref("nodes"))).kind).toBe("vnet-not-found");
@@ -272,7 +294,9 @@ describe("VNetCache caching", () => {
     const created = subnet("late", { addressPrefix: "10.5.0.0/24" });
     // the first read started before "late" existed; later reads see it
     reader.vnet = () =>
-      reader.calls.vnet === 1 ? new Promise((r) => (release = () => r(VNET))) : Promise.resolve({ ...VNET, subnets: [...(VNET.subnets ?? []), created] });
+      reader.calls.vnet === 1
+        ? new Promise((r) => (release = () => r(VNET)))
+        : Promise.resolve({ ...VNET, subnets: [...(VNET.subnets ?? []), created] });
     const cache = new VNetCache({ reader });
     const first = cache.get(ref("nodes"));
     const late = cache.get(ref("late"));

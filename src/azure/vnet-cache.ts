@@ -82,7 +82,8 @@ function prefixesOf(subnet: Subnet): string[] {
   add(subnet.addressPrefix);
   for (const p of subnet.addressPrefixes ?? []) add(p);
   if (out.length === 0) {
-    for (const alloc of subnet.ipamPoolPrefixAllocations ?? []) for (const p of alloc.allocatedAddressPrefixes ?? []) add(p);
+    for (const alloc of subnet.ipamPoolPrefixAllocations ?? [])
+      for (const p of alloc.allocatedAddressPrefixes ?? []) add(p);
   }
   return out;
 }
@@ -105,7 +106,11 @@ export function subnetPropertiesFromSdk(subnet: Subnet, fallbackName: string): S
 }
 
 /** Attaches usage items to subnets by ID (case-insensitive); items naming no known subnet are ignored. */
-export function applyUsages(subnets: Map<string, SubnetProperties>, usages: VirtualNetworkUsage[], vnetCanonical: string): void {
+export function applyUsages(
+  subnets: Map<string, SubnetProperties>,
+  usages: VirtualNetworkUsage[],
+  vnetCanonical: string,
+): void {
   const byId = new Map<string, SubnetProperties>();
   for (const s of subnets.values()) {
     byId.set((s.id || `${vnetCanonical}/subnets/${s.name}`).toLowerCase(), s);
@@ -130,7 +135,10 @@ function vnetIdOf(ref: VNetNames): string {
   return `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Network/virtualNetworks/${ref.vnet}`;
 }
 
-function definiteObservation(c: Extract<ErrorClassification, { outcome: "definite" }>, now: number): VNetObservation | undefined {
+function definiteObservation(
+  c: Extract<ErrorClassification, { outcome: "definite" }>,
+  now: number,
+): VNetObservation | undefined {
   switch (c.kind) {
     case "resource-group-not-found":
     case "subscription-not-found":
@@ -145,7 +153,12 @@ function definiteObservation(c: Extract<ErrorClassification, { outcome: "definit
 }
 
 /** Fetches one VNet (see the file comment). Never throws for Azure errors. */
-export async function fetchVNetSnapshot(reader: NetworkReader, ref: VNetRef, wanted: Iterable<string>, now: () => number): Promise<FetchResult> {
+export async function fetchVNetSnapshot(
+  reader: NetworkReader,
+  ref: VNetRef,
+  wanted: Iterable<string>,
+  now: () => number,
+): Promise<FetchResult> {
   const vnetId = vnetIdOf(ref);
   let vnet: VirtualNetwork | undefined;
   let fallbackNote: string | undefined;
@@ -156,7 +169,9 @@ export async function fetchVNetSnapshot(reader: NetworkReader, ref: VNetRef, wan
     if (c.outcome === "failure") return { kind: "failure", failure: c.failure };
     if (c.kind !== "forbidden") {
       const obs = definiteObservation(c, now());
-      return obs ? { kind: "definite", observation: obs } : { kind: "failure", failure: { kind: "other", message: c.message } };
+      return obs
+        ? { kind: "definite", observation: obs }
+        : { kind: "failure", failure: { kind: "other", message: c.message } };
     }
     fallbackNote = `reading virtual network ${vnetId} is forbidden (${c.message}); read the requested subnets one by one instead`;
   }
@@ -192,7 +207,14 @@ export async function fetchVNetSnapshot(reader: NetworkReader, ref: VNetRef, wan
     // A subnet we may not read must not look missing: report the whole VNet as forbidden.
     if (forbidden.length > 0 || names.length === 0) {
       const which = forbidden.length > 0 ? ` and subnet(s) ${forbidden.join(", ")}` : "";
-      return { kind: "definite", observation: { kind: "forbidden", message: `the operator may not read virtual network ${vnetId}${which}: ${fallbackNote ?? ""}`, observedAt: now() } };
+      return {
+        kind: "definite",
+        observation: {
+          kind: "forbidden",
+          message: `the operator may not read virtual network ${vnetId}${which}: ${fallbackNote ?? ""}`,
+          observedAt: now(),
+        },
+      };
     }
   }
 
@@ -225,7 +247,12 @@ export async function fetchVNetSnapshot(reader: NetworkReader, ref: VNetRef, wan
 }
 
 export function vnetRefOf(ref: SubnetRef | VNetRef): VNetRef {
-  return { subscriptionId: ref.subscriptionId, resourceGroup: ref.resourceGroup, vnet: ref.vnet, vnetCanonical: ref.vnetCanonical };
+  return {
+    subscriptionId: ref.subscriptionId,
+    resourceGroup: ref.resourceGroup,
+    vnet: ref.vnet,
+    vnetCanonical: ref.vnetCanonical,
+  };
 }
 
 export class VNetCache {
@@ -248,7 +275,16 @@ export class VNetCache {
     const key = ref.vnetCanonical.toLowerCase();
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { ref: vnetRefOf(ref), wanted: new Map(), wantedSince: new Map(), observedAt: 0, servedForMs: 0, generation: 0, observationSeq: 0, inflightSeq: 0 };
+      entry = {
+        ref: vnetRefOf(ref),
+        wanted: new Map(),
+        wantedSince: new Map(),
+        observedAt: 0,
+        servedForMs: 0,
+        generation: 0,
+        observationSeq: 0,
+        inflightSeq: 0,
+      };
       this.entries.set(key, entry);
     }
     if ("subnet" in ref && typeof ref.subnet === "string") {
@@ -287,7 +323,10 @@ export class VNetCache {
       const age = this.now() - entry.observedAt;
       // A failure is retried after its own window (failure TTL or Retry-After), however fresh the caller
       // wants data: asking again sooner only meets the same throttle or outage.
-      const window = entry.observation.kind === "unavailable" ? entry.servedForMs : Math.min(opts.maxAgeMs ?? this.ttlMs, entry.servedForMs);
+      const window =
+        entry.observation.kind === "unavailable"
+          ? entry.servedForMs
+          : Math.min(opts.maxAgeMs ?? this.ttlMs, entry.servedForMs);
       if (age < window && !this.staleForSubnet(entry, ref)) return Promise.resolve(entry.observation);
     }
     if (entry.inflight) {
@@ -369,7 +408,12 @@ export class VNetCache {
         break;
       case "failure": {
         entry.unavailableSince ??= now;
-        observation = { kind: "unavailable", failure: result.failure, since: entry.unavailableSince, ...(entry.lastGood ? { lastGood: entry.lastGood } : {}) };
+        observation = {
+          kind: "unavailable",
+          failure: result.failure,
+          since: entry.unavailableSince,
+          ...(entry.lastGood ? { lastGood: entry.lastGood } : {}),
+        };
         const retryAfterMs = (result.failure.retryAfterSeconds ?? 0) * 1000;
         servedForMs = Math.max(this.failureTtlMs, retryAfterMs);
         break;

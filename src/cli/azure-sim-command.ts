@@ -9,7 +9,8 @@ import { startSimulator, TopologyError } from "../sim/index.js";
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("must be an integer between 0 and 65535");
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("must be an integer between 0 and 65535");
   return n;
 }
 
@@ -65,7 +66,9 @@ export function registerAzureSimCommand(program: Command): Command {
         await copyFile(sim.caFile, caFile);
       }
       process.stdout.write(`${JSON.stringify({ url: sim.url, caFile })}\n`);
-      process.stderr.write(`azure-sim: ARM simulator listening on ${sim.url} (CA: ${caFile}; admin API: ${sim.url}/_admin)\n`);
+      process.stderr.write(
+        `azure-sim: ARM simulator listening on ${sim.url} (CA: ${caFile}; admin API: ${sim.url}/_admin)\n`,
+      );
       const running = sim;
       const stop = (signal: NodeJS.Signals): void => {
         process.stderr.write(`azure-sim: ${signal}, stopping\n`);

@@ -9,7 +9,9 @@ import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
   const program = new Command("aks-subnet-health")
-    .description("Checks the Azure subnets behind Karpenter AKSNodeClasses: existence, access, capacity, network plan and drift.")
+    .description(
+      "Checks the Azure subnets behind Karpenter AKSNodeClasses: existence, access, capacity, network plan and drift.",
+    )
     .version(VERSION)
     .showHelpAfterError();
 
@@ -40,6 +42,6 @@ buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    process.stderr.write(`aks-subnet-health: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`aks-subnet-health: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });

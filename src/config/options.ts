@@ -9,12 +9,19 @@ import { parseSubnetId } from "../health/subnet-id.js";
 
 export const AZURE_CLOUDS = {
   AzurePublicCloud: { armEndpoint: "https://management.azure.com", authorityHost: "https://login.microsoftonline.com" },
-  AzureUSGovernment: { armEndpoint: "https://management.usgovcloudapi.net", authorityHost: "https://login.microsoftonline.us" },
-  AzureChinaCloud: { armEndpoint: "https://management.chinacloudapi.cn", authorityHost: "https://login.chinacloudapi.cn" },
+  AzureUSGovernment: {
+    armEndpoint: "https://management.usgovcloudapi.net",
+    authorityHost: "https://login.microsoftonline.us",
+  },
+  AzureChinaCloud: {
+    armEndpoint: "https://management.chinacloudapi.cn",
+    authorityHost: "https://login.chinacloudapi.cn",
+  },
 } as const;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CLUSTER_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerService\/managedClusters\/[^/]+$/i;
+const CLUSTER_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerService\/managedClusters\/[^/]+$/i;
 
 const duration = (name: string) =>
   z.string().transform((v, ctx) => {
@@ -41,12 +48,21 @@ const bindAddress = z
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []));
+  .transform((v) =>
+    v
+      ? v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 export const optionsSchema = z
   .object({
     kubeconfig: z.string().optional(),
-    azureCloud: z.enum(Object.keys(AZURE_CLOUDS) as [keyof typeof AZURE_CLOUDS, ...Array<keyof typeof AZURE_CLOUDS>]).default("AzurePublicCloud"),
+    azureCloud: z
+      .enum(Object.keys(AZURE_CLOUDS) as [keyof typeof AZURE_CLOUDS, ...Array<keyof typeof AZURE_CLOUDS>])
+      .default("AzurePublicCloud"),
     armEndpoint: z.url({ protocol: /^https$/, error: "--arm-endpoint must be an https URL" }).optional(),
     authorityHost: z.url({ protocol: /^https$/ }).optional(),
     armScope: z.string().optional(),
@@ -58,17 +74,30 @@ export const optionsSchema = z
       .superRefine((v, ctx) => {
         if (v === undefined || v === "") return;
         const parsed = parseSubnetId(v);
-        if (!parsed.ok) ctx.addIssue({ code: "custom", message: `--vnet-subnet-id / VNET_SUBNET_ID is not a valid subnet ID: ${parsed.error}` });
+        if (!parsed.ok)
+          ctx.addIssue({
+            code: "custom",
+            message: `--vnet-subnet-id / VNET_SUBNET_ID is not a valid subnet ID: ${parsed.error}`,
+          });
       }),
-    allowedSubscriptions: csv.refine((l) => l.every((s) => GUID.test(s)), "--allowed-subscriptions must be subscription GUIDs"),
+    allowedSubscriptions: csv.refine(
+      (l) => l.every((s) => GUID.test(s)),
+      "--allowed-subscriptions must be subscription GUIDs",
+    ),
     clusterResourceId: z
       .string()
       .optional()
-      .refine((v) => v === undefined || v === "" || CLUSTER_ID.test(v), "--cluster-resource-id must be /subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"),
+      .refine(
+        (v) => v === undefined || v === "" || CLUSTER_ID.test(v),
+        "--cluster-resource-id must be /subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}",
+      ),
     karpenterPrincipalId: z
       .string()
       .optional()
-      .refine((v) => v === undefined || v === "" || GUID.test(v), "--karpenter-principal-id must be an object ID (GUID)"),
+      .refine(
+        (v) => v === undefined || v === "" || GUID.test(v),
+        "--karpenter-principal-id must be an object ID (GUID)",
+      ),
     networkPlugin: z.enum(["azure", "kubenet", "none"]).optional(),
     networkPluginMode: z.enum(["overlay", ""]).optional(),
     networkPolicy: z.enum(["none", "calico", "azure", "cilium", ""]).optional(),
@@ -122,17 +151,61 @@ interface FlagSpec {
 /** Flag, environment variable and help per option; the key is the option's camelCase name. */
 export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
   kubeconfig: { flag: "--kubeconfig <path>", env: "KUBECONFIG", help: "kubeconfig file (default: in-cluster)" },
-  azureCloud: { flag: "--azure-cloud <name>", env: "AZURE_CLOUD", help: "AzurePublicCloud, AzureUSGovernment or AzureChinaCloud (sets the ARM endpoint and authority host)" },
-  armEndpoint: { flag: "--arm-endpoint <url>", env: "ARM_ENDPOINT", help: "Azure Resource Manager endpoint (overrides --azure-cloud)" },
-  authorityHost: { flag: "--authority-host <url>", env: "AZURE_AUTHORITY_HOST", help: "Microsoft Entra authority host (overrides --azure-cloud)" },
-  armScope: { flag: "--arm-scope <scope>", env: "ARM_SCOPE", help: "token scope for ARM (default: <arm-endpoint>/.default)" },
-  azureCaFile: { flag: "--azure-ca-file <path>", env: "AZURE_CA_FILE", help: "extra CA bundle trusted for ARM (e.g. the ARM simulator's)" },
-  azureTokenFile: { flag: "--azure-token-file <path>", env: "AZURE_TOKEN_FILE", help: "read a static ARM bearer token from this file instead of DefaultAzureCredential (simulator, tests)" },
-  vnetSubnetId: { flag: "--vnet-subnet-id <id>", env: "VNET_SUBNET_ID", help: "the cluster's default subnet, used by nodeclasses without spec.vnetSubnetID" },
-  allowedSubscriptions: { flag: "--allowed-subscriptions <ids>", env: "ALLOWED_SUBSCRIPTIONS", help: "comma-separated subscription IDs the operator may query (default: any)" },
-  clusterResourceId: { flag: "--cluster-resource-id <id>", env: "CLUSTER_RESOURCE_ID", help: "the AKS managed cluster: network profile, default subnet and Karpenter identity come from it" },
-  karpenterPrincipalId: { flag: "--karpenter-principal-id <oid>", env: "KARPENTER_PRINCIPAL_ID", help: "object ID of Karpenter's identity, whose subnet access is checked" },
-  networkPlugin: { flag: "--network-plugin <plugin>", env: "NETWORK_PLUGIN", help: "azure, kubenet or none (when not read from the managed cluster)" },
+  azureCloud: {
+    flag: "--azure-cloud <name>",
+    env: "AZURE_CLOUD",
+    help: "AzurePublicCloud, AzureUSGovernment or AzureChinaCloud (sets the ARM endpoint and authority host)",
+  },
+  armEndpoint: {
+    flag: "--arm-endpoint <url>",
+    env: "ARM_ENDPOINT",
+    help: "Azure Resource Manager endpoint (overrides --azure-cloud)",
+  },
+  authorityHost: {
+    flag: "--authority-host <url>",
+    env: "AZURE_AUTHORITY_HOST",
+    help: "Microsoft Entra authority host (overrides --azure-cloud)",
+  },
+  armScope: {
+    flag: "--arm-scope <scope>",
+    env: "ARM_SCOPE",
+    help: "token scope for ARM (default: <arm-endpoint>/.default)",
+  },
+  azureCaFile: {
+    flag: "--azure-ca-file <path>",
+    env: "AZURE_CA_FILE",
+    help: "extra CA bundle trusted for ARM (e.g. the ARM simulator's)",
+  },
+  azureTokenFile: {
+    flag: "--azure-token-file <path>",
+    env: "AZURE_TOKEN_FILE",
+    help: "read a static ARM bearer token from this file instead of DefaultAzureCredential (simulator, tests)",
+  },
+  vnetSubnetId: {
+    flag: "--vnet-subnet-id <id>",
+    env: "VNET_SUBNET_ID",
+    help: "the cluster's default subnet, used by nodeclasses without spec.vnetSubnetID",
+  },
+  allowedSubscriptions: {
+    flag: "--allowed-subscriptions <ids>",
+    env: "ALLOWED_SUBSCRIPTIONS",
+    help: "comma-separated subscription IDs the operator may query (default: any)",
+  },
+  clusterResourceId: {
+    flag: "--cluster-resource-id <id>",
+    env: "CLUSTER_RESOURCE_ID",
+    help: "the AKS managed cluster: network profile, default subnet and Karpenter identity come from it",
+  },
+  karpenterPrincipalId: {
+    flag: "--karpenter-principal-id <oid>",
+    env: "KARPENTER_PRINCIPAL_ID",
+    help: "object ID of Karpenter's identity, whose subnet access is checked",
+  },
+  networkPlugin: {
+    flag: "--network-plugin <plugin>",
+    env: "NETWORK_PLUGIN",
+    help: "azure, kubenet or none (when not read from the managed cluster)",
+  },
   networkPluginMode: { flag: "--network-plugin-mode <mode>", env: "NETWORK_PLUGIN_MODE", help: "overlay or empty" },
   networkPolicy: { flag: "--network-policy <policy>", env: "NETWORK_POLICY", help: "none, calico, azure or cilium" },
   networkDataplane: { flag: "--network-dataplane <dataplane>", env: "NETWORK_DATAPLANE", help: "azure or cilium" },
@@ -140,28 +213,109 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
   serviceCidr: { flag: "--service-cidr <cidrs>", env: "SERVICE_CIDR", help: "comma-separated service CIDRs" },
   dnsServiceIp: { flag: "--dns-service-ip <ip>", env: "DNS_SERVICE_IP", help: "cluster DNS service IP" },
   loadBalancerSku: { flag: "--load-balancer-sku <sku>", env: "LOAD_BALANCER_SKU", help: "standard or basic" },
-  maxPods: { flag: "--max-pods <n>", env: "MAX_PODS", help: "maxPods assumed for nodeclasses without spec.maxPods (default: Karpenter's own: 30 on the Azure CNI node subnet, 250 with overlay or BYO CNI, 110 with kubenet)" },
-  resyncPeriod: { flag: "--resync-period <duration>", env: "RESYNC_PERIOD", help: "how often every nodeclass is re-evaluated against fresh Azure data (default 3m)" },
-  vnetCacheTtl: { flag: "--vnet-cache-ttl <duration>", env: "VNET_CACHE_TTL", help: "how long VNet data is reused (default: half the resync period)" },
-  accessCacheTtl: { flag: "--access-cache-ttl <duration>", env: "ACCESS_CACHE_TTL", help: "how long RBAC data per (principal, subnet) is reused by reconciles between resync passes; each pass re-reads it (default 10m)" },
-  statusNumbersMinInterval: { flag: "--status-numbers-min-interval <duration>", env: "STATUS_NUMBERS_MIN_INTERVAL", help: "minimum time between status writes that only change numbers (default 5m)" },
-  freeRatioWarning: { flag: "--free-ratio-warning <ratio>", env: "FREE_RATIO_WARNING", help: "free-IP ratio below which capacity is low (default 0.2)" },
-  freeRatioCritical: { flag: "--free-ratio-critical <ratio>", env: "FREE_RATIO_CRITICAL", help: "free-IP ratio below which capacity is critical (default 0.05)" },
-  headroomWarning: { flag: "--headroom-warning <nodes>", env: "HEADROOM_WARNING", help: "node headroom below which capacity is low (default 10)" },
-  headroomCritical: { flag: "--headroom-critical <nodes>", env: "HEADROOM_CRITICAL", help: "node headroom below which capacity is critical (default 2)" },
-  armReadBucket: { flag: "--arm-read-bucket <n>", env: "ARM_READ_BUCKET", help: "ARM read token bucket size (default 250, Azure's)" },
-  armReadRefill: { flag: "--arm-read-refill <perSecond>", env: "ARM_READ_REFILL", help: "ARM read tokens per second (default 25, Azure's)" },
-  armConcurrency: { flag: "--arm-concurrency <n>", env: "ARM_CONCURRENCY", help: "concurrent ARM requests (default 8)" },
+  maxPods: {
+    flag: "--max-pods <n>",
+    env: "MAX_PODS",
+    help: "maxPods assumed for nodeclasses without spec.maxPods (default: Karpenter's own: 30 on the Azure CNI node subnet, 250 with overlay or BYO CNI, 110 with kubenet)",
+  },
+  resyncPeriod: {
+    flag: "--resync-period <duration>",
+    env: "RESYNC_PERIOD",
+    help: "how often every nodeclass is re-evaluated against fresh Azure data (default 3m)",
+  },
+  vnetCacheTtl: {
+    flag: "--vnet-cache-ttl <duration>",
+    env: "VNET_CACHE_TTL",
+    help: "how long VNet data is reused (default: half the resync period)",
+  },
+  accessCacheTtl: {
+    flag: "--access-cache-ttl <duration>",
+    env: "ACCESS_CACHE_TTL",
+    help: "how long RBAC data per (principal, subnet) is reused by reconciles between resync passes; each pass re-reads it (default 10m)",
+  },
+  statusNumbersMinInterval: {
+    flag: "--status-numbers-min-interval <duration>",
+    env: "STATUS_NUMBERS_MIN_INTERVAL",
+    help: "minimum time between status writes that only change numbers (default 5m)",
+  },
+  freeRatioWarning: {
+    flag: "--free-ratio-warning <ratio>",
+    env: "FREE_RATIO_WARNING",
+    help: "free-IP ratio below which capacity is low (default 0.2)",
+  },
+  freeRatioCritical: {
+    flag: "--free-ratio-critical <ratio>",
+    env: "FREE_RATIO_CRITICAL",
+    help: "free-IP ratio below which capacity is critical (default 0.05)",
+  },
+  headroomWarning: {
+    flag: "--headroom-warning <nodes>",
+    env: "HEADROOM_WARNING",
+    help: "node headroom below which capacity is low (default 10)",
+  },
+  headroomCritical: {
+    flag: "--headroom-critical <nodes>",
+    env: "HEADROOM_CRITICAL",
+    help: "node headroom below which capacity is critical (default 2)",
+  },
+  armReadBucket: {
+    flag: "--arm-read-bucket <n>",
+    env: "ARM_READ_BUCKET",
+    help: "ARM read token bucket size (default 250, Azure's)",
+  },
+  armReadRefill: {
+    flag: "--arm-read-refill <perSecond>",
+    env: "ARM_READ_REFILL",
+    help: "ARM read tokens per second (default 25, Azure's)",
+  },
+  armConcurrency: {
+    flag: "--arm-concurrency <n>",
+    env: "ARM_CONCURRENCY",
+    help: "concurrent ARM requests (default 8)",
+  },
   concurrency: { flag: "--concurrency <n>", env: "CONCURRENCY", help: "nodeclasses reconciled at once (default 10)" },
-  metricsBindAddress: { flag: "--metrics-bind-address <addr>", env: "METRICS_BIND_ADDRESS", help: "host:port of /metrics (default :8080)" },
-  healthProbeBindAddress: { flag: "--health-probe-bind-address <addr>", env: "HEALTH_PROBE_BIND_ADDRESS", help: "host:port of /healthz and /readyz (default :8081)" },
-  leaderElect: { flag: "--leader-elect", env: "LEADER_ELECT", help: "elect a leader through a Lease so that only one replica writes", bool: true },
-  leaderElectionNamespace: { flag: "--leader-election-namespace <ns>", env: "LEADER_ELECTION_NAMESPACE", help: "namespace of the Lease (default aks-subnet-health)" },
-  leaderElectionId: { flag: "--leader-election-id <name>", env: "LEADER_ELECTION_ID", help: "name of the Lease (default aks-subnet-health-leader)" },
+  metricsBindAddress: {
+    flag: "--metrics-bind-address <addr>",
+    env: "METRICS_BIND_ADDRESS",
+    help: "host:port of /metrics (default :8080)",
+  },
+  healthProbeBindAddress: {
+    flag: "--health-probe-bind-address <addr>",
+    env: "HEALTH_PROBE_BIND_ADDRESS",
+    help: "host:port of /healthz and /readyz (default :8081)",
+  },
+  leaderElect: {
+    flag: "--leader-elect",
+    env: "LEADER_ELECT",
+    help: "elect a leader through a Lease so that only one replica writes",
+    bool: true,
+  },
+  leaderElectionNamespace: {
+    flag: "--leader-election-namespace <ns>",
+    env: "LEADER_ELECTION_NAMESPACE",
+    help: "namespace of the Lease (default aks-subnet-health)",
+  },
+  leaderElectionId: {
+    flag: "--leader-election-id <name>",
+    env: "LEADER_ELECTION_ID",
+    help: "name of the Lease (default aks-subnet-health-leader)",
+  },
   podName: { flag: "--pod-name <name>", env: "POD_NAME", help: "this replica's identity (default: hostname)" },
-  nodeclassSelector: { flag: "--nodeclass-selector <selector>", env: "NODECLASS_SELECTOR", help: "label selector limiting which AKSNodeClasses this operator handles (default: all)" },
-  eventsNamespace: { flag: "--events-namespace <ns>", env: "EVENTS_NAMESPACE", help: "namespace for Events about cluster-scoped nodeclasses (default: default)" },
-  shutdownTimeout: { flag: "--shutdown-timeout <duration>", env: "SHUTDOWN_TIMEOUT", help: "how long in-flight work may finish after SIGTERM (default 20s)" },
+  nodeclassSelector: {
+    flag: "--nodeclass-selector <selector>",
+    env: "NODECLASS_SELECTOR",
+    help: "label selector limiting which AKSNodeClasses this operator handles (default: all)",
+  },
+  eventsNamespace: {
+    flag: "--events-namespace <ns>",
+    env: "EVENTS_NAMESPACE",
+    help: "namespace for Events about cluster-scoped nodeclasses (default: default)",
+  },
+  shutdownTimeout: {
+    flag: "--shutdown-timeout <duration>",
+    env: "SHUTDOWN_TIMEOUT",
+    help: "how long in-flight work may finish after SIGTERM (default 20s)",
+  },
   logLevel: { flag: "--log-level <level>", env: "LOG_LEVEL", help: "trace, debug, info, warn or error" },
 };
 

@@ -5,25 +5,55 @@ import { resolveSubnet } from "./resolve-subnet.js";
 import { T0, THRESHOLDS, network, okVnet, snapshot, subnetId, subnetProps } from "./test-fixtures.js";
 import type { ClusterNetwork, SubnetProperties, VNetObservation } from "./types.js";
 
-const nodeSubnet = network({ networkPluginMode: undefined, networkDataplane: "azure", networkPolicy: undefined, podCidrs: [] });
+const nodeSubnet = network({
+  networkPluginMode: undefined,
+  networkDataplane: "azure",
+  networkPolicy: undefined,
+  podCidrs: [],
+});
 
 function input(vnet: VNetObservation, over: Partial<CapacityInput> = {}, spec = subnetId("nodes")): CapacityInput {
   const existence = evaluateExistence(
-    resolveSubnet({ name: "nc", uid: "u", generation: 1, vnetSubnetID: spec, maxPods: undefined }, { defaultSubnetID: undefined, allowedSubscriptions: undefined, thresholds: THRESHOLDS }),
+    resolveSubnet(
+      { name: "nc", uid: "u", generation: 1, vnetSubnetID: spec, maxPods: undefined },
+      { defaultSubnetID: undefined, allowedSubscriptions: undefined, thresholds: THRESHOLDS },
+    ),
     vnet,
     undefined,
   );
   return { existence, vnet, specMaxPods: undefined, network: network(), thresholds: THRESHOLDS, ...over };
 }
-const withUsage = (limit: number, used: number, over: Partial<SubnetProperties> = {}) => okVnet([subnetProps("nodes", { usage: { limit, used }, ...over })]);
+const withUsage = (limit: number, used: number, over: Partial<SubnetProperties> = {}) =>
+  okVnet([subnetProps("nodes", { usage: { limit, used }, ...over })]);
 
 describe("ipsPerNode", () => {
   const cases: Array<[string, number | undefined, Partial<ClusterNetwork>, number, number, string]> = [
     ["overlay", undefined, {}, 1, 250, "karpenter-default"],
-    ["azure node subnet, Karpenter default maxPods", undefined, { networkPluginMode: undefined }, 31, 30, "karpenter-default"],
+    [
+      "azure node subnet, Karpenter default maxPods",
+      undefined,
+      { networkPluginMode: undefined },
+      31,
+      30,
+      "karpenter-default",
+    ],
     ["azure node subnet, spec maxPods", 50, { networkPluginMode: undefined, defaultMaxPods: 30 }, 51, 50, "spec"],
-    ["azure node subnet, cluster default maxPods", undefined, { networkPluginMode: undefined, defaultMaxPods: 110 }, 111, 110, "cluster"],
-    ["pod subnet", undefined, { networkPluginMode: undefined, agentPools: [{ name: "np", podSubnetID: subnetId("pods") }] }, 1, 30, "karpenter-default"],
+    [
+      "azure node subnet, cluster default maxPods",
+      undefined,
+      { networkPluginMode: undefined, defaultMaxPods: 110 },
+      111,
+      110,
+      "cluster",
+    ],
+    [
+      "pod subnet",
+      undefined,
+      { networkPluginMode: undefined, agentPools: [{ name: "np", podSubnetID: subnetId("pods") }] },
+      1,
+      30,
+      "karpenter-default",
+    ],
     ["kubenet", undefined, { networkPlugin: "kubenet", networkPluginMode: undefined }, 1, 110, "karpenter-default"],
     ["none", undefined, { networkPlugin: "none", networkPluginMode: undefined }, 1, 250, "karpenter-default"],
   ];
@@ -39,7 +69,14 @@ describe("ipsPerNode", () => {
 describe("SubnetCapacity", () => {
   it("overlay: 1 IP per node, headroom = free IPs", () => {
     const out = evaluateCapacity(input(withUsage(251, 51)));
-    expect(out.numbers).toMatchObject({ total: 251, used: 51, free: 200, nodeHeadroom: 200, source: "usage", stale: false });
+    expect(out.numbers).toMatchObject({
+      total: 251,
+      used: 51,
+      free: 200,
+      nodeHeadroom: 200,
+      source: "usage",
+      stale: false,
+    });
     expect(out.condition).toMatchObject({ status: "True", reason: "CapacitySufficient" });
   });
 
@@ -59,7 +96,9 @@ describe("SubnetCapacity", () => {
     const out = evaluateCapacity(input(withUsage(251, 200), { network: nodeSubnet }));
     expect(out.condition).toMatchObject({ status: "False", reason: "CapacityCritical" });
     expect(out.condition.message).toContain("room for fewer than 2 more nodes at 31 IPs per node");
-    expect(out.condition.message).toMatch(/Add an address prefix.*bigger subnet.*Azure CNI Overlay.*leaked network interfaces/);
+    expect(out.condition.message).toMatch(
+      /Add an address prefix.*bigger subnet.*Azure CNI Overlay.*leaked network interfaces/,
+    );
     expect(out.condition.message).not.toMatch(/\b51\b/);
     const later = evaluateCapacity(input(withUsage(251, 201), { network: nodeSubnet }));
     expect(later.condition.message).toBe(out.condition.message);
@@ -105,16 +144,27 @@ describe("SubnetCapacity", () => {
   });
 
   it("falls back to prefix size − 5 − ipConfigurations when usage is missing, and says so", () => {
-    const vnet = okVnet([subnetProps("nodes", { usage: undefined, ipConfigurationCount: 51, addressPrefixes: ["10.1.0.0/24", "fd00::/64"] })], {
-      usageFailure: { kind: "forbidden", message: "no usages/read" },
-    });
+    const vnet = okVnet(
+      [
+        subnetProps("nodes", {
+          usage: undefined,
+          ipConfigurationCount: 51,
+          addressPrefixes: ["10.1.0.0/24", "fd00::/64"],
+        }),
+      ],
+      {
+        usageFailure: { kind: "forbidden", message: "no usages/read" },
+      },
+    );
     const out = evaluateCapacity(input(vnet));
     expect(out.numbers).toMatchObject({ total: 251, used: 51, free: 200, source: "ip-configurations" });
     expect(out.condition.message).toContain("estimated from the subnet's prefix sizes");
   });
 
   it("is Unknown when usage is missing and there is nothing to fall back on", () => {
-    const vnet = okVnet([subnetProps("nodes", { usage: undefined, ipConfigurationCount: undefined })], { usageFailure: { kind: "forbidden", message: "x" } });
+    const vnet = okVnet([subnetProps("nodes", { usage: undefined, ipConfigurationCount: undefined })], {
+      usageFailure: { kind: "forbidden", message: "x" },
+    });
     const out = evaluateCapacity(input(vnet));
     expect(out.condition).toMatchObject({ status: "Unknown", reason: "CapacityUnknown" });
     expect(out.condition.message).toContain("usages/read");
@@ -128,8 +178,14 @@ describe("SubnetCapacity", () => {
   });
 
   it("is SubnetUnavailable when the subnet is missing or invalid", () => {
-    expect(evaluateCapacity(input(okVnet([subnetProps("other")]))).condition).toMatchObject({ status: "Unknown", reason: "SubnetUnavailable" });
-    expect(evaluateCapacity(input({ kind: "pending" }, {}, "bad")).condition).toMatchObject({ status: "Unknown", reason: "SubnetUnavailable" });
+    expect(evaluateCapacity(input(okVnet([subnetProps("other")]))).condition).toMatchObject({
+      status: "Unknown",
+      reason: "SubnetUnavailable",
+    });
+    expect(evaluateCapacity(input({ kind: "pending" }, {}, "bad")).condition).toMatchObject({
+      status: "Unknown",
+      reason: "SubnetUnavailable",
+    });
   });
 
   it("Unknown is not False: Azure unavailable keeps last good numbers with their time", () => {
@@ -146,7 +202,9 @@ describe("SubnetCapacity", () => {
   });
 
   it("Azure unavailable without earlier data: Unknown AzureUnavailable, no numbers", () => {
-    const out = evaluateCapacity(input({ kind: "unavailable", failure: { kind: "unreachable", message: "x" }, since: T0 }));
+    const out = evaluateCapacity(
+      input({ kind: "unavailable", failure: { kind: "unreachable", message: "x" }, since: T0 }),
+    );
     expect(out).toMatchObject({ numbers: undefined, condition: { status: "Unknown", reason: "AzureUnavailable" } });
   });
 });

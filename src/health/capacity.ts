@@ -72,7 +72,10 @@ export function cniMode(network: ClusterNetwork): CniMode | undefined {
  * (primary + maxPods-1 secondaries) while AKS pools take 1 + maxPods; we use the larger figure so the
  * headroom never overstates what fits. Every other mode puts pods elsewhere: 1 IP per node.
  */
-export function ipsPerNode(specMaxPods: number | undefined, network: ClusterNetwork | undefined): IpsPerNode | undefined {
+export function ipsPerNode(
+  specMaxPods: number | undefined,
+  network: ClusterNetwork | undefined,
+): IpsPerNode | undefined {
   if (network === undefined) return undefined;
   const mode = cniMode(network);
   if (mode === undefined) return undefined;
@@ -117,7 +120,12 @@ export interface CapacityInput {
 }
 
 const type = ConditionType.SubnetCapacity;
-const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({ type, status, reason, message });
+const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({
+  type,
+  status,
+  reason,
+  message,
+});
 
 const REMEDY =
   "Add an address prefix to the subnet, move the nodeclass to a bigger subnet, move the cluster to Azure CNI Overlay, or delete leaked network interfaces that still hold IPs.";
@@ -153,8 +161,11 @@ export function computeCapacity(input: CapacityInput): { numbers: CapacityNumber
       // -1/-1 (GatewaySubnet, dynamically used subnets) or 0 (some delegated subnets): Azure does not
       // know, and ipConfigurations do not describe such subnets either.
       return {
-        unknown: cond("Unknown", CapacityReason.UsageNotReported,
-          `Azure does not report IP usage for subnet ${subnet.name} (it is delegated or dynamically used), so its free IPs cannot be judged.`),
+        unknown: cond(
+          "Unknown",
+          CapacityReason.UsageNotReported,
+          `Azure does not report IP usage for subnet ${subnet.name} (it is delegated or dynamically used), so its free IPs cannot be judged.`,
+        ),
       };
     }
     return finish(subnet.usage.limit, subnet.usage.used, "usage");
@@ -170,22 +181,30 @@ export function computeCapacity(input: CapacityInput): { numbers: CapacityNumber
       : snapshot.usageFailure.kind === "forbidden"
         ? "the operator may not read virtual network usages (grant Reader on the virtual network: Microsoft.Network/virtualNetworks/usages/read)"
         : `reading virtual network usages failed: ${describeFailure(snapshot.usageFailure)}`;
-  return { unknown: cond("Unknown", CapacityReason.CapacityUnknown, `Free IPs of subnet ${subnet.name} are unknown: ${why}.`) };
+  return {
+    unknown: cond("Unknown", CapacityReason.CapacityUnknown, `Free IPs of subnet ${subnet.name} are unknown: ${why}.`),
+  };
 }
 
 type Verdict = { status: ConditionResult["status"]; reason: string; problems: string[] };
 
 export function judgeCapacity(n: CapacityNumbers, t: CapacityThresholds): Verdict {
   const perNode = n.perNode;
-  const cost = perNode !== undefined ? ` at ${perNode.ips} IP${perNode.ips === 1 ? "" : "s"} per node (${perNode.describe})` : "";
+  const cost =
+    perNode !== undefined ? ` at ${perNode.ips} IP${perNode.ips === 1 ? "" : "s"} per node (${perNode.describe})` : "";
   if (n.free === 0 || n.nodeHeadroom === 0) {
-    const what = n.free === 0 || perNode === undefined ? "no free IPs are left" : `not enough IPs are free for one more node${cost}`;
+    const what =
+      n.free === 0 || perNode === undefined
+        ? "no free IPs are left"
+        : `not enough IPs are free for one more node${cost}`;
     return { status: "False", reason: CapacityReason.SubnetFull, problems: [what] };
   }
   const critical: string[] = [];
   if (n.freeRatio < t.freeRatioCritical) critical.push(`fewer than ${percent(t.freeRatioCritical)} of IPs free`);
   if (n.nodeHeadroom !== undefined && n.nodeHeadroom < t.nodeHeadroomCritical) {
-    critical.push(`room for fewer than ${t.nodeHeadroomCritical} more node${t.nodeHeadroomCritical === 1 ? "" : "s"}${cost}`);
+    critical.push(
+      `room for fewer than ${t.nodeHeadroomCritical} more node${t.nodeHeadroomCritical === 1 ? "" : "s"}${cost}`,
+    );
   }
   if (critical.length > 0) return { status: "False", reason: CapacityReason.CapacityCritical, problems: critical };
   const low: string[] = [];
@@ -208,14 +227,29 @@ export function evaluateCapacity(input: CapacityInput): CapacityOutcome {
     case "not-provisioned":
       return {
         numbers: undefined,
-        condition: cond("Unknown", CapacityReason.SubnetUnavailable, `Capacity is not checked because the subnet is unusable (see SubnetFound: ${ex.condition.reason}).`),
+        condition: cond(
+          "Unknown",
+          CapacityReason.SubnetUnavailable,
+          `Capacity is not checked because the subnet is unusable (see SubnetFound: ${ex.condition.reason}).`,
+        ),
       };
     case "pending":
-      return { numbers: undefined, condition: cond("Unknown", CapacityReason.CapacityUnknown, `Waiting for the first read of subnet ${name} from Azure.`) };
+      return {
+        numbers: undefined,
+        condition: cond(
+          "Unknown",
+          CapacityReason.CapacityUnknown,
+          `Waiting for the first read of subnet ${name} from Azure.`,
+        ),
+      };
     case "forbidden":
       return {
         numbers: undefined,
-        condition: cond("Unknown", CapacityReason.CapacityUnknown, `Capacity of subnet ${name} is unknown: the operator may not read its virtual network (see SubnetFound).`),
+        condition: cond(
+          "Unknown",
+          CapacityReason.CapacityUnknown,
+          `Capacity of subnet ${name} is unknown: the operator may not read its virtual network (see SubnetFound).`,
+        ),
       };
     case "unavailable":
     case "found":
@@ -225,7 +259,11 @@ export function evaluateCapacity(input: CapacityInput): CapacityOutcome {
     const cause = input.vnet?.kind === "unavailable" ? describeFailure(input.vnet.failure) : "Azure did not answer";
     return {
       numbers: undefined,
-      condition: cond("Unknown", CapacityReason.AzureUnavailable, `Capacity of subnet ${name} is unknown: ${cause}; no earlier figures exist.`),
+      condition: cond(
+        "Unknown",
+        CapacityReason.AzureUnavailable,
+        `Capacity of subnet ${name} is unknown: ${cause}; no earlier figures exist.`,
+      ),
     };
   }
   const computed = computeCapacity(input);
@@ -234,35 +272,56 @@ export function evaluateCapacity(input: CapacityInput): CapacityOutcome {
   const verdict = judgeCapacity(n, input.thresholds);
   const notes: string[] = [];
   if (n.source === "ip-configurations") {
-    notes.push("Usage was not available from Azure; free IPs are estimated from the subnet's prefix sizes and its IP configurations.");
+    notes.push(
+      "Usage was not available from Azure; free IPs are estimated from the subnet's prefix sizes and its IP configurations.",
+    );
   }
   if (n.perNode === undefined) {
-    notes.push("Node headroom is not computed because the cluster's network plugin is unknown (configure the managed cluster or --network-plugin).");
+    notes.push(
+      "Node headroom is not computed because the cluster's network plugin is unknown (configure the managed cluster or --network-plugin).",
+    );
   }
   if (n.stale) {
     const cause = input.vnet?.kind === "unavailable" ? describeFailure(input.vnet.failure) : "Azure did not answer";
     return {
       numbers: n,
-      condition: cond("Unknown", CapacityReason.AzureUnavailable,
-        `Capacity of subnet ${name} cannot be refreshed: ${cause}. Last known: ${verdict.reason}${verdict.problems.length > 0 ? ` (${verdict.problems.join("; ")})` : ""}; figures in status.subnetHealth date from dataTime.`),
+      condition: cond(
+        "Unknown",
+        CapacityReason.AzureUnavailable,
+        `Capacity of subnet ${name} cannot be refreshed: ${cause}. Last known: ${verdict.reason}${verdict.problems.length > 0 ? ` (${verdict.problems.join("; ")})` : ""}; figures in status.subnetHealth date from dataTime.`,
+      ),
     };
   }
   const tail = notes.length > 0 ? ` ${notes.join(" ")}` : "";
   switch (verdict.reason) {
     case CapacityReason.CapacitySufficient: {
-      const cost = n.perNode !== undefined ? ` Each new node takes ${n.perNode.ips} IP${n.perNode.ips === 1 ? "" : "s"} (${n.perNode.describe}).` : "";
-      return { numbers: n, condition: cond("True", verdict.reason, `Subnet ${name} has enough free IPs.${cost}${tail}`) };
+      const cost =
+        n.perNode !== undefined
+          ? ` Each new node takes ${n.perNode.ips} IP${n.perNode.ips === 1 ? "" : "s"} (${n.perNode.describe}).`
+          : "";
+      return {
+        numbers: n,
+        condition: cond("True", verdict.reason, `Subnet ${name} has enough free IPs.${cost}${tail}`),
+      };
     }
     case CapacityReason.SubnetFull:
       return {
         numbers: n,
-        condition: cond("False", verdict.reason, `Subnet ${name} is full: ${verdict.problems.join("; ")}. New nodes of this class will fail to get a network interface. ${REMEDY}${tail}`),
+        condition: cond(
+          "False",
+          verdict.reason,
+          `Subnet ${name} is full: ${verdict.problems.join("; ")}. New nodes of this class will fail to get a network interface. ${REMEDY}${tail}`,
+        ),
       };
     default: {
       const level = verdict.reason === CapacityReason.CapacityCritical ? "critically low" : "low";
       return {
         numbers: n,
-        condition: cond(verdict.status, verdict.reason, `Subnet ${name} capacity is ${level}: ${verdict.problems.join("; ")}. ${REMEDY}${tail}`),
+        condition: cond(
+          verdict.status,
+          verdict.reason,
+          `Subnet ${name} capacity is ${level}: ${verdict.problems.join("; ")}. ${REMEDY}${tail}`,
+        ),
       };
     }
   }

@@ -1,6 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addressCount, azureUsableIPv4, cidrContainsIp, cidrFamily, cidrsOverlap, normalizeCidr, parseCidr, parseIp, type Cidr } from "./cidr.js";
+import {
+  addressCount,
+  azureUsableIPv4,
+  cidrContainsIp,
+  cidrFamily,
+  cidrsOverlap,
+  normalizeCidr,
+  parseCidr,
+  parseIp,
+  type Cidr,
+} from "./cidr.js";
 
 const must = (text: string): Cidr => {
   const c = parseCidr(text);
@@ -27,9 +37,12 @@ describe("parseCidr", () => {
     expect(cidrFamily(text)).toBe(family);
   });
 
-  it.each(["10.0.0.0", "10.0.0.0/33", "10.1/16", "010.0.0.0/8", "fd00::/129", "fe80::1%eth0/64", "nonsense", ""])("rejects %j", (text) => {
-    expect(parseCidr(text)).toBeUndefined();
-  });
+  it.each(["10.0.0.0", "10.0.0.0/33", "10.1/16", "010.0.0.0/8", "fd00::/129", "fe80::1%eth0/64", "nonsense", ""])(
+    "rejects %j",
+    (text) => {
+      expect(parseCidr(text)).toBeUndefined();
+    },
+  );
 
   it("counts addresses and Azure-usable IPv4 addresses", () => {
     expect(addressCount(must("10.0.0.0/24"))).toBe(256n);
@@ -65,7 +78,10 @@ describe("overlap and containment", () => {
 });
 
 const v4 = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([a, p]) => must(`${a}/${p}`));
-const v6 = fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 128 })).map(([a, p]) => parseCidr(`${a}/${p}`)).filter((c): c is Cidr => c !== undefined);
+const v6 = fc
+  .tuple(fc.ipV6(), fc.integer({ min: 0, max: 128 }))
+  .map(([a, p]) => parseCidr(`${a}/${p}`))
+  .filter((c): c is Cidr => c !== undefined);
 const anyCidr = fc.oneof(v4, v6);
 
 describe("CIDR properties", () => {
@@ -82,19 +98,25 @@ describe("CIDR properties", () => {
   });
   it("the two halves of a CIDR do not overlap each other but both overlap the parent", () => {
     fc.assert(
-      fc.property(fc.oneof(v4.filter((c) => c.prefix < 32), v6.filter((c) => c.prefix < 128)), (parent) => {
-        const lowText = `${parent.network.toString()}/${parent.prefix + 1}`;
-        const bytes = parent.network.toByteArray();
-        const bit = parent.prefix; // first host bit of the parent becomes 1 in the upper half
-        const idx = Math.floor(bit / 8);
-        bytes[idx] = (bytes[idx] ?? 0) | (0x80 >> bit % 8);
-        const highAddr = parent.family === "ipv4" ? bytes.join(".") : toV6(bytes);
-        const low = must(lowText);
-        const high = must(`${highAddr}/${parent.prefix + 1}`);
-        expect(cidrsOverlap(low, high)).toBe(false);
-        expect(cidrsOverlap(parent, low)).toBe(true);
-        expect(cidrsOverlap(parent, high)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          v4.filter((c) => c.prefix < 32),
+          v6.filter((c) => c.prefix < 128),
+        ),
+        (parent) => {
+          const lowText = `${parent.network.toString()}/${parent.prefix + 1}`;
+          const bytes = parent.network.toByteArray();
+          const bit = parent.prefix; // first host bit of the parent becomes 1 in the upper half
+          const idx = Math.floor(bit / 8);
+          bytes[idx] = (bytes[idx] ?? 0) | (0x80 >> (bit % 8));
+          const highAddr = parent.family === "ipv4" ? bytes.join(".") : toV6(bytes);
+          const low = must(lowText);
+          const high = must(`${highAddr}/${parent.prefix + 1}`);
+          expect(cidrsOverlap(low, high)).toBe(false);
+          expect(cidrsOverlap(parent, low)).toBe(true);
+          expect(cidrsOverlap(parent, high)).toBe(true);
+        },
+      ),
     );
   });
   it("never overlaps across families", () => {

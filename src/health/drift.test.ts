@@ -7,7 +7,10 @@ import type { NodeAddress, StoredCondition, SubnetHealthStatus, VNetObservation 
 
 const A = subnetId("a");
 const B = subnetId("b");
-const aVnet = okVnet([subnetProps("a", { addressPrefixes: ["10.1.0.0/24"] }), subnetProps("b", { addressPrefixes: ["10.2.0.0/24"] })]);
+const aVnet = okVnet([
+  subnetProps("a", { addressPrefixes: ["10.1.0.0/24"] }),
+  subnetProps("b", { addressPrefixes: ["10.2.0.0/24"] }),
+]);
 const inA: NodeAddress = { name: "node-a", internalIPs: ["10.1.0.4"] };
 const inB: NodeAddress = { name: "node-b", internalIPs: ["10.2.0.4"] };
 
@@ -22,13 +25,19 @@ interface Case {
 
 function drift(c: Case) {
   const settings = { defaultSubnetID: c.defaultID, allowedSubscriptions: undefined, thresholds: THRESHOLDS };
-  const resolution = resolveSubnet({ name: "nc", uid: "u", generation: 1, vnetSubnetID: c.spec, maxPods: undefined }, settings);
+  const resolution = resolveSubnet(
+    { name: "nc", uid: "u", generation: 1, vnetSubnetID: c.spec, maxPods: undefined },
+    settings,
+  );
   const vnet = "vnet" in c ? c.vnet : aVnet;
   const input: DriftInput = {
     resolution,
     existence: evaluateExistence(resolution, vnet, undefined),
     previous: c.previous,
-    previousStable: c.previousStable !== undefined ? { type: "aks-subnet-health.io/SubnetStable", lastTransitionTime: "2026-01-01T00:00:00Z", ...c.previousStable } : undefined,
+    previousStable:
+      c.previousStable !== undefined
+        ? { type: "aks-subnet-health.io/SubnetStable", lastTransitionTime: "2026-01-01T00:00:00Z", ...c.previousStable }
+        : undefined,
     nodes: c.nodes ?? [],
     defaultSubnetID: c.defaultID,
   };
@@ -49,77 +58,170 @@ describe("drift classification", () => {
     // name, case, kinds, status, reason, event reasons
     ["first evaluation, nodes inside", { spec: A, nodes: [inA] }, [], "True", "SubnetStable", []],
     ["unchanged", { spec: A, nodes: [inA], previous: validMemory(A, ["10.1.0.0/24"]) }, [], "True", "SubnetStable", []],
-    ["case-only change is no change", { spec: A.toUpperCase().replace("/SUBSCRIPTIONS/", "/subscriptions/"), vnet: okVnet([subnetProps("A", { addressPrefixes: ["10.1.0.0/24"] })]), nodes: [inA], previous: validMemory(A, ["10.1.0.0/24"]) }, [], "True", "SubnetStable", []],
+    [
+      "case-only change is no change",
+      {
+        spec: A.toUpperCase().replace("/SUBSCRIPTIONS/", "/subscriptions/"),
+        vnet: okVnet([subnetProps("A", { addressPrefixes: ["10.1.0.0/24"] })]),
+        nodes: [inA],
+        previous: validMemory(A, ["10.1.0.0/24"]),
+      },
+      [],
+      "True",
+      "SubnetStable",
+      [],
+    ],
     [
       "correction from an invalid subnet",
-      { spec: B, nodes: [inB], previous: { subnetID: "bad", source: "spec", lastSubnetID: "bad", lastSubnetValid: false } },
-      ["correction"], "True", "SubnetStable", ["Normal:SubnetCorrected"],
+      {
+        spec: B,
+        nodes: [inB],
+        previous: { subnetID: "bad", source: "spec", lastSubnetID: "bad", lastSubnetValid: false },
+      },
+      ["correction"],
+      "True",
+      "SubnetStable",
+      ["Normal:SubnetCorrected"],
     ],
     [
       "correction from a subnet that was not found",
-      { spec: B, nodes: [inA], previous: { subnetID: subnetId("gone"), source: "spec", lastSubnetID: subnetId("gone").toLowerCase(), lastSubnetValid: false, lastValidSubnetID: A.toLowerCase(), lastPrefixes: ["10.1.0.0/24"] } },
-      ["correction", "nodes-outside"], "False", "NodesOutsideSubnet", ["Normal:SubnetCorrected"],
+      {
+        spec: B,
+        nodes: [inA],
+        previous: {
+          subnetID: subnetId("gone"),
+          source: "spec",
+          lastSubnetID: subnetId("gone").toLowerCase(),
+          lastSubnetValid: false,
+          lastValidSubnetID: A.toLowerCase(),
+          lastPrefixes: ["10.1.0.0/24"],
+        },
+      },
+      ["correction", "nodes-outside"],
+      "False",
+      "NodesOutsideSubnet",
+      ["Normal:SubnetCorrected"],
     ],
     [
       "correction from nothing configured",
       { spec: B, previous: { subnetID: undefined, source: "default", lastSubnetValid: false } },
-      ["correction"], "True", "SubnetStable", ["Normal:SubnetCorrected"],
+      ["correction"],
+      "True",
+      "SubnetStable",
+      ["Normal:SubnetCorrected"],
     ],
     [
       "migration between valid subnets, nodes still in the old one",
       { spec: B, nodes: [inA, inB], previous: validMemory(A, ["10.1.0.0/24"]) },
-      ["migration", "nodes-outside"], "False", "SubnetMigration", ["Warning:SubnetMigration"],
+      ["migration", "nodes-outside"],
+      "False",
+      "SubnetMigration",
+      ["Warning:SubnetMigration"],
     ],
     [
       "migration with no nodes left outside is immediately stable",
       { spec: B, nodes: [inB], previous: validMemory(A, ["10.1.0.0/24"]) },
-      ["migration"], "True", "SubnetStable", ["Warning:SubnetMigration"],
+      ["migration"],
+      "True",
+      "SubnetStable",
+      ["Warning:SubnetMigration"],
     ],
     [
       "default subnet changed while the spec is unset",
       { defaultID: B, nodes: [inA], previous: validMemory(A, ["10.1.0.0/24"], "default") },
-      ["default-changed", "nodes-outside"], "False", "DefaultSubnetChanged", ["Warning:DefaultSubnetChanged"],
+      ["default-changed", "nodes-outside"],
+      "False",
+      "DefaultSubnetChanged",
+      ["Warning:DefaultSubnetChanged"],
     ],
     [
       "spec set to a new subnet where the default was in use is a migration",
       { spec: B, defaultID: A, nodes: [inA], previous: validMemory(A, ["10.1.0.0/24"], "default") },
-      ["migration", "nodes-outside"], "False", "SubnetMigration", ["Warning:SubnetMigration"],
+      ["migration", "nodes-outside"],
+      "False",
+      "SubnetMigration",
+      ["Warning:SubnetMigration"],
     ],
     [
       "prefixes changed",
       { spec: A, nodes: [inA], previous: validMemory(A, ["10.1.0.0/25"]) },
-      ["prefix-changed"], "True", "SubnetStable", ["Warning:SubnetPrefixesChanged"],
+      ["prefix-changed"],
+      "True",
+      "SubnetStable",
+      ["Warning:SubnetPrefixesChanged"],
     ],
     [
       "subnet deleted after being healthy",
       { spec: subnetId("c"), vnet: aVnet, previous: validMemory(subnetId("c"), ["10.3.0.0/24"]) },
-      ["subnet-deleted"], "False", "SubnetDeleted", ["Warning:SubnetDeleted"],
+      ["subnet-deleted"],
+      "False",
+      "SubnetDeleted",
+      ["Warning:SubnetDeleted"],
     ],
     [
       "subnet still deleted on the next poll: no second event",
-      { spec: subnetId("c"), vnet: aVnet, previous: { ...validMemory(subnetId("c"), ["10.3.0.0/24"]), lastSubnetValid: false } },
-      ["subnet-deleted"], "False", "SubnetDeleted", [],
+      {
+        spec: subnetId("c"),
+        vnet: aVnet,
+        previous: { ...validMemory(subnetId("c"), ["10.3.0.0/24"]), lastSubnetValid: false },
+      },
+      ["subnet-deleted"],
+      "False",
+      "SubnetDeleted",
+      [],
     ],
     [
       "nodes outside without any subnet change",
       { spec: A, nodes: [inA, inB, { name: "no-ip", internalIPs: [] }], previous: validMemory(A, ["10.1.0.0/24"]) },
-      ["nodes-outside"], "False", "NodesOutsideSubnet", [],
+      ["nodes-outside"],
+      "False",
+      "NodesOutsideSubnet",
+      [],
     ],
     [
       "a typo after a valid subnet is not a migration (SubnetFound reports it)",
       { spec: "/subscriptions/typo", nodes: [inA], previous: validMemory(A, ["10.1.0.0/24"]) },
-      [], "Unknown", "SubnetUnavailable", [],
+      [],
+      "Unknown",
+      "SubnetUnavailable",
+      [],
     ],
     [
       "fixing the typo back to the valid subnet is a correction",
-      { spec: A, nodes: [inA], previous: { ...validMemory(A, ["10.1.0.0/24"]), lastSubnetID: "/subscriptions/typo", lastSubnetValid: false } },
-      ["correction"], "True", "SubnetStable", ["Normal:SubnetCorrected"],
+      {
+        spec: A,
+        nodes: [inA],
+        previous: { ...validMemory(A, ["10.1.0.0/24"]), lastSubnetID: "/subscriptions/typo", lastSubnetValid: false },
+      },
+      ["correction"],
+      "True",
+      "SubnetStable",
+      ["Normal:SubnetCorrected"],
     ],
-    ["Azure pending and no memory", { spec: A, vnet: { kind: "pending" }, nodes: [inA] }, [], "Unknown", "StabilityUnknown", []],
+    [
+      "Azure pending and no memory",
+      { spec: A, vnet: { kind: "pending" }, nodes: [inA] },
+      [],
+      "Unknown",
+      "StabilityUnknown",
+      [],
+    ],
     [
       "Azure unavailable, no memory, last good snapshot: judged on last known prefixes",
-      { spec: A, vnet: { kind: "unavailable", failure: { kind: "timeout", message: "t" }, lastGood: snapshot([subnetProps("a", { addressPrefixes: ["10.1.0.0/24"] })]), since: T0 }, nodes: [inB] },
-      ["nodes-outside"], "False", "NodesOutsideSubnet", [],
+      {
+        spec: A,
+        vnet: {
+          kind: "unavailable",
+          failure: { kind: "timeout", message: "t" },
+          lastGood: snapshot([subnetProps("a", { addressPrefixes: ["10.1.0.0/24"] })]),
+          since: T0,
+        },
+        nodes: [inB],
+      },
+      ["nodes-outside"],
+      "False",
+      "NodesOutsideSubnet",
+      [],
     ],
     ["invalid subnet ID", { spec: "nope", vnet: undefined, nodes: [inA] }, [], "Unknown", "SubnetUnavailable", []],
   ];
@@ -134,7 +236,12 @@ describe("drift classification", () => {
 describe("migration persists until the nodes are inside the new subnet", () => {
   const migrating = { status: "False" as const, reason: "SubnetMigration", message: "m" };
   it("stays SubnetMigration while nodes are outside, with no new event; the migration kind stays too", () => {
-    const out = drift({ spec: B, nodes: [inA, inB], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
+    const out = drift({
+      spec: B,
+      nodes: [inA, inB],
+      previous: validMemory(B, ["10.2.0.0/24"]),
+      previousStable: migrating,
+    });
     expect(out.condition.reason).toBe("SubnetMigration");
     expect(out.events).toEqual([]);
     expect(out.kinds).toEqual(["migration", "nodes-outside"]);
@@ -150,8 +257,18 @@ describe("migration persists until the nodes are inside the new subnet", () => {
     expect(out.kinds).toEqual(["default-changed", "nodes-outside"]);
   });
   it("message does not change as nodes are replaced", () => {
-    const one = drift({ spec: B, nodes: [inA, inB], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
-    const two = drift({ spec: B, nodes: [inA, { name: "other-a", internalIPs: ["10.1.0.9"] }], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
+    const one = drift({
+      spec: B,
+      nodes: [inA, inB],
+      previous: validMemory(B, ["10.2.0.0/24"]),
+      previousStable: migrating,
+    });
+    const two = drift({
+      spec: B,
+      nodes: [inA, { name: "other-a", internalIPs: ["10.1.0.9"] }],
+      previous: validMemory(B, ["10.2.0.0/24"]),
+      previousStable: migrating,
+    });
     expect(two.condition.message).toBe(one.condition.message);
   });
   it("returns to True SubnetStable once no node is outside, and the migration kind ends", () => {
@@ -160,7 +277,13 @@ describe("migration persists until the nodes are inside the new subnet", () => {
     expect(out.kinds).toEqual([]);
   });
   it("keeps the previous verdict when Azure cannot be asked", () => {
-    const out = drift({ spec: B, vnet: { kind: "unavailable", failure: { kind: "throttled", message: "x" }, since: T0 }, nodes: [inA], previous: validMemory(B, ["10.2.0.0/24"]), previousStable: migrating });
+    const out = drift({
+      spec: B,
+      vnet: { kind: "unavailable", failure: { kind: "throttled", message: "x" }, since: T0 },
+      nodes: [inA],
+      previous: validMemory(B, ["10.2.0.0/24"]),
+      previousStable: migrating,
+    });
     expect(out.condition).toMatchObject({ status: "False", reason: "SubnetMigration" });
     expect(out.kinds).toEqual(["migration"]);
   });
@@ -179,14 +302,23 @@ describe("next memory", () => {
   });
   it("an invalid subnet keeps the last valid one and its prefixes", () => {
     const out = drift({ spec: subnetId("missing"), previous: validMemory(A, ["10.1.0.0/24"]) });
-    expect(out.memory).toMatchObject({ lastSubnetID: subnetId("missing").toLowerCase(), lastSubnetValid: false, lastValidSubnetID: A.toLowerCase(), lastPrefixes: ["10.1.0.0/24"] });
+    expect(out.memory).toMatchObject({
+      lastSubnetID: subnetId("missing").toLowerCase(),
+      lastSubnetValid: false,
+      lastValidSubnetID: A.toLowerCase(),
+      lastPrefixes: ["10.1.0.0/24"],
+    });
   });
   it("an unreadable (403) subnet counts as not valid", () => {
     const out = drift({ spec: A, vnet: { kind: "forbidden", message: "m", observedAt: T0 } });
     expect(out.memory.lastSubnetValid).toBe(false);
   });
   it("Azure unavailable for the same subnet keeps the earlier validity", () => {
-    const out = drift({ spec: A, vnet: { kind: "unavailable", failure: { kind: "timeout", message: "t" }, since: T0 }, previous: validMemory(A, ["10.1.0.0/24"]) });
+    const out = drift({
+      spec: A,
+      vnet: { kind: "unavailable", failure: { kind: "timeout", message: "t" }, since: T0 },
+      previous: validMemory(A, ["10.1.0.0/24"]),
+    });
     expect(out.memory.lastSubnetValid).toBe(true);
   });
 });

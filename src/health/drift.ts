@@ -27,7 +27,14 @@ import { cidrContainsIp, parseCidr, parseIp, type Cidr } from "./cidr.js";
 import type { ExistenceOutcome } from "./existence.js";
 import { resolutionKey, type SubnetResolution } from "./resolve-subnet.js";
 import { parseSubnetId } from "./subnet-id.js";
-import type { ConditionResult, DriftKind, EventIntent, NodeAddress, StoredCondition, SubnetHealthStatus } from "./types.js";
+import type {
+  ConditionResult,
+  DriftKind,
+  EventIntent,
+  NodeAddress,
+  StoredCondition,
+  SubnetHealthStatus,
+} from "./types.js";
 
 export const DriftReason = {
   SubnetStable: "SubnetStable",
@@ -75,7 +82,12 @@ export interface DriftOutcome {
 }
 
 const type = ConditionType.SubnetStable;
-const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({ type, status, reason, message });
+const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({
+  type,
+  status,
+  reason,
+  message,
+});
 const MAX_NAMED_NODES = 5;
 
 function normalizePrefixes(prefixes: readonly string[]): string[] {
@@ -116,7 +128,14 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
   const current = resolutionKey(resolution);
   const display = existence.ref?.id ?? resolution.raw ?? "(none)";
   const found = existence.state === "found";
-  const definitelyInvalid = ["invalid", "unconfigured", "not-allowed", "not-found", "not-provisioned", "forbidden"].includes(existence.state);
+  const definitelyInvalid = [
+    "invalid",
+    "unconfigured",
+    "not-allowed",
+    "not-found",
+    "not-provisioned",
+    "forbidden",
+  ].includes(existence.state);
   const fresh = existence.data !== undefined && !existence.data.stale ? existence.data : undefined;
   const prefixes = existence.data?.subnet.addressPrefixes;
 
@@ -127,7 +146,12 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
   let changed: "correction" | "migration" | "default-changed" | undefined;
   // Moving to a subnet that is definitely unusable is not a migration: SubnetFound says what is wrong,
   // and moving on from it later is a correction.
-  if (previous !== undefined && current !== previous.lastSubnetID && current !== undefined && !(previous.lastSubnetValid === true && definitelyInvalid)) {
+  if (
+    previous !== undefined &&
+    current !== previous.lastSubnetID &&
+    current !== undefined &&
+    !(previous.lastSubnetValid === true && definitelyInvalid)
+  ) {
     const prevDisplay = previous.lastSubnetID ?? "(none)";
     if (previous.lastSubnetValid !== true) {
       changed = "correction";
@@ -156,7 +180,13 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
 
   // --- same subnet, Azure-side changes (fresh data only)
   const sameAsLastValid = current !== undefined && previous?.lastValidSubnetID === current;
-  if (fresh !== undefined && found && sameAsLastValid && previous?.lastPrefixes !== undefined && !samePrefixes(previous.lastPrefixes, fresh.subnet.addressPrefixes)) {
+  if (
+    fresh !== undefined &&
+    found &&
+    sameAsLastValid &&
+    previous?.lastPrefixes !== undefined &&
+    !samePrefixes(previous.lastPrefixes, fresh.subnet.addressPrefixes)
+  ) {
     kinds.push("prefix-changed");
     events.push({
       type: "Warning",
@@ -168,7 +198,11 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
   if (deleted) {
     kinds.push("subnet-deleted");
     if (previous?.lastSubnetValid === true && previous.lastSubnetID === current) {
-      events.push({ type: "Warning", reason: DriftEventReason.SubnetDeleted, message: `Subnet ${display}, which this nodeclass used successfully before, no longer exists in Azure.` });
+      events.push({
+        type: "Warning",
+        reason: DriftEventReason.SubnetDeleted,
+        message: `Subnet ${display}, which this nodeclass used successfully before, no longer exists in Azure.`,
+      });
     }
   }
 
@@ -185,7 +219,12 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
           ? "default-changed"
           : undefined
       : undefined;
-  const moving = changed === "migration" || changed === "default-changed" ? changed : changed === undefined ? previousMove : undefined;
+  const moving =
+    changed === "migration" || changed === "default-changed"
+      ? changed
+      : changed === undefined
+        ? previousMove
+        : undefined;
   const migrating = !deleted && !definitelyInvalid && moving !== undefined && nodesOutside !== 0 ? moving : undefined;
   // the metric says "in progress" for as long as the condition does, not only on the poll that saw it
   if (migrating !== undefined && !kinds.includes(migrating)) kinds.push(migrating);
@@ -199,39 +238,65 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
     lastSubnetValid: knownValidity ?? (current === previous?.lastSubnetID ? previous?.lastSubnetValid : undefined),
     lastValidSubnetID: found ? current : previous?.lastValidSubnetID,
     // lastPrefixes always belong to lastValidSubnetID, which changes only when the subnet is found.
-    lastPrefixes: found && fresh !== undefined ? normalizePrefixes(fresh.subnet.addressPrefixes) : previous?.lastPrefixes,
-    lastDefaultSubnetID: resolution.source === "default" ? defaultKey(input.defaultSubnetID) : previous?.lastDefaultSubnetID,
+    lastPrefixes:
+      found && fresh !== undefined ? normalizePrefixes(fresh.subnet.addressPrefixes) : previous?.lastPrefixes,
+    lastDefaultSubnetID:
+      resolution.source === "default" ? defaultKey(input.defaultSubnetID) : previous?.lastDefaultSubnetID,
   };
 
   // --- condition
   const condition = ((): ConditionResult => {
     if (deleted) {
-      return cond("False", DriftReason.SubnetDeleted,
-        `Subnet ${display} was valid before and is now missing in Azure; nodes of this class lose their subnet. Recreate it or point the nodeclass at another subnet.`);
+      return cond(
+        "False",
+        DriftReason.SubnetDeleted,
+        `Subnet ${display} was valid before and is now missing in Azure; nodes of this class lose their subnet. Recreate it or point the nodeclass at another subnet.`,
+      );
     }
     if (definitelyInvalid) {
-      return cond("Unknown", DriftReason.SubnetUnavailable, `Stability is not assessed while the subnet is unusable (see SubnetFound: ${existence.condition.reason}).`);
+      return cond(
+        "Unknown",
+        DriftReason.SubnetUnavailable,
+        `Stability is not assessed while the subnet is unusable (see SubnetFound: ${existence.condition.reason}).`,
+      );
     }
     if (migrating !== undefined) {
       // Message carries no node names or counts: it would change as nodes are replaced.
       return migrating === "migration"
-        ? cond("False", DriftReason.SubnetMigration,
-            `The nodeclass moved to subnet ${display} from another valid subnet; Karpenter replaces the nodes (best effort, not a supported operation). Nodes remain outside the new subnet.`)
-        : cond("False", DriftReason.DefaultSubnetChanged,
-            `The default subnet changed to ${display} while spec.vnetSubnetID is unset; existing nodes stay in the old subnet until replaced. Set spec.vnetSubnetID, or replace the nodes.`);
+        ? cond(
+            "False",
+            DriftReason.SubnetMigration,
+            `The nodeclass moved to subnet ${display} from another valid subnet; Karpenter replaces the nodes (best effort, not a supported operation). Nodes remain outside the new subnet.`,
+          )
+        : cond(
+            "False",
+            DriftReason.DefaultSubnetChanged,
+            `The default subnet changed to ${display} while spec.vnetSubnetID is unset; existing nodes stay in the old subnet until replaced. Set spec.vnetSubnetID, or replace the nodes.`,
+          );
     }
     if (nodesOutside !== undefined && nodesOutside > 0) {
-      return cond("False", DriftReason.NodesOutsideSubnet,
-        `Nodes of this class have no InternalIP inside subnet ${display}: ${namesList(outsideNames)}. They were created in another subnet (an earlier setting, or a changed prefix); replace them to bring them into this subnet.`);
+      return cond(
+        "False",
+        DriftReason.NodesOutsideSubnet,
+        `Nodes of this class have no InternalIP inside subnet ${display}: ${namesList(outsideNames)}. They were created in another subnet (an earlier setting, or a changed prefix); replace them to bring them into this subnet.`,
+      );
     }
     if (nodesOutside === 0) {
-      return cond("True", DriftReason.SubnetStable, `The nodes of this class are inside subnet ${display}; no unsupported subnet change is in progress.`);
+      return cond(
+        "True",
+        DriftReason.SubnetStable,
+        `The nodes of this class are inside subnet ${display}; no unsupported subnet change is in progress.`,
+      );
     }
     // Azure did not answer and no earlier data: keep what we knew rather than guess.
     if (input.previousStable !== undefined && previous !== undefined && current === previous.lastSubnetID) {
       return cond(input.previousStable.status, input.previousStable.reason, input.previousStable.message);
     }
-    return cond("Unknown", DriftReason.StabilityUnknown, `Waiting for Azure to report subnet ${display} before checking where the nodes are.`);
+    return cond(
+      "Unknown",
+      DriftReason.StabilityUnknown,
+      `Waiting for Azure to report subnet ${display} before checking where the nodes are.`,
+    );
   })();
 
   return { condition, kinds, events, memory, nodesOutside, nodesOutsideNames: outsideNames };

@@ -41,7 +41,8 @@ const byType = (r: EvaluationResult, t: string): ConditionResult => {
   if (c === undefined) throw new Error(`missing ${t}`);
   return c;
 };
-const stored = (r: EvaluationResult): StoredCondition[] => r.conditions.map((c) => ({ ...c, lastTransitionTime: "2026-01-01T00:00:00Z", observedGeneration: 3 }));
+const stored = (r: EvaluationResult): StoredCondition[] =>
+  r.conditions.map((c) => ({ ...c, lastTransitionTime: "2026-01-01T00:00:00Z", observedGeneration: 3 }));
 const next = (prev: EvaluationResult, over: Partial<EvaluationInput>): EvaluationInput =>
   input({ previous: { conditions: stored(prev), subnetHealth: prev.subnetHealth }, ...over });
 
@@ -112,7 +113,10 @@ describe("evaluateNodeClass", () => {
     const ok = evaluateNodeClass(input());
     const gone = evaluateNodeClass(next(ok, { vnet: okVnet([subnetProps("other")]) }));
     expect(byType(gone, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "SubnetNotFound" });
-    expect(gone.events.map((e) => `${e.type}:${e.reason}`)).toEqual(["Warning:SubnetDeleted", "Warning:SubnetNotFound"]);
+    expect(gone.events.map((e) => `${e.type}:${e.reason}`)).toEqual([
+      "Warning:SubnetDeleted",
+      "Warning:SubnetNotFound",
+    ]);
     const still = evaluateNodeClass(next(gone, { vnet: okVnet([subnetProps("other")]) }));
     expect(still.events).toEqual([]);
     const back = evaluateNodeClass(next(still, {}));
@@ -160,7 +164,12 @@ describe("evaluateNodeClass", () => {
   });
 
   it("no subnet configured: every concern still present, summary False", () => {
-    const r = evaluateNodeClass(input({ nodeClass: { name: "x", uid: "u", generation: 1, vnetSubnetID: undefined, maxPods: undefined }, vnet: undefined }));
+    const r = evaluateNodeClass(
+      input({
+        nodeClass: { name: "x", uid: "u", generation: 1, vnetSubnetID: undefined, maxPods: undefined },
+        vnet: undefined,
+      }),
+    );
     expect(r.conditions).toHaveLength(6);
     expect(byType(r, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "NoSubnetConfigured" });
     expect(r.subnetHealth).toEqual({ subnetID: undefined, source: "default", lastSubnetValid: false });
@@ -178,7 +187,14 @@ describe("evaluateNodeClass", () => {
 
 describe("reasons", () => {
   it("every reason constant matches the CRD reason pattern", () => {
-    const all = [ExistenceReason, CapacityReason, NetworkPlanReason, DriftReason, DriftEventReason, SummaryReason].flatMap((o) => Object.values(o));
+    const all = [
+      ExistenceReason,
+      CapacityReason,
+      NetworkPlanReason,
+      DriftReason,
+      DriftEventReason,
+      SummaryReason,
+    ].flatMap((o) => Object.values(o));
     expect(all.length).toBeGreaterThan(30);
     for (const r of all) expect(r, r).toMatch(REASON);
   });
@@ -197,7 +213,12 @@ describe("reasons", () => {
       { kind: "forbidden", message: "m", observedAt: T0 },
       { kind: "not-allowed", message: "m" },
       { kind: "unavailable", failure: { kind: "other", message: "m" }, since: T0 },
-      { kind: "unavailable", failure: { kind: "server-error", statusCode: 503, message: "m" }, lastGood: snapshot([subnetProps("a")]), since: T0 },
+      {
+        kind: "unavailable",
+        failure: { kind: "server-error", statusCode: 503, message: "m" },
+        lastGood: snapshot([subnetProps("a")]),
+        since: T0,
+      },
       { kind: "pending" },
     ];
     const networks: ClusterNetworkObservation[] = [
@@ -206,7 +227,11 @@ describe("reasons", () => {
       { kind: "ok", network: network({ networkPlugin: "none" }), fetchedAt: T0 },
       { kind: "unknown" },
     ];
-    const accesses: AccessObservation[] = [{ kind: "disabled" }, { kind: "pending" }, { kind: "forbidden", message: "m" }];
+    const accesses: AccessObservation[] = [
+      { kind: "disabled" },
+      { kind: "pending" },
+      { kind: "forbidden", message: "m" },
+    ];
     const specs = [A, subnetId("b"), "bad", undefined];
     fc.assert(
       fc.property(
@@ -217,8 +242,22 @@ describe("reasons", () => {
         fc.constantFrom(...specs),
         fc.constantFrom(...vnets),
         (vnet, net, access, spec, prevSpec, prevVnet) => {
-          const prev = evaluateNodeClass(input({ vnet: prevVnet, network: net, access, nodeClass: { name: "n", uid: "u", generation: 1, vnetSubnetID: prevSpec, maxPods: 30 } }));
-          const r = evaluateNodeClass(next(prev, { vnet, network: net, access, nodeClass: { name: "n", uid: "u", generation: 2, vnetSubnetID: spec, maxPods: 30 } }));
+          const prev = evaluateNodeClass(
+            input({
+              vnet: prevVnet,
+              network: net,
+              access,
+              nodeClass: { name: "n", uid: "u", generation: 1, vnetSubnetID: prevSpec, maxPods: 30 },
+            }),
+          );
+          const r = evaluateNodeClass(
+            next(prev, {
+              vnet,
+              network: net,
+              access,
+              nodeClass: { name: "n", uid: "u", generation: 2, vnetSubnetID: spec, maxPods: 30 },
+            }),
+          );
           for (const c of [...prev.conditions, ...r.conditions]) expect(c.reason).toMatch(REASON);
           for (const e of [...prev.events, ...r.events]) expect(e.reason).toMatch(REASON);
           expect(r.conditions.map((c) => c.type)).toEqual([...CONDITION_ORDER]);

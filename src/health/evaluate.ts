@@ -66,7 +66,11 @@ export function rfc3339(epochMs: number): string {
  * reason), Normal when a False concern turns True. Unknown is neither: throttling must not page anyone.
  * The summary gets no events of its own; it only repeats the concerns.
  */
-export function transitionEvents(previous: readonly StoredCondition[], next: readonly ConditionResult[], skipReasons: ReadonlySet<string>): EventIntent[] {
+export function transitionEvents(
+  previous: readonly StoredCondition[],
+  next: readonly ConditionResult[],
+  skipReasons: ReadonlySet<string>,
+): EventIntent[] {
   const events: EventIntent[] = [];
   for (const t of CONCERN_ORDER) {
     const now = next.find((c) => c.type === t);
@@ -82,7 +86,13 @@ export function transitionEvents(previous: readonly StoredCondition[], next: rea
       events.push({ type: "Warning", reason: now.reason, message: `${shortType(t)}: ${now.message}` });
     } else if (now.status === "True" && !advisory && before !== undefined && before.status === "False") {
       events.push({ type: "Normal", reason: now.reason, message: `${shortType(t)} is True again: ${now.message}` });
-    } else if (now.status === "True" && !advisory && before !== undefined && before.status === "True" && !HEALTHY_REASONS.has(before.reason)) {
+    } else if (
+      now.status === "True" &&
+      !advisory &&
+      before !== undefined &&
+      before.status === "True" &&
+      !HEALTHY_REASONS.has(before.reason)
+    ) {
       events.push({ type: "Normal", reason: now.reason, message: `${shortType(t)} is healthy again: ${now.message}` });
     }
   }
@@ -127,7 +137,12 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     subnetID: existence.ref?.id ?? resolution.raw,
     source: resolution.source,
     ...(numbers !== undefined
-      ? { freeIPs: numbers.free, totalIPs: numbers.total, usedIPs: numbers.used, ...(numbers.nodeHeadroom !== undefined ? { nodeHeadroom: numbers.nodeHeadroom } : {}) }
+      ? {
+          freeIPs: numbers.free,
+          totalIPs: numbers.total,
+          usedIPs: numbers.used,
+          ...(numbers.nodeHeadroom !== undefined ? { nodeHeadroom: numbers.nodeHeadroom } : {}),
+        }
       : {}),
     ...(dataAt !== undefined ? { dataTime: rfc3339(dataAt) } : {}),
     ...dropUndefined(drift.memory),

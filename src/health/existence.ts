@@ -6,7 +6,14 @@
  */
 import { ConditionType } from "../domain.js";
 import type { SubnetResolution } from "./resolve-subnet.js";
-import type { AzureFailure, ConditionResult, SubnetProperties, SubnetRef, VNetObservation, VNetSnapshot } from "./types.js";
+import type {
+  AzureFailure,
+  ConditionResult,
+  SubnetProperties,
+  SubnetRef,
+  VNetObservation,
+  VNetSnapshot,
+} from "./types.js";
 
 export const ExistenceReason = {
   SubnetFound: "SubnetFound",
@@ -116,20 +123,37 @@ export function evaluateExistence(
     };
   }
   if (vnet === undefined || vnet.kind === "pending") {
-    return { ...withRef, state: "pending", condition: cond("Unknown", ExistenceReason.AwaitingAzure, `Waiting for the first read of subnet ${ref.id} from Azure.`) };
+    return {
+      ...withRef,
+      state: "pending",
+      condition: cond(
+        "Unknown",
+        ExistenceReason.AwaitingAzure,
+        `Waiting for the first read of subnet ${ref.id} from Azure.`,
+      ),
+    };
   }
   switch (vnet.kind) {
     case "ok":
       return fromSnapshot(ref, vnet.snapshot);
     case "subscription-not-found":
-      return notFound(ref, ExistenceReason.SubscriptionNotFound,
-        `Subscription ${ref.subscriptionId} of subnet ${ref.id} was not found (or is not visible to the operator's tenant). Check the subscription ID in ${where}.`);
+      return notFound(
+        ref,
+        ExistenceReason.SubscriptionNotFound,
+        `Subscription ${ref.subscriptionId} of subnet ${ref.id} was not found (or is not visible to the operator's tenant). Check the subscription ID in ${where}.`,
+      );
     case "resource-group-not-found":
-      return notFound(ref, ExistenceReason.ResourceGroupNotFound,
-        `Resource group ${ref.resourceGroup} of subnet ${ref.id} does not exist. Check the resource group name in ${where}, or create the resource group, virtual network and subnet.`);
+      return notFound(
+        ref,
+        ExistenceReason.ResourceGroupNotFound,
+        `Resource group ${ref.resourceGroup} of subnet ${ref.id} does not exist. Check the resource group name in ${where}, or create the resource group, virtual network and subnet.`,
+      );
     case "vnet-not-found":
-      return notFound(ref, ExistenceReason.VNetNotFound,
-        `Virtual network ${ref.vnet} in resource group ${ref.resourceGroup} does not exist. Check the virtual network name in ${where}, or create the virtual network and subnet.`);
+      return notFound(
+        ref,
+        ExistenceReason.VNetNotFound,
+        `Virtual network ${ref.vnet} in resource group ${ref.resourceGroup} does not exist. Check the virtual network name in ${where}, or create the virtual network and subnet.`,
+      );
     case "forbidden":
       return {
         ...withRef,
@@ -153,8 +177,15 @@ export function evaluateExistence(
       return {
         ...withRef,
         state: "unavailable",
-        data: last !== undefined && lastSubnet !== undefined ? { subnet: lastSubnet, snapshot: last, stale: true } : undefined,
-        condition: cond("Unknown", ExistenceReason.AzureUnavailable, `Cannot check subnet ${ref.id}: ${cause}. ${known} The operator retries.`),
+        data:
+          last !== undefined && lastSubnet !== undefined
+            ? { subnet: lastSubnet, snapshot: last, stale: true }
+            : undefined,
+        condition: cond(
+          "Unknown",
+          ExistenceReason.AzureUnavailable,
+          `Cannot check subnet ${ref.id}: ${cause}. ${known} The operator retries.`,
+        ),
       };
     }
   }
@@ -168,8 +199,11 @@ function fromSnapshot(ref: SubnetRef, snapshot: VNetSnapshot): ExistenceOutcome 
   const subnet = snapshot.subnets.get(ref.subnet.toLowerCase());
   if (subnet === undefined) {
     // The VNet was read successfully and does not list the subnet: that is a definite answer.
-    return notFound(ref, ExistenceReason.SubnetNotFound,
-      `Subnet ${ref.subnet} does not exist in virtual network ${ref.vnet} (resource group ${ref.resourceGroup}). Create it, or point the nodeclass at an existing subnet.`);
+    return notFound(
+      ref,
+      ExistenceReason.SubnetNotFound,
+      `Subnet ${ref.subnet} does not exist in virtual network ${ref.vnet} (resource group ${ref.resourceGroup}). Create it, or point the nodeclass at an existing subnet.`,
+    );
   }
   const data: SubnetData = { subnet, snapshot, stale: false };
   const state = (subnet.provisioningState ?? "").toLowerCase();
@@ -186,5 +220,10 @@ function fromSnapshot(ref: SubnetRef, snapshot: VNetSnapshot): ExistenceOutcome 
     };
   }
   const note = state === "updating" ? " Azure is currently updating it (provisioning state Updating)." : "";
-  return { ref, data, state: "found", condition: cond("True", ExistenceReason.SubnetFound, `Subnet ${ref.id} exists and is readable.${note}`) };
+  return {
+    ref,
+    data,
+    state: "found",
+    condition: cond("True", ExistenceReason.SubnetFound, `Subnet ${ref.id} exists and is readable.${note}`),
+  };
 }

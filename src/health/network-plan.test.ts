@@ -1,10 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { classifyNetworkSupport, evaluateNetworkPlan, findCidrConflicts, networkSupportMetric, type NetworkPlanInput } from "./network-plan.js";
+import {
+  classifyNetworkSupport,
+  evaluateNetworkPlan,
+  findCidrConflicts,
+  networkSupportMetric,
+  type NetworkPlanInput,
+} from "./network-plan.js";
 import { network, ref, subnetId } from "./test-fixtures.js";
 import type { ClusterNetwork, PeerSubnet } from "./types.js";
 
 const own = ref(subnetId("nodes", "vnet1"));
-const plan = (prefixes: string[] | undefined, net: ClusterNetwork | undefined, peers: PeerSubnet[] = []): NetworkPlanInput => ({
+const plan = (
+  prefixes: string[] | undefined,
+  net: ClusterNetwork | undefined,
+  peers: PeerSubnet[] = [],
+): NetworkPlanInput => ({
   subnetPrefixes: prefixes,
   subnetCanonical: own.canonical,
   vnetCanonical: own.vnetCanonical,
@@ -31,17 +41,35 @@ describe("CIDR conflicts", () => {
   });
 
   it("Azure CNI node-subnet mode ignores the pod CIDR but still checks services", () => {
-    expect(findCidrConflicts({ subnetPrefixes: ["10.244.1.0/24"], subnetCanonical: own.canonical, vnetCanonical: own.vnetCanonical, network: nodeSubnetMode, peers: [] })).toEqual([]);
-    expect(evaluateNetworkPlan(plan(["10.0.10.0/24"], nodeSubnetMode)).conflicts.map((c) => c.with)).toEqual(["service"]);
+    expect(
+      findCidrConflicts({
+        subnetPrefixes: ["10.244.1.0/24"],
+        subnetCanonical: own.canonical,
+        vnetCanonical: own.vnetCanonical,
+        network: nodeSubnetMode,
+        peers: [],
+      }),
+    ).toEqual([]);
+    expect(evaluateNetworkPlan(plan(["10.0.10.0/24"], nodeSubnetMode)).conflicts.map((c) => c.with)).toEqual([
+      "service",
+    ]);
   });
 
   it("kubenet checks the pod CIDR", () => {
-    const out = findCidrConflicts({ ...plan(["10.244.1.0/24"], network({ networkPlugin: "kubenet", networkPluginMode: undefined })), subnetPrefixes: ["10.244.1.0/24"], subnetCanonical: own.canonical, vnetCanonical: own.vnetCanonical });
+    const out = findCidrConflicts({
+      ...plan(["10.244.1.0/24"], network({ networkPlugin: "kubenet", networkPluginMode: undefined })),
+      subnetPrefixes: ["10.244.1.0/24"],
+      subnetCanonical: own.canonical,
+      vnetCanonical: own.vnetCanonical,
+    });
     expect(out.map((c) => c.with)).toEqual(["pod"]);
   });
 
   it("IPv6 prefixes conflict with IPv6 CIDRs only", () => {
-    const net = network({ podCidrs: ["10.244.0.0/16", "fd12:3456::/64"], serviceCidrs: ["10.0.0.0/16", "fd00:aaaa::/108"] });
+    const net = network({
+      podCidrs: ["10.244.0.0/16", "fd12:3456::/64"],
+      serviceCidrs: ["10.0.0.0/16", "fd00:aaaa::/108"],
+    });
     const out = evaluateNetworkPlan(plan(["10.1.0.0/24", "fd12:3456::/64", "fd00:aaaa::/64"], net));
     expect(out.conflicts).toEqual([
       { with: "pod", subnetPrefix: "fd12:3456::/64", otherCidr: "fd12:3456::/64" },
@@ -49,12 +77,15 @@ describe("CIDR conflicts", () => {
     ]);
   });
 
-  it.each(["169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24"])("reserved range %s is a conflict even without cluster info", (range) => {
-    const [a, b] = range.split(".");
-    const out = evaluateNetworkPlan(plan([`${a}.${b}.${range.startsWith("192") ? "2.0/28" : "5.0/24"}`], undefined));
-    expect(out.condition).toMatchObject({ status: "False", reason: "CIDRConflict" });
-    expect(out.condition.message).toContain(`reserved range ${range}`);
-  });
+  it.each(["169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24"])(
+    "reserved range %s is a conflict even without cluster info",
+    (range) => {
+      const [a, b] = range.split(".");
+      const out = evaluateNetworkPlan(plan([`${a}.${b}.${range.startsWith("192") ? "2.0/28" : "5.0/24"}`], undefined));
+      expect(out.condition).toMatchObject({ status: "False", reason: "CIDRConflict" });
+      expect(out.condition.message).toContain(`reserved range ${range}`);
+    },
+  );
 
   it("another nodeclass's subnet in another VNet overlaps; the same VNet is skipped", () => {
     const peers = [
@@ -65,13 +96,17 @@ describe("CIDR conflicts", () => {
     ];
     const out = evaluateNetworkPlan(plan(["10.1.0.0/24"], network(), peers));
     expect(out.conflicts).toEqual([{ with: "nodeclass:gpu", subnetPrefix: "10.1.0.0/24", otherCidr: "10.1.0.128/25" }]);
-    expect(out.condition.message).toContain("subnet prefix 10.1.0.0/24 overlaps the subnet of nodeclass gpu, prefix 10.1.0.128/25");
+    expect(out.condition.message).toContain(
+      "subnet prefix 10.1.0.0/24 overlaps the subnet of nodeclass gpu, prefix 10.1.0.128/25",
+    );
   });
 
   it("lists every conflict in the message", () => {
     const out = evaluateNetworkPlan(plan(["10.0.0.0/8"], network()));
     expect(out.conflicts.map((c) => c.with)).toEqual(["pod", "service"]);
-    expect(out.condition.message).toMatch(/overlaps pod CIDR 10\.244\.0\.0\/16; subnet prefix 10\.0\.0\.0\/8 overlaps service CIDR 10\.0\.0\.0\/16/);
+    expect(out.condition.message).toMatch(
+      /overlaps pod CIDR 10\.244\.0\.0\/16; subnet prefix 10\.0\.0\.0\/8 overlaps service CIDR 10\.0\.0\.0\/16/,
+    );
   });
 });
 
@@ -83,7 +118,9 @@ describe("where the cluster network came from", () => {
   ] as const)("%s is named, with the ranges compared", (source, words) => {
     const net = network({ source, networkDataplane: "azure", networkPolicy: undefined });
     const ok = evaluateNetworkPlan(plan(["10.1.0.0/24"], net)).condition;
-    expect(ok.message).toContain(`Compared with pod CIDR 10.244.0.0/16, service CIDR 10.0.0.0/16 and the reserved ranges and other nodeclasses' subnets; cluster network ${words}.`);
+    expect(ok.message).toContain(
+      `Compared with pod CIDR 10.244.0.0/16, service CIDR 10.0.0.0/16 and the reserved ranges and other nodeclasses' subnets; cluster network ${words}.`,
+    );
     const conflict = evaluateNetworkPlan(plan(["10.244.1.0/24"], net)).condition;
     expect(conflict.reason).toBe("CIDRConflict");
     expect(conflict.message).toContain(`Cluster network ${words}.`);
@@ -98,7 +135,14 @@ describe("where the cluster network came from", () => {
   });
 
   it("discovered in the cluster (plugin unknown): nodes' pod CIDRs are compared; no conflict is NetworkUnknown naming what was checked", () => {
-    const discovered = network({ source: "discovered", networkPlugin: undefined, networkPluginMode: undefined, networkPolicy: undefined, networkDataplane: undefined, loadBalancerSku: undefined });
+    const discovered = network({
+      source: "discovered",
+      networkPlugin: undefined,
+      networkPluginMode: undefined,
+      networkPolicy: undefined,
+      networkDataplane: undefined,
+      loadBalancerSku: undefined,
+    });
     expect(evaluateNetworkPlan(plan(["10.244.1.0/24"], discovered)).conflicts.map((c) => c.with)).toEqual(["pod"]);
     const c = evaluateNetworkPlan(plan(["10.1.0.0/24"], discovered)).condition;
     expect(c).toMatchObject({ status: "Unknown", reason: "NetworkUnknown" });
@@ -115,13 +159,47 @@ describe("support matrix", () => {
     ["Azure CNI Overlay + Cilium", {}, "True", "NetworkPlanRecommended"],
     ["Azure CNI Overlay", { networkDataplane: "azure", networkPolicy: undefined }, "True", "NetworkPlanSupported"],
     ["Azure CNI + Cilium", { networkPluginMode: undefined }, "True", "NetworkPlanSupported"],
-    ["Azure CNI", { networkPluginMode: undefined, networkDataplane: "azure", networkPolicy: "azure" }, "True", "NetworkPlanSupported"],
+    [
+      "Azure CNI",
+      { networkPluginMode: undefined, networkDataplane: "azure", networkPolicy: "azure" },
+      "True",
+      "NetworkPlanSupported",
+    ],
     ["Calico", { networkPolicy: "calico", networkDataplane: "azure" }, "False", "UnsupportedNetworking"],
-    ["pod subnet (dynamic)", { networkPluginMode: undefined, agentPools: [{ name: "np1", podSubnetID: subnetId("pods") }] }, "False", "UnsupportedNetworking"],
-    ["static block", { networkPluginMode: undefined, agentPools: [{ name: "np1", podSubnetID: subnetId("pods"), podIPAllocationMode: "StaticBlock" }] }, "False", "UnsupportedNetworking"],
+    [
+      "pod subnet (dynamic)",
+      { networkPluginMode: undefined, agentPools: [{ name: "np1", podSubnetID: subnetId("pods") }] },
+      "False",
+      "UnsupportedNetworking",
+    ],
+    [
+      "static block",
+      {
+        networkPluginMode: undefined,
+        agentPools: [{ name: "np1", podSubnetID: subnetId("pods"), podIPAllocationMode: "StaticBlock" }],
+      },
+      "False",
+      "UnsupportedNetworking",
+    ],
     ["Basic load balancer", { loadBalancerSku: "basic" }, "False", "UnsupportedNetworking"],
-    ["kubenet", { networkPlugin: "kubenet", networkPluginMode: undefined, networkDataplane: undefined, networkPolicy: undefined }, "False", "UnsupportedNetworking"],
-    ["BYO CNI", { networkPlugin: "none", networkPluginMode: undefined, networkDataplane: undefined, networkPolicy: undefined, podCidrs: [] }, "True", "BYOCNI"],
+    [
+      "kubenet",
+      { networkPlugin: "kubenet", networkPluginMode: undefined, networkDataplane: undefined, networkPolicy: undefined },
+      "False",
+      "UnsupportedNetworking",
+    ],
+    [
+      "BYO CNI",
+      {
+        networkPlugin: "none",
+        networkPluginMode: undefined,
+        networkDataplane: undefined,
+        networkPolicy: undefined,
+        podCidrs: [],
+      },
+      "True",
+      "BYOCNI",
+    ],
     ["plugin unknown", { networkPlugin: undefined }, "Unknown", "NetworkUnknown"],
   ];
   it.each(rows)("%s → %s %s", (_, over, status, reason) => {
@@ -130,7 +208,14 @@ describe("support matrix", () => {
 
   it("names each unsupported feature", () => {
     const s = classifyNetworkSupport(
-      network({ networkPolicy: "calico", loadBalancerSku: "Basic", agentPools: [{ name: "b", podSubnetID: "x" }, { name: "a", podSubnetID: "y", podIPAllocationMode: "StaticBlock" }] }),
+      network({
+        networkPolicy: "calico",
+        loadBalancerSku: "Basic",
+        agentPools: [
+          { name: "b", podSubnetID: "x" },
+          { name: "a", podSubnetID: "y", podIPAllocationMode: "StaticBlock" },
+        ],
+      }),
     );
     expect(s.unsupported).toEqual([
       "Calico network policy",
@@ -142,26 +227,57 @@ describe("support matrix", () => {
   });
 
   it("BYO CNI says CNI problems are outside Karpenter support", () => {
-    const out = evaluateNetworkPlan(plan(["10.1.0.0/24"], network({ networkPlugin: "none", networkPluginMode: undefined, podCidrs: [] })));
+    const out = evaluateNetworkPlan(
+      plan(["10.1.0.0/24"], network({ networkPlugin: "none", networkPluginMode: undefined, podCidrs: [] })),
+    );
     expect(out.condition.message).toContain("outside Karpenter support");
   });
 
   it("Unknown network still reports NetworkUnknown when there is no definite conflict", () => {
-    expect(evaluateNetworkPlan(plan(["10.1.0.0/24"], undefined)).condition).toMatchObject({ status: "Unknown", reason: "NetworkUnknown" });
+    expect(evaluateNetworkPlan(plan(["10.1.0.0/24"], undefined)).condition).toMatchObject({
+      status: "Unknown",
+      reason: "NetworkUnknown",
+    });
   });
 
   it("unsupported features are reported even when the subnet's prefixes are unknown", () => {
-    expect(evaluateNetworkPlan(plan(undefined, network({ networkPolicy: "calico" }))).condition.reason).toBe("UnsupportedNetworking");
-    expect(evaluateNetworkPlan(plan(undefined, network())).condition).toMatchObject({ status: "Unknown", reason: "SubnetUnavailable" });
+    expect(evaluateNetworkPlan(plan(undefined, network({ networkPolicy: "calico" }))).condition.reason).toBe(
+      "UnsupportedNetworking",
+    );
+    expect(evaluateNetworkPlan(plan(undefined, network())).condition).toMatchObject({
+      status: "Unknown",
+      reason: "SubnetUnavailable",
+    });
   });
 
   it("metric labels and value", () => {
-    expect(networkSupportMetric(network())).toEqual({ labels: { plugin: "azure", mode: "overlay", policy: "cilium", dataplane: "cilium" }, supported: true });
-    expect(networkSupportMetric(network({ networkPlugin: "kubenet", networkPluginMode: undefined, networkPolicy: "calico", networkDataplane: undefined }))).toEqual({
+    expect(networkSupportMetric(network())).toEqual({
+      labels: { plugin: "azure", mode: "overlay", policy: "cilium", dataplane: "cilium" },
+      supported: true,
+    });
+    expect(
+      networkSupportMetric(
+        network({
+          networkPlugin: "kubenet",
+          networkPluginMode: undefined,
+          networkPolicy: "calico",
+          networkDataplane: undefined,
+        }),
+      ),
+    ).toEqual({
       labels: { plugin: "kubenet", mode: "", policy: "calico", dataplane: "" },
       supported: false,
     });
     // plugin unknown (ranges discovered in the cluster): no series rather than a false "unsupported"
-    expect(networkSupportMetric(network({ networkPlugin: undefined, networkPluginMode: undefined, networkPolicy: undefined, networkDataplane: undefined })).labels).toBeUndefined();
+    expect(
+      networkSupportMetric(
+        network({
+          networkPlugin: undefined,
+          networkPluginMode: undefined,
+          networkPolicy: undefined,
+          networkDataplane: undefined,
+        }),
+      ).labels,
+    ).toBeUndefined();
   });
 });

@@ -50,17 +50,31 @@ export function classifyNetworkSupport(network: ClusterNetwork): NetworkSupport 
   const policy = lower(network.networkPolicy);
   const dataplane = lower(network.networkDataplane);
   const unsupported: string[] = [];
-  if (plugin === "kubenet") unsupported.push("kubenet network plugin (node auto-provisioning needs Azure CNI; kubenet retires on 31 March 2028)");
-  else if (plugin !== "" && plugin !== "azure" && plugin !== "none") unsupported.push(`network plugin ${network.networkPlugin ?? ""}`);
+  if (plugin === "kubenet")
+    unsupported.push(
+      "kubenet network plugin (node auto-provisioning needs Azure CNI; kubenet retires on 31 March 2028)",
+    );
+  else if (plugin !== "" && plugin !== "azure" && plugin !== "none")
+    unsupported.push(`network plugin ${network.networkPlugin ?? ""}`);
   if (policy === "calico") unsupported.push("Calico network policy");
   const podSubnetPools = network.agentPools.filter((p) => p.podSubnetID !== undefined && p.podSubnetID !== "");
   const staticBlock = podSubnetPools.filter((p) => lower(p.podIPAllocationMode) === "staticblock");
   const dynamic = podSubnetPools.filter((p) => lower(p.podIPAllocationMode) !== "staticblock");
   if (dynamic.length > 0) {
-    unsupported.push(`pod subnet with dynamic IP allocation (agent pools ${dynamic.map((p) => p.name).sort().join(", ")})`);
+    unsupported.push(
+      `pod subnet with dynamic IP allocation (agent pools ${dynamic
+        .map((p) => p.name)
+        .sort()
+        .join(", ")})`,
+    );
   }
   if (staticBlock.length > 0) {
-    unsupported.push(`pod subnet with static block allocation (agent pools ${staticBlock.map((p) => p.name).sort().join(", ")})`);
+    unsupported.push(
+      `pod subnet with static block allocation (agent pools ${staticBlock
+        .map((p) => p.name)
+        .sort()
+        .join(", ")})`,
+    );
   }
   if (lower(network.loadBalancerSku) === "basic") unsupported.push("Basic load balancer (Standard is required)");
   if (plugin === "") {
@@ -121,8 +135,12 @@ export function comparedText(network: ClusterNetwork): string {
     ...(network.serviceCidrs.length > 0 ? [`service CIDR ${network.serviceCidrs.join(", ")}`] : []),
     "the reserved ranges and other nodeclasses' subnets",
   ];
-  const list = ranges.length > 1 ? `${ranges.slice(0, -1).join(", ")} and ${ranges[ranges.length - 1] ?? ""}` : (ranges[0] ?? "");
-  const notPods = !usePods && lower(network.networkPlugin) === "azure" ? " (not with a pod CIDR: with Azure CNI in node-subnet mode pods take addresses from the node subnet)" : "";
+  const list =
+    ranges.length > 1 ? `${ranges.slice(0, -1).join(", ")} and ${ranges[ranges.length - 1] ?? ""}` : (ranges[0] ?? "");
+  const notPods =
+    !usePods && lower(network.networkPlugin) === "azure"
+      ? " (not with a pod CIDR: with Azure CNI in node-subnet mode pods take addresses from the node subnet)"
+      : "";
   return `Compared with ${list}${notPods}; cluster network ${SOURCE_WORDS[network.source]}.`;
 }
 
@@ -135,7 +153,9 @@ export interface ConflictInput {
 }
 
 export function findCidrConflicts(input: ConflictInput): CidrConflict[] {
-  const own = input.subnetPrefixes.map((text) => ({ text, cidr: parseCidr(text) })).filter((p): p is { text: string; cidr: Cidr } => p.cidr !== undefined);
+  const own = input.subnetPrefixes
+    .map((text) => ({ text, cidr: parseCidr(text) }))
+    .filter((p): p is { text: string; cidr: Cidr } => p.cidr !== undefined);
   const out: CidrConflict[] = [];
   const check = (withWhat: string, others: readonly string[]): void => {
     for (const other of others) {
@@ -165,7 +185,14 @@ export function findCidrConflicts(input: ConflictInput): CidrConflict[] {
 }
 
 export function describeConflict(c: CidrConflict): string {
-  const other = c.with === "pod" ? "pod CIDR" : c.with === "service" ? "service CIDR" : c.with === "reserved" ? "reserved range" : `the subnet of ${c.with.replace(/^nodeclass:/, "nodeclass ")}, prefix`;
+  const other =
+    c.with === "pod"
+      ? "pod CIDR"
+      : c.with === "service"
+        ? "service CIDR"
+        : c.with === "reserved"
+          ? "reserved range"
+          : `the subnet of ${c.with.replace(/^nodeclass:/, "nodeclass ")}, prefix`;
   return `subnet prefix ${c.subnetPrefix} overlaps ${other} ${c.otherCidr}`;
 }
 
@@ -190,7 +217,12 @@ export interface NetworkPlanOutcome {
 }
 
 const type = ConditionType.NetworkPlan;
-const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({ type, status, reason, message });
+const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({
+  type,
+  status,
+  reason,
+  message,
+});
 
 export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome {
   const support = input.network !== undefined ? classifyNetworkSupport(input.network) : undefined;
@@ -204,7 +236,10 @@ export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome
           peers: input.peers,
         })
       : [];
-  const unsupportedText = support !== undefined && support.unsupported.length > 0 ? `Unsupported by node auto-provisioning: ${support.unsupported.join("; ")}.` : "";
+  const unsupportedText =
+    support !== undefined && support.unsupported.length > 0
+      ? `Unsupported by node auto-provisioning: ${support.unsupported.join("; ")}.`
+      : "";
   const compared = input.network !== undefined ? ` ${comparedText(input.network)}` : "";
   const source = input.network !== undefined ? ` Cluster network ${SOURCE_WORDS[input.network.source]}.` : "";
   if (conflicts.length > 0) {
@@ -212,48 +247,87 @@ export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome
     return {
       conflicts,
       support,
-      condition: cond("False", NetworkPlanReason.CIDRConflict,
-        `Address conflicts: ${list}. Nodes in this subnet will have unreachable or misrouted traffic; use a subnet whose prefixes overlap none of these ranges.${unsupportedText !== "" ? ` ${unsupportedText}` : ""}${source}`),
+      condition: cond(
+        "False",
+        NetworkPlanReason.CIDRConflict,
+        `Address conflicts: ${list}. Nodes in this subnet will have unreachable or misrouted traffic; use a subnet whose prefixes overlap none of these ranges.${unsupportedText !== "" ? ` ${unsupportedText}` : ""}${source}`,
+      ),
     };
   }
   if (support !== undefined && support.unsupported.length > 0) {
     return {
       conflicts,
       support,
-      condition: cond("False", NetworkPlanReason.UnsupportedNetworking,
-        `${unsupportedText} Supported: Azure CNI Overlay with Cilium (recommended), Azure CNI Overlay, Azure CNI with Cilium, Azure CNI, with a Standard load balancer.${source}`),
+      condition: cond(
+        "False",
+        NetworkPlanReason.UnsupportedNetworking,
+        `${unsupportedText} Supported: Azure CNI Overlay with Cilium (recommended), Azure CNI Overlay, Azure CNI with Cilium, Azure CNI, with a Standard load balancer.${source}`,
+      ),
     };
   }
   if (input.subnetPrefixes === undefined) {
-    return { conflicts, support, condition: cond("Unknown", NetworkPlanReason.SubnetUnavailable, "Address conflicts are not checked because the subnet's prefixes are not known (see SubnetFound).") };
+    return {
+      conflicts,
+      support,
+      condition: cond(
+        "Unknown",
+        NetworkPlanReason.SubnetUnavailable,
+        "Address conflicts are not checked because the subnet's prefixes are not known (see SubnetFound).",
+      ),
+    };
   }
   if (input.network !== undefined && support !== undefined && support.supported === undefined) {
     // the ranges are known (e.g. discovered in the cluster) but not the CNI
     return {
       conflicts,
       support,
-      condition: cond("Unknown", NetworkPlanReason.NetworkUnknown,
-        `No address conflicts found, but the network plugin is unknown, so whether node auto-provisioning supports the cluster's networking was not checked. ${comparedText(input.network)} Give the operator the managed cluster to read, or set --network-plugin and the other network flags.`),
+      condition: cond(
+        "Unknown",
+        NetworkPlanReason.NetworkUnknown,
+        `No address conflicts found, but the network plugin is unknown, so whether node auto-provisioning supports the cluster's networking was not checked. ${comparedText(input.network)} Give the operator the managed cluster to read, or set --network-plugin and the other network flags.`,
+      ),
     };
   }
   if (support === undefined || support.supported === undefined) {
     return {
       conflicts,
       support,
-      condition: cond("Unknown", NetworkPlanReason.NetworkUnknown,
-        "The cluster's network configuration is unknown, so pod and service CIDRs and the network plugin were not checked (reserved ranges and other nodeclasses' subnets were). Give the operator the managed cluster to read, or set the network flags."),
+      condition: cond(
+        "Unknown",
+        NetworkPlanReason.NetworkUnknown,
+        "The cluster's network configuration is unknown, so pod and service CIDRs and the network plugin were not checked (reserved ranges and other nodeclasses' subnets were). Give the operator the managed cluster to read, or set the network flags.",
+      ),
     };
   }
   if (support.byoCni) {
     return {
       conflicts,
       support,
-      condition: cond("True", NetworkPlanReason.BYOCNI,
-        `The cluster brings its own CNI (network plugin none): Karpenter provisions the nodes, but CNI problems are outside Karpenter support. No address conflicts found.${compared}`),
+      condition: cond(
+        "True",
+        NetworkPlanReason.BYOCNI,
+        `The cluster brings its own CNI (network plugin none): Karpenter provisions the nodes, but CNI problems are outside Karpenter support. No address conflicts found.${compared}`,
+      ),
     };
   }
   if (support.recommended) {
-    return { conflicts, support, condition: cond("True", NetworkPlanReason.NetworkPlanRecommended, `Azure CNI Overlay with Cilium: the recommended configuration. No address conflicts found.${compared}`) };
+    return {
+      conflicts,
+      support,
+      condition: cond(
+        "True",
+        NetworkPlanReason.NetworkPlanRecommended,
+        `Azure CNI Overlay with Cilium: the recommended configuration. No address conflicts found.${compared}`,
+      ),
+    };
   }
-  return { conflicts, support, condition: cond("True", NetworkPlanReason.NetworkPlanSupported, `The cluster's networking is supported by node auto-provisioning. No address conflicts found.${compared}`) };
+  return {
+    conflicts,
+    support,
+    condition: cond(
+      "True",
+      NetworkPlanReason.NetworkPlanSupported,
+      `The cluster's networking is supported by node auto-provisioning. No address conflicts found.${compared}`,
+    ),
+  };
 }

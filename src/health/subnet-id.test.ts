@@ -17,7 +17,13 @@ describe("parseSubnetId accepts", () => {
     ["RG of 90 characters", id("r".repeat(90))],
     ["RG of one character", id("r")],
     ["mixed-case names", id("My-RG", "My-VNet", "My_Subnet")],
-    ["lower-case keywords", id().replace("resourceGroups", "resourcegroups").replace("virtualNetworks", "virtualnetworks").replace("Microsoft.Network", "microsoft.network")],
+    [
+      "lower-case keywords",
+      id()
+        .replace("resourceGroups", "resourcegroups")
+        .replace("virtualNetworks", "virtualnetworks")
+        .replace("Microsoft.Network", "microsoft.network"),
+    ],
     ["upper-case keywords", id().replace("/subscriptions/", "/SUBSCRIPTIONS/").replace("/subnets/", "/SUBNETS/")],
     ["63-char VNet and subnet", id("rg", "v".repeat(63), "s".repeat(63))],
     ["64-char VNet, 80-char subnet", id("rg", "v".repeat(64), "s".repeat(80))],
@@ -57,9 +63,21 @@ describe("parseSubnetId rejects", () => {
     ["RG with '@*&'", id("name@with*unsupported&chars"), /resource group name .* may contain only/],
     ["RG of 91 characters", id("r".repeat(91)), /1-90 characters/],
     ["RG with Unicode letters", id("grüppe"), /ASCII/],
-    ["missing resourceGroups", `/subscriptions/${SUB}/providers/Microsoft.Network/virtualNetworks/v1/subnets/s`, /segment 3 must be 'resourceGroups'/],
-    ["missing virtualNetworks", `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/subnets/s`, /segment 7 must be 'virtualNetworks'/],
-    ["Microsoft.Storage provider", id().replace("Microsoft.Network", "Microsoft.Storage"), /segment 6 must be 'Microsoft\.Network'/],
+    [
+      "missing resourceGroups",
+      `/subscriptions/${SUB}/providers/Microsoft.Network/virtualNetworks/v1/subnets/s`,
+      /segment 3 must be 'resourceGroups'/,
+    ],
+    [
+      "missing virtualNetworks",
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/subnets/s`,
+      /segment 7 must be 'virtualNetworks'/,
+    ],
+    [
+      "Microsoft.Storage provider",
+      id().replace("Microsoft.Network", "Microsoft.Storage"),
+      /segment 6 must be 'Microsoft\.Network'/,
+    ],
     ["providers misspelled", id().replace("providers", "provider"), /segment 5 must be 'providers'/],
     ["only /subnets/name", "/subnets/fake-subnet", /segment 1 must be 'subscriptions'/],
     ["repeated subnets segment", id("rg", "vnet", "subnets/x"), /11 segments, expected exactly 10/],
@@ -82,7 +100,11 @@ describe("parseSubnetId rejects", () => {
     ["trailing slash", `${id()}/`, /must not end with '\/'/],
     ["no leading slash", id().slice(1), /must start with/],
     ["overlong", id("rg", "vnet", "s".repeat(1100)), /at most 1024/],
-    ["subscription not a GUID", id("rg", "vnet", "s", "my-subscription"), /subscription 'my-subscription' is not a GUID/],
+    [
+      "subscription not a GUID",
+      id("rg", "vnet", "s", "my-subscription"),
+      /subscription 'my-subscription' is not a GUID/,
+    ],
     ["GUID without dashes", id("rg", "vnet", "s", SUB.replaceAll("-", "")), /not a GUID/],
     ["one-char VNet", id("rg", "v", "s"), /virtual network name 'v' must be 2-64/],
     ["65-char VNet", id("rg", "v".repeat(65), "s"), /2-64/],
@@ -126,7 +148,10 @@ const keywordCase = (word: string): fc.Arbitrary<string> =>
   );
 const validId = fc
   .tuple(fc.uuid(), rgName, netName(64), netName(80), keywordCase("resourceGroups"), keywordCase("virtualNetworks"))
-  .map(([s, rg, v, n, kRg, kVnet]) => `/subscriptions/${s}/${kRg}/${rg}/providers/Microsoft.Network/${kVnet}/${v}/subnets/${n}`);
+  .map(
+    ([s, rg, v, n, kRg, kVnet]) =>
+      `/subscriptions/${s}/${kRg}/${rg}/providers/Microsoft.Network/${kVnet}/${v}/subnets/${n}`,
+  );
 
 describe("parser properties", () => {
   it("accepts generated valid IDs, and each accepted ID matches the CRD pattern and round-trips", () => {

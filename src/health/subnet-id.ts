@@ -30,7 +30,8 @@ export const MAX_SUBNET_ID_LENGTH = 1024;
 
 export type SubnetIdParse = { ok: true; ref: SubnetRef } | { ok: false; error: string };
 
-const EXAMPLE = "/subscriptions/{subscription-guid}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}";
+const EXAMPLE =
+  "/subscriptions/{subscription-guid}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}";
 
 /** Fixed segments by 1-based position (after the leading "/"), in their canonical spelling. */
 const KEYWORDS: ReadonlyArray<readonly [number, string]> = [
@@ -56,7 +57,12 @@ function fail(error: string): SubnetIdParse {
   return { ok: false, error };
 }
 
-function checkNetworkName(kind: "virtual network" | "subnet", name: string, min: number, max: number): string | undefined {
+function checkNetworkName(
+  kind: "virtual network" | "subnet",
+  name: string,
+  min: number,
+  max: number,
+): string | undefined {
   if (name.length < min || name.length > max) {
     return `${kind} name '${name}' must be ${min}-${max} characters long (has ${name.length})`;
   }
@@ -83,7 +89,8 @@ export function parseSubnetId(raw: string): SubnetIdParse {
     return fail(`subnet ID is ${raw.length} characters long; at most ${MAX_SUBNET_ID_LENGTH} are accepted`);
   }
   if (WHITESPACE_OR_CONTROL.test(raw)) return fail("subnet ID contains whitespace or control characters");
-  if (raw.includes("%")) return fail("subnet ID contains '%': percent-encoded IDs are not accepted, write the names as they are");
+  if (raw.includes("%"))
+    return fail("subnet ID contains '%': percent-encoded IDs are not accepted, write the names as they are");
   if (raw.includes("?")) return fail("subnet ID contains a query ('?'); nothing may follow the subnet name");
   if (raw.includes("#")) return fail("subnet ID contains a fragment ('#'); nothing may follow the subnet name");
   if (!raw.startsWith("/")) return fail(`subnet ID must start with '/subscriptions/'; expected ${EXAMPLE}`);
@@ -108,7 +115,16 @@ export function parseSubnetId(raw: string): SubnetIdParse {
     );
   }
   const [, subscriptionId, , resourceGroup, , , , vnet, , subnet] = segments as [
-    string, string, string, string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
   if (!GUID.test(subscriptionId)) {
     return fail(`subscription '${subscriptionId}' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`);

@@ -100,7 +100,9 @@ function line(c: ConditionResult): string {
 
 export function summarize(conditions: readonly ConditionResult[]): ConditionResult {
   const type = ConditionType.SubnetReady;
-  const ordered = CONCERN_ORDER.map((t) => conditions.find((c) => c.type === t)).filter((c): c is ConditionResult => c !== undefined);
+  const ordered = CONCERN_ORDER.map((t) => conditions.find((c) => c.type === t)).filter(
+    (c): c is ConditionResult => c !== undefined,
+  );
   const blocking = ordered.filter(isBlocking);
   const unknown = ordered.filter((c) => c.status === "Unknown" && !isAdvisory(c));
   const advisory = [
@@ -108,7 +110,8 @@ export function summarize(conditions: readonly ConditionResult[]): ConditionResu
     ...ordered.filter((c) => c.status === "Unknown" && isAdvisory(c)),
     ...ordered.filter((c) => c.status === "True" && isAdvisory(c)),
   ];
-  const rest = (first: ConditionResult[], ...more: ConditionResult[][]): string => [...first, ...more.flat()].map(line).join(" | ");
+  const rest = (first: ConditionResult[], ...more: ConditionResult[][]): string =>
+    [...first, ...more.flat()].map(line).join(" | ");
   const [firstBlocking] = blocking;
   if (firstBlocking !== undefined) {
     return { type, status: "False", reason: firstBlocking.reason, message: rest(blocking, unknown, advisory) };
@@ -125,5 +128,10 @@ export function summarize(conditions: readonly ConditionResult[]): ConditionResu
   }
   const access = ordered.find((c) => c.type === ConditionType.SubnetAccess);
   const accessNote = access?.reason === "AccessNotChecked" ? " Karpenter's access to it is not checked." : "";
-  return { type, status: "True", reason: SummaryReason.SubnetReady, message: `No problems found: the subnet exists, has room and fits the cluster's network plan.${accessNote}` };
+  return {
+    type,
+    status: "True",
+    reason: SummaryReason.SubnetReady,
+    message: `No problems found: the subnet exists, has room and fits the cluster's network plan.${accessNote}`,
+  };
 }

@@ -174,7 +174,13 @@ export interface ClusterNetwork {
   /** default maxPods for nodes of the cluster (agent pools), if known */
   defaultMaxPods: number | undefined;
   /** agent pools that use pod subnets or static block allocation */
-  agentPools: Array<{ name: string; podSubnetID?: string; podIPAllocationMode?: string; vnetSubnetID?: string; maxPods?: number }>;
+  agentPools: Array<{
+    name: string;
+    podSubnetID?: string;
+    podIPAllocationMode?: string;
+    vnetSubnetID?: string;
+    maxPods?: number;
+  }>;
 }
 
 export type ClusterNetworkObservation =
@@ -253,7 +259,8 @@ export interface EvaluationInput {
   now: number;
 }
 
-export type DriftKind = "migration" | "correction" | "prefix-changed" | "subnet-deleted" | "default-changed" | "nodes-outside";
+export type DriftKind =
+  "migration" | "correction" | "prefix-changed" | "subnet-deleted" | "default-changed" | "nodes-outside";
 
 export interface CidrConflict {
   /** "pod" | "service" | "reserved" | "nodeclass:<name>" */

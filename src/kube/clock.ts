@@ -25,10 +25,13 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       clock.clearTimeout(handle);
       resolve();
     };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const handle = clock.setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
@@ -37,7 +40,11 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
  * Capped exponential backoff with symmetric jitter: base·2^attempt, capped at max, then scaled by
  * a factor in [1-jitter, 1+jitter] and capped again so the cap is a hard ceiling.
  */
-export function backoffDelay(attempt: number, opts: { baseMs: number; maxMs: number; jitter: number }, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  opts: { baseMs: number; maxMs: number; jitter: number },
+  random: () => number = Math.random,
+): number {
   const exp = opts.baseMs * 2 ** Math.min(attempt, 40);
   const capped = Math.min(opts.maxMs, exp);
   const factor = 1 - opts.jitter + 2 * opts.jitter * random();

@@ -27,7 +27,13 @@ class FakeEvents implements EventsApi {
   }
 }
 
-const nc: InvolvedObject = { apiVersion: "karpenter.azure.com/v1beta1", kind: "AKSNodeClass", name: "default", uid: "u-1", resourceVersion: "42" };
+const nc: InvolvedObject = {
+  apiVersion: "karpenter.azure.com/v1beta1",
+  kind: "AKSNodeClass",
+  name: "default",
+  uid: "u-1",
+  resourceVersion: "42",
+};
 
 describe("EventRecorder", () => {
   beforeEach(() => {
@@ -45,7 +51,13 @@ describe("EventRecorder", () => {
     const [ev] = api.list();
     expect(ev).toMatchObject({
       metadata: { namespace: "default" },
-      involvedObject: { apiVersion: "karpenter.azure.com/v1beta1", kind: "AKSNodeClass", name: "default", uid: "u-1", resourceVersion: "42" },
+      involvedObject: {
+        apiVersion: "karpenter.azure.com/v1beta1",
+        kind: "AKSNodeClass",
+        name: "default",
+        uid: "u-1",
+        resourceVersion: "42",
+      },
       type: "Warning",
       reason: "SubnetNotFound",
       message: "subnet x does not exist",
@@ -86,7 +98,11 @@ describe("EventRecorder", () => {
   it("does not create twice when the same event is recorded concurrently", async () => {
     const api = new FakeEvents();
     const rec = new EventRecorder(api, { instance: "p" });
-    const outcomes = await Promise.all([rec.record(nc, "Normal", "R", "m"), rec.record(nc, "Normal", "R", "m"), rec.record(nc, "Normal", "R", "m")]);
+    const outcomes = await Promise.all([
+      rec.record(nc, "Normal", "R", "m"),
+      rec.record(nc, "Normal", "R", "m"),
+      rec.record(nc, "Normal", "R", "m"),
+    ]);
     expect(outcomes).toEqual(["created", "counted", "counted"]);
     expect(api.list()).toHaveLength(1);
     expect(api.list()[0]?.count).toBe(3);
@@ -118,10 +134,20 @@ describe("EventRecorder", () => {
   it("reports failures without throwing", async () => {
     const api = new FakeEvents();
     const warnings: unknown[] = [];
-    const rec = new EventRecorder(api, { instance: "p", log: { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o) => void warnings.push(o) } });
+    const rec = new EventRecorder(api, {
+      instance: "p",
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        error: () => undefined,
+        warn: (o) => void warnings.push(o),
+      },
+    });
     api.failNext = { code: 403 };
     await expect(rec.record(nc, "Normal", "R", "m")).resolves.toBe("failed");
-    expect(warnings).toEqual([expect.objectContaining({ nodeclass: "default", operation: "event-create", err: expect.stringContaining("403") })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({ nodeclass: "default", operation: "event-create", err: expect.stringContaining("403") }),
+    ]);
     await expect(rec.record(nc, "Normal", "R", "m")).resolves.toBe("created");
   });
 });

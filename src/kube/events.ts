@@ -17,7 +17,10 @@ export const EVENT_COMPONENT = "aks-subnet-health";
 /** The two CoreV1Api calls the recorder makes. */
 export interface EventsApi {
   createNamespacedEvent(param: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event>;
-  patchNamespacedEvent(param: { name: string; namespace: string; body: unknown }, options?: ReturnType<typeof setHeaderOptions>): Promise<CoreV1Event>;
+  patchNamespacedEvent(
+    param: { name: string; namespace: string; body: unknown },
+    options?: ReturnType<typeof setHeaderOptions>,
+  ): Promise<CoreV1Event>;
 }
 
 export interface InvolvedObject {
@@ -97,14 +100,24 @@ export class EventRecorder {
     return next;
   }
 
-  private async write(key: string, obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<RecordOutcome> {
+  private async write(
+    key: string,
+    obj: InvolvedObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<RecordOutcome> {
     const nowMs = this.clock.now();
     const now = new Date(nowMs);
     const existing = this.series.get(key);
     if (existing && nowMs - existing.lastMs <= this.windowMs) {
       try {
         await this.api.patchNamespacedEvent(
-          { name: existing.eventName, namespace: this.namespace, body: { count: existing.count + 1, lastTimestamp: now.toISOString() } },
+          {
+            name: existing.eventName,
+            namespace: this.namespace,
+            body: { count: existing.count + 1, lastTimestamp: now.toISOString() },
+          },
           setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
         );
         existing.count++;
@@ -159,7 +172,16 @@ export class EventRecorder {
   }
 
   private failed(obj: InvolvedObject, reason: string, op: string, err: unknown): RecordOutcome {
-    this.log.warn({ nodeclass: obj.kind === "AKSNodeClass" ? obj.name : undefined, object: `${obj.kind}/${obj.name}`, reason, operation: `event-${op}`, err: describeError(err) }, "could not record event");
+    this.log.warn(
+      {
+        nodeclass: obj.kind === "AKSNodeClass" ? obj.name : undefined,
+        object: `${obj.kind}/${obj.name}`,
+        reason,
+        operation: `event-${op}`,
+        err: describeError(err),
+      },
+      "could not record event",
+    );
     return "failed";
   }
 }

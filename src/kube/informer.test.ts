@@ -14,7 +14,12 @@ class FakeServer implements WatchLike {
   objects = new Map<string, Obj>();
   rv = 10;
   lists = 0;
-  watches: Array<{ query: Record<string, unknown>; cb: (phase: string, obj: unknown) => void; done: (err: unknown) => void; controller: AbortController }> = [];
+  watches: Array<{
+    query: Record<string, unknown>;
+    cb: (phase: string, obj: unknown) => void;
+    done: (err: unknown) => void;
+    controller: AbortController;
+  }> = [];
   listFailures: unknown[] = [];
   watchFailures: unknown[] = [];
 
@@ -22,9 +27,17 @@ class FakeServer implements WatchLike {
     this.lists++;
     const f = this.listFailures.shift();
     if (f) throw f;
-    return { metadata: { resourceVersion: String(this.rv) }, items: [...this.objects.values()].map((o) => structuredClone(o)) };
+    return {
+      metadata: { resourceVersion: String(this.rv) },
+      items: [...this.objects.values()].map((o) => structuredClone(o)),
+    };
   }
-  async watch(_path: string, query: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+  async watch(
+    _path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    cb: (phase: string, obj: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
     const controller = new AbortController();
     const f = this.watchFailures.shift();
     if (f) {
@@ -48,11 +61,14 @@ class FakeServer implements WatchLike {
     const o = this.objects.get(name);
     this.objects.delete(name);
     this.rv++;
-    if (o && !silently) this.live?.cb("DELETED", { ...o, metadata: { ...o.metadata, resourceVersion: String(this.rv) } });
+    if (o && !silently)
+      this.live?.cb("DELETED", { ...o, metadata: { ...o.metadata, resourceVersion: String(this.rv) } });
   }
 }
 
-function recorder<T extends { metadata: { name: string } }>(inf: ResilientInformer<never, T> | ResilientInformer<Obj, T>): string[] {
+function recorder<T extends { metadata: { name: string } }>(
+  inf: ResilientInformer<never, T> | ResilientInformer<Obj, T>,
+): string[] {
   const seen: string[] = [];
   const i = inf as ResilientInformer<Obj, T>;
   i.on("add", (o) => seen.push(`add ${o.metadata.name}`));
@@ -69,8 +85,18 @@ describe("ResilientInformer", () => {
     vi.useRealTimers();
   });
 
-  function make(server: FakeServer, extra: Partial<ConstructorParameters<typeof ResilientInformer<Obj, Obj>>[0]> = {}): ResilientInformer<Obj, Obj> {
-    return new ResilientInformer<Obj, Obj>({ name: "test", path: "/apis/x/v1/things", watch: server, list: () => server.list(), random: () => 0.5, ...extra });
+  function make(
+    server: FakeServer,
+    extra: Partial<ConstructorParameters<typeof ResilientInformer<Obj, Obj>>[0]> = {},
+  ): ResilientInformer<Obj, Obj> {
+    return new ResilientInformer<Obj, Obj>({
+      name: "test",
+      path: "/apis/x/v1/things",
+      watch: server,
+      list: () => server.list(),
+      random: () => 0.5,
+      ...extra,
+    });
   }
 
   it("syncs after the first list, then delivers add/update/delete and asks for bookmarks", async () => {
@@ -203,8 +229,15 @@ describe("ResilientInformer", () => {
 describe("NodeAddressWatch", () => {
   function node(name: string, nodeclass: string | undefined, ips: string[], rv: number): V1Node {
     return {
-      metadata: { name, resourceVersion: String(rv), labels: nodeclass ? { [NODECLASS_LABEL]: nodeclass, "kubernetes.io/os": "linux" } : {} },
-      status: { addresses: [...ips.map((address) => ({ type: "InternalIP", address })), { type: "Hostname", address: name }], capacity: { cpu: "4" } },
+      metadata: {
+        name,
+        resourceVersion: String(rv),
+        labels: nodeclass ? { [NODECLASS_LABEL]: nodeclass, "kubernetes.io/os": "linux" } : {},
+      },
+      status: {
+        addresses: [...ips.map((address) => ({ type: "InternalIP", address })), { type: "Hostname", address: name }],
+        capacity: { cpu: "4" },
+      },
     };
   }
 
@@ -223,7 +256,10 @@ describe("NodeAddressWatch", () => {
       kubeConfig: undefined as never,
       watch,
       core: {
-        listNode: async (p: { labelSelector?: string }) => (listed.push(p.labelSelector ?? ""), { items: [node("n1", "default", ["10.0.0.4"], 1)], metadata: { resourceVersion: "5" } }),
+        listNode: async (p: { labelSelector?: string }) => (
+          listed.push(p.labelSelector ?? ""),
+          { items: [node("n1", "default", ["10.0.0.4"], 1)], metadata: { resourceVersion: "5" } }
+        ),
       } as never,
     });
     const changed: string[] = [];

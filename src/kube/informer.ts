@@ -16,7 +16,13 @@
  * Restarts never overlap: every start gets a generation, and continuations of an older generation
  * (a list or reconnect delay in flight) are parked forever instead of opening a second watch.
  */
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import { backoffDelay, systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { describeError, retryAfterMsOf, statusCodeOf } from "./errors.js";
 import { noopLogger, type KubeLogger } from "./log.js";
@@ -103,15 +109,27 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
     this.random = opts.random ?? Math.random;
     this.log = opts.log ?? noopLogger;
     this.watchdogMs = opts.watchdogMs ?? 5 * 60_000;
-    this.backoff = { baseMs: opts.backoff?.baseMs ?? 1_000, maxMs: opts.backoff?.maxMs ?? 60_000, jitter: opts.backoff?.jitter ?? 0.2 };
+    this.backoff = {
+      baseMs: opts.backoff?.baseMs ?? 1_000,
+      maxMs: opts.backoff?.maxMs ?? 60_000,
+      jitter: opts.backoff?.jitter ?? 0.2,
+    };
     if (opts.watch) this.inner = opts.watch;
     else if (opts.kubeConfig) this.inner = new Watch(opts.kubeConfig);
     else throw new Error(`informer ${opts.name}: need kubeConfig or watch`);
     const gated: WatchLike = { watch: (path, query, cb, done) => this.gatedWatch(path, query, cb, done) };
     // what makeInformer does, but with our Watch (bookmarks, transform, generations) and delays
-    this.lw = new ListWatch<U>(opts.path, gated as Watch, () => this.listForGeneration(), false, opts.labelSelector, undefined, {
-      delayFn: (ms) => this.delayForGeneration(ms),
-    });
+    this.lw = new ListWatch<U>(
+      opts.path,
+      gated as Watch,
+      () => this.listForGeneration(),
+      false,
+      opts.labelSelector,
+      undefined,
+      {
+        delayFn: (ms) => this.delayForGeneration(ms),
+      },
+    );
     this.lw.on("add", (o) => this.emit("add", o));
     this.lw.on("update", (o) => this.emit("update", o));
     this.lw.on("delete", (o) => this.emit("delete", o));
@@ -142,7 +160,8 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
   /** Resolves after the first successful list is in the cache; rejects if stopped before. */
   waitForSync(): Promise<void> {
     if (this.synced) return Promise.resolve();
-    if (this.state === "stopped") return Promise.reject(new Error(`informer ${this.opts.name} stopped before it synced`));
+    if (this.state === "stopped")
+      return Promise.reject(new Error(`informer ${this.opts.name} stopped before it synced`));
     return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
@@ -177,7 +196,10 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
       try {
         (fn as (...a: Parameters<InformerEvents<U>[K]>) => void)(...args);
       } catch (err) {
-        this.log.error({ informer: this.opts.name, operation: `informer-${event}`, err: describeError(err) }, "informer listener threw");
+        this.log.error(
+          { informer: this.opts.name, operation: `informer-${event}`, err: describeError(err) },
+          "informer listener threw",
+        );
       }
     }
   }
@@ -289,7 +311,10 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
     this.stats_.lastError = describeError(err);
     const retryAfter = statusCodeOf(err) === 429 ? retryAfterMsOf(err) : undefined;
     const delay = retryAfter ?? backoffDelay(this.stats_.consecutiveFailures - 1, this.backoff, this.random);
-    this.log.warn({ informer: this.opts.name, operation: "list-watch", err: this.stats_.lastError, retryInMs: delay }, "list/watch failed; restarting");
+    this.log.warn(
+      { informer: this.opts.name, operation: "list-watch", err: this.stats_.lastError, retryInMs: delay },
+      "list/watch failed; restarting",
+    );
     this.emit("error", err);
     this.restart(delay);
   }
@@ -315,10 +340,16 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
       if (this.state === "stopped") return;
       const silentFor = this.clock.now() - this.lastActivityMs;
       if (this.state === "running" && silentFor >= this.watchdogMs) {
-        this.log.info({ informer: this.opts.name, operation: "watchdog", silentForMs: silentFor }, "watch silent too long; relisting");
+        this.log.info(
+          { informer: this.opts.name, operation: "watchdog", silentForMs: silentFor },
+          "watch silent too long; relisting",
+        );
         this.forceRelist();
       }
-      this.watchdogTimer = this.clock.setTimeout(check, Math.max(1_000, Math.min(this.watchdogMs, this.watchdogMs - (this.clock.now() - this.lastActivityMs))));
+      this.watchdogTimer = this.clock.setTimeout(
+        check,
+        Math.max(1_000, Math.min(this.watchdogMs, this.watchdogMs - (this.clock.now() - this.lastActivityMs))),
+      );
     };
     this.watchdogTimer = this.clock.setTimeout(check, this.watchdogMs);
   }

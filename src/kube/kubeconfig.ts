@@ -18,7 +18,10 @@ export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.e
     kc.loadFromDefault();
   } else {
     source = "in-cluster service account";
-    if (!env.KUBERNETES_SERVICE_HOST) throw new Error("no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a pod (KUBERNETES_SERVICE_HOST is unset)");
+    if (!env.KUBERNETES_SERVICE_HOST)
+      throw new Error(
+        "no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a pod (KUBERNETES_SERVICE_HOST is unset)",
+      );
     kc.loadFromCluster();
   }
   const cluster = kc.getCurrentCluster();

@@ -26,12 +26,15 @@ class FakeLeases implements LeaseApi {
   }
   async replaceNamespacedLease(p: { body: V1Lease }): Promise<V1Lease> {
     this.check();
-    if (p.body.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) throw Object.assign(new Error("conflict"), { code: 409 });
+    if (p.body.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion)
+      throw Object.assign(new Error("conflict"), { code: 409 });
     return this.store(p.body);
   }
   private store(body: V1Lease): V1Lease {
     this.rv++;
-    this.lease = JSON.parse(JSON.stringify({ ...body, metadata: { ...body.metadata, resourceVersion: String(this.rv) } })) as V1Lease;
+    this.lease = JSON.parse(
+      JSON.stringify({ ...body, metadata: { ...body.metadata, resourceVersion: String(this.rv) } }),
+    ) as V1Lease;
     this.writes.push({ holder: this.lease.spec?.holderIdentity, at: Date.now() });
     return this.snapshot();
   }
@@ -177,7 +180,16 @@ describe("LeaderElector", () => {
     const api = new FakeLeases();
     expect(
       () =>
-        new LeaderElector({ api, namespace: "ns", name: "l", identity: "i", leaseDurationSeconds: 10, renewDeadlineSeconds: 10, onStartedLeading: () => undefined, onStoppedLeading: () => undefined }),
+        new LeaderElector({
+          api,
+          namespace: "ns",
+          name: "l",
+          identity: "i",
+          leaseDurationSeconds: 10,
+          renewDeadlineSeconds: 10,
+          onStartedLeading: () => undefined,
+          onStoppedLeading: () => undefined,
+        }),
     ).toThrow(/leaseDuration > renewDeadline/);
   });
 });

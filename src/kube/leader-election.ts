@@ -53,7 +53,10 @@ function toMs(t: unknown): number | undefined {
 }
 
 export class LeaderElector {
-  private readonly opts: Required<Pick<LeaderElectorOptions, "leaseDurationSeconds" | "renewDeadlineSeconds" | "retryPeriodSeconds">> & LeaderElectorOptions;
+  private readonly opts: Required<
+    Pick<LeaderElectorOptions, "leaseDurationSeconds" | "renewDeadlineSeconds" | "retryPeriodSeconds">
+  > &
+    LeaderElectorOptions;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: KubeLogger;
@@ -71,7 +74,9 @@ export class LeaderElector {
     const renewDeadlineSeconds = opts.renewDeadlineSeconds ?? 10;
     const retryPeriodSeconds = opts.retryPeriodSeconds ?? 2;
     if (!(leaseDurationSeconds > renewDeadlineSeconds && renewDeadlineSeconds > retryPeriodSeconds * 1.2)) {
-      throw new Error(`leader election ${opts.namespace}/${opts.name}: need leaseDuration > renewDeadline > 1.2 × retryPeriod (got ${leaseDurationSeconds}/${renewDeadlineSeconds}/${retryPeriodSeconds})`);
+      throw new Error(
+        `leader election ${opts.namespace}/${opts.name}: need leaseDuration > renewDeadline > 1.2 × retryPeriod (got ${leaseDurationSeconds}/${renewDeadlineSeconds}/${retryPeriodSeconds})`,
+      );
     }
     this.opts = { ...opts, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds };
     this.clock = opts.clock ?? systemClock;
@@ -115,7 +120,10 @@ export class LeaderElector {
       try {
         ok = await this.withTimeout(this.tryAcquireOrRenew(), this.opts.renewDeadlineSeconds * 1000);
       } catch (err) {
-        this.log.warn({ operation: "leader-election", lease: `${this.opts.namespace}/${this.opts.name}`, err: describeError(err) }, "could not acquire or renew the lease");
+        this.log.warn(
+          { operation: "leader-election", lease: `${this.opts.namespace}/${this.opts.name}`, err: describeError(err) },
+          "could not acquire or renew the lease",
+        );
       }
       if (signal.aborted) break;
       if (ok) {
@@ -147,16 +155,21 @@ export class LeaderElector {
     this.log.info({ operation: "leader-election", identity: this.opts.identity }, "started leading");
     void Promise.resolve()
       .then(() => this.opts.onStartedLeading(controller.signal))
-      .catch((err: unknown) => this.log.error({ operation: "leader-election", err: describeError(err) }, "onStartedLeading failed"));
+      .catch((err: unknown) =>
+        this.log.error({ operation: "leader-election", err: describeError(err) }, "onStartedLeading failed"),
+      );
   }
 
   private armDeadline(): void {
     if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
     const due = this.lastRenewMs + this.opts.renewDeadlineSeconds * 1000 - this.clock.now();
-    this.deadlineTimer = this.clock.setTimeout(() => {
-      this.deadlineTimer = undefined;
-      this.stepDown(`no successful renewal for ${this.opts.renewDeadlineSeconds}s`);
-    }, Math.max(0, due));
+    this.deadlineTimer = this.clock.setTimeout(
+      () => {
+        this.deadlineTimer = undefined;
+        this.stepDown(`no successful renewal for ${this.opts.renewDeadlineSeconds}s`);
+      },
+      Math.max(0, due),
+    );
   }
 
   private stepDown(why: string): void {
@@ -179,7 +192,8 @@ export class LeaderElector {
   private observe(lease: V1Lease): void {
     const holder = lease.spec?.holderIdentity || undefined;
     const renewKey = `${holder ?? ""}|${lease.metadata?.resourceVersion ?? ""}`;
-    if (!this.observed || this.observed.renewKey !== renewKey) this.observed = { holder, renewKey, atMs: this.clock.now() };
+    if (!this.observed || this.observed.renewKey !== renewKey)
+      this.observed = { holder, renewKey, atMs: this.clock.now() };
     if (holder !== this.lastHolder) {
       this.lastHolder = holder;
       this.opts.onNewLeader?.(holder);
@@ -207,7 +221,10 @@ export class LeaderElector {
     } catch (err) {
       if (statusCodeOf(err) !== 404) throw err;
       try {
-        const created = await api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: this.spec(undefined) } });
+        const created = await api.createNamespacedLease({
+          namespace,
+          body: { metadata: { name, namespace }, spec: this.spec(undefined) },
+        });
         this.observe(created);
         return true;
       } catch (createErr) {
@@ -247,14 +264,23 @@ export class LeaderElector {
           namespace,
           body: {
             metadata: current.metadata,
-            spec: { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.spec?.leaseTransitions ?? 0 },
+            spec: {
+              holderIdentity: "",
+              leaseDurationSeconds: 1,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: current.spec?.leaseTransitions ?? 0,
+            },
           },
         });
         this.log.info({ operation: "leader-election", identity }, "released the lease");
         return;
       } catch (err) {
         if (statusCodeOf(err) === 409) continue;
-        this.log.warn({ operation: "leader-election", err: describeError(err) }, "could not release the lease; standbys take over when it expires");
+        this.log.warn(
+          { operation: "leader-election", err: describeError(err) },
+          "could not release the lease; standbys take over when it expires",
+        );
         return;
       }
     }

@@ -17,7 +17,8 @@ export async function discoverClusterNetwork(kc: KubeConfig): Promise<ClusterNet
   }
   try {
     const nodes = await kc.makeApiClient(CoreV1Api).listNode({ limit: 1000 });
-    for (const n of nodes.items) for (const c of n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])) podCidrs.add(c);
+    for (const n of nodes.items)
+      for (const c of n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])) podCidrs.add(c);
   } catch {
     // without node list permission the pod ranges stay unknown
   }

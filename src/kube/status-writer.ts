@@ -61,7 +61,8 @@ export class SubnetHealthMemory {
       this.lossy.delete(name);
       return { droppedNow };
     }
-    if (canonicalJson(sent) !== canonicalJson(stored)) this.lossy.set(name, { sent: canonicalJson(sent), stored: canonicalJson(stored) });
+    if (canonicalJson(sent) !== canonicalJson(stored))
+      this.lossy.set(name, { sent: canonicalJson(sent), stored: canonicalJson(stored) });
     else this.lossy.delete(name);
     return { droppedNow: false };
   }
@@ -110,17 +111,28 @@ function isOurs(entry: unknown, prefix: string): entry is Record<string, unknown
  * very objects read, in place; ours are rebuilt from `desired`, keeping lastTransitionTime unless
  * the status flipped; stale types of ours are removed; new ones are appended.
  */
-export function mergeConditions(existing: readonly unknown[], desired: readonly ConditionResult[], observedGeneration: number, now: string, prefix: string = CONDITION_PREFIX): MergeResult {
+export function mergeConditions(
+  existing: readonly unknown[],
+  desired: readonly ConditionResult[],
+  observedGeneration: number,
+  now: string,
+  prefix: string = CONDITION_PREFIX,
+): MergeResult {
   const want = new Map<string, ConditionResult>();
   for (const d of desired) {
-    if (!d.type.startsWith(prefix)) throw new Error(`condition type ${d.type} lacks our prefix ${prefix}: refusing to write a foreign type`);
+    if (!d.type.startsWith(prefix))
+      throw new Error(`condition type ${d.type} lacks our prefix ${prefix}: refusing to write a foreign type`);
     want.set(d.type, d);
   }
   const written = new Set<string>();
   const out: unknown[] = [];
   let changed = false;
   const build = (d: ConditionResult, old: Record<string, unknown> | undefined): StoredCondition => {
-    const keepTime = old !== undefined && old.status === d.status && typeof old.lastTransitionTime === "string" && old.lastTransitionTime !== "";
+    const keepTime =
+      old !== undefined &&
+      old.status === d.status &&
+      typeof old.lastTransitionTime === "string" &&
+      old.lastTransitionTime !== "";
     return {
       type: d.type,
       status: d.status,
@@ -184,19 +196,30 @@ interface ReadObject {
 function readObject(obj: unknown, name: string): ReadObject {
   const metadata = isRecord(obj) ? obj.metadata : undefined;
   const rv = isRecord(metadata) ? metadata.resourceVersion : undefined;
-  if (typeof rv !== "string" || rv === "") throw new Error(`status write for aksnodeclass ${name}: GET returned no metadata.resourceVersion`);
+  if (typeof rv !== "string" || rv === "")
+    throw new Error(`status write for aksnodeclass ${name}: GET returned no metadata.resourceVersion`);
   const status = isRecord(obj) && isRecord(obj.status) ? obj.status : {};
-  return { resourceVersion: rv, conditions: Array.isArray(status.conditions) ? status.conditions : [], subnetHealth: status.subnetHealth };
+  return {
+    resourceVersion: rv,
+    conditions: Array.isArray(status.conditions) ? status.conditions : [],
+    subnetHealth: status.subnetHealth,
+  };
 }
 
-const mergePatchOptions = (): ReturnType<typeof setHeaderOptions> => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const mergePatchOptions = (): ReturnType<typeof setHeaderOptions> =>
+  setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /**
  * GET the object, merge our conditions, PATCH /status only when something of ours changed.
  * Conflicts are retried from a fresh read; a missing object is `{ gone: true }`; other errors throw
  * with the nodeclass and operation in the message.
  */
-export async function writeConditions(api: StatusApi, name: string, desired: DesiredStatus, opts: WriteOptions = {}): Promise<WriteResult> {
+export async function writeConditions(
+  api: StatusApi,
+  name: string,
+  desired: DesiredStatus,
+  opts: WriteOptions = {},
+): Promise<WriteResult> {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
@@ -216,7 +239,13 @@ export async function writeConditions(api: StatusApi, name: string, desired: Des
       throw new Error(`status write for aksnodeclass ${name}: GET failed: ${describeError(err)}`, { cause: err });
     }
     const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const merged = mergeConditions(current.conditions, desired.conditions, desired.observedGeneration, now, opts.prefix);
+    const merged = mergeConditions(
+      current.conditions,
+      desired.conditions,
+      desired.observedGeneration,
+      now,
+      opts.prefix,
+    );
     const sendHealth = desired.subnetHealth !== undefined && !memory.droppedEntirely;
     const healthChanged = sendHealth && !memory.equivalent(name, desired.subnetHealth, current.subnetHealth);
     if (!merged.changed && !healthChanged) {
@@ -240,7 +269,9 @@ export async function writeConditions(api: StatusApi, name: string, desired: Des
         if (attempt < maxAttempts) await sleep(clock, Math.round(50 * 2 ** (attempt - 1) * (0.5 + random())));
         continue;
       }
-      throw new Error(`status write for aksnodeclass ${name}: PATCH /status failed: ${describeError(err)}`, { cause: err });
+      throw new Error(`status write for aksnodeclass ${name}: PATCH /status failed: ${describeError(err)}`, {
+        cause: err,
+      });
     }
     let resourceVersion: string | undefined;
     if (isRecord(response)) {
@@ -255,5 +286,7 @@ export async function writeConditions(api: StatusApi, name: string, desired: Des
     }
     return { written: true, attempts: attempt, conflicts, resourceVersion };
   }
-  throw new Error(`status write for aksnodeclass ${name}: gave up after ${maxAttempts} attempts, ${conflicts} resourceVersion conflicts`);
+  throw new Error(
+    `status write for aksnodeclass ${name}: gave up after ${maxAttempts} attempts, ${conflicts} resourceVersion conflicts`,
+  );
 }

@@ -99,7 +99,11 @@ describe("WorkQueue", () => {
   });
 
   it("grows the per-key backoff exponentially up to the cap and resets it on forget", () => {
-    const q = new WorkQueue({ handler: async () => undefined, random: () => 0.5, backoff: { baseMs: 200, maxMs: 5_000 } });
+    const q = new WorkQueue({
+      handler: async () => undefined,
+      random: () => 0.5,
+      backoff: { baseMs: 200, maxMs: 5_000 },
+    });
     const delays = Array.from({ length: 7 }, () => q.addRateLimited("a"));
     expect(delays).toEqual([200, 400, 800, 1600, 3200, 5000, 5000]);
     expect(q.addRateLimited("b")).toBe(200);
@@ -108,8 +112,16 @@ describe("WorkQueue", () => {
   });
 
   it("keeps jittered delays within ±jitter and under the cap", () => {
-    const low = new WorkQueue({ handler: async () => undefined, random: () => 0, backoff: { baseMs: 1000, maxMs: 4000, jitter: 0.1 } });
-    const high = new WorkQueue({ handler: async () => undefined, random: () => 0.999, backoff: { baseMs: 1000, maxMs: 4000, jitter: 0.1 } });
+    const low = new WorkQueue({
+      handler: async () => undefined,
+      random: () => 0,
+      backoff: { baseMs: 1000, maxMs: 4000, jitter: 0.1 },
+    });
+    const high = new WorkQueue({
+      handler: async () => undefined,
+      random: () => 0.999,
+      backoff: { baseMs: 1000, maxMs: 4000, jitter: 0.1 },
+    });
     expect(low.addRateLimited("k")).toBe(900);
     expect(high.addRateLimited("k")).toBe(1100);
     for (let i = 0; i < 5; i++) high.addRateLimited("k");

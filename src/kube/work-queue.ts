@@ -216,7 +216,8 @@ export class WorkQueue {
     }
     if (this.softFailed.has(key)) this.softFailed.delete(key);
     else this.forget(key);
-    if (result && typeof result.requeueAfterMs === "number" && !this.shuttingDown) this.addAfter(key, result.requeueAfterMs);
+    if (result && typeof result.requeueAfterMs === "number" && !this.shuttingDown)
+      this.addAfter(key, result.requeueAfterMs);
   }
 
   private finish(key: string): void {

@@ -11,7 +11,14 @@ const P = "aks_subnet_health_";
 const STATUSES: ConditionStatus[] = ["True", "False", "Unknown"];
 const VERDICTS: AccessVerdict[] = ["granted", "denied", "conditional", "unknown"];
 const CONFLICT_KINDS = ["pod", "service", "reserved", "nodeclass"] as const;
-const DRIFT_KINDS: DriftKind[] = ["migration", "correction", "prefix-changed", "subnet-deleted", "default-changed", "nodes-outside"];
+const DRIFT_KINDS: DriftKind[] = [
+  "migration",
+  "correction",
+  "prefix-changed",
+  "subnet-deleted",
+  "default-changed",
+  "nodes-outside",
+];
 
 type SubnetLabels = "subnet_id" | "subscription_id" | "resource_group" | "vnet" | "subnet";
 
@@ -36,7 +43,10 @@ export class OperatorMetrics {
   private readonly subnets = new Map<string, SubnetSample>();
   /** nodeclass → the subnet it last reported, so shared subnet series live as long as one user does */
   private readonly nodeClassSubnet = new Map<string, string>();
-  private readonly nodeClassLabels = new Map<string, { subnetId: string; source: string; reasons: Array<[string, string]> }>();
+  private readonly nodeClassLabels = new Map<
+    string,
+    { subnetId: string; source: string; reasons: Array<[string, string]> }
+  >();
 
   readonly subnetIpsTotal: Gauge<SubnetLabels>;
   readonly subnetIpsUsed: Gauge<SubnetLabels>;
@@ -79,29 +89,112 @@ export class OperatorMetrics {
           for (const s of subnets.values()) this.set(s.labels, value(s));
         },
       });
-    this.subnetIpsTotal = perSubnet("subnet_ips_total", "Usable IPs in the subnet (Azure's usage limit; excludes the 5 reserved per prefix).", (s) => s.total);
+    this.subnetIpsTotal = perSubnet(
+      "subnet_ips_total",
+      "Usable IPs in the subnet (Azure's usage limit; excludes the 5 reserved per prefix).",
+      (s) => s.total,
+    );
     this.subnetIpsUsed = perSubnet("subnet_ips_used", "IPs in use in the subnet.", (s) => s.used);
     this.subnetIpsAvailable = perSubnet("subnet_ips_available", "Free IPs in the subnet.", (s) => s.available);
-    this.subnetUtilization = perSubnet("subnet_utilization_ratio", "Used / usable IPs, 0-1.", (s) => (s.total > 0 ? s.used / s.total : 0));
-    this.subnetDataAge = perSubnet("subnet_data_age_seconds", "Age of the Azure data behind the subnet's numbers.", (s) =>
-      Math.max(0, (now() - s.fetchedAt) / 1000),
+    this.subnetUtilization = perSubnet("subnet_utilization_ratio", "Used / usable IPs, 0-1.", (s) =>
+      s.total > 0 ? s.used / s.total : 0,
+    );
+    this.subnetDataAge = perSubnet(
+      "subnet_data_age_seconds",
+      "Age of the Azure data behind the subnet's numbers.",
+      (s) => Math.max(0, (now() - s.fetchedAt) / 1000),
     );
 
-    this.nodeClassInfo = new Gauge({ name: P + "nodeclass_info", help: "1 per nodeclass with the subnet it resolves to and where the ID came from (spec or default).", labelNames: ["nodeclass", "subnet_id", "source"], registers });
-    this.nodeClassHeadroom = new Gauge({ name: P + "nodeclass_node_headroom", help: "How many more nodes of this class fit in its subnet for the cluster's CNI mode.", labelNames: ["nodeclass", "subnet_id"], registers });
-    this.nodeClassCondition = new Gauge({ name: P + "nodeclass_condition", help: "1 for the current status of each of our conditions, 0 for the other statuses.", labelNames: ["nodeclass", "type", "status"], registers });
-    this.nodeClassConditionReason = new Gauge({ name: P + "nodeclass_condition_reason", help: "1 for the current reason of each of our conditions.", labelNames: ["nodeclass", "type", "reason"], registers });
-    this.nodeClassAccess = new Gauge({ name: P + "nodeclass_access", help: "1 for the current verdict per action (read, join) of Karpenter's identity on the subnet.", labelNames: ["nodeclass", "action", "result"], registers });
-    this.nodeClassCidrConflicts = new Gauge({ name: P + "nodeclass_cidr_conflicts", help: "CIDR conflicts of the nodeclass's subnet, by what it conflicts with.", labelNames: ["nodeclass", "with"], registers });
-    this.nodeClassDrift = new Gauge({ name: P + "nodeclass_drift", help: "1 while a kind of subnet drift is present for the nodeclass.", labelNames: ["nodeclass", "kind"], registers });
-    this.nodeClassNodesOutside = new Gauge({ name: P + "nodeclass_nodes_outside_subnet", help: "Nodes of the class whose InternalIP is outside the subnet's prefixes.", labelNames: ["nodeclass"], registers });
-    this.clusterNetworkSupported = new Gauge({ name: P + "cluster_network_supported", help: "1 when the cluster's networking is a supported NAP configuration, 0 when not.", labelNames: ["plugin", "mode", "policy", "dataplane"], registers });
-    this.reconcileTotal = new Counter({ name: P + "reconcile_total", help: "Nodeclass reconciles by result.", labelNames: ["result"], registers });
-    this.reconcileDuration = new Histogram({ name: P + "reconcile_duration_seconds", help: "Duration of nodeclass reconciles.", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30], registers });
-    this.azureRequests = new Counter({ name: P + "azure_requests_total", help: "Azure Resource Manager requests by operation and HTTP status (or error class).", labelNames: ["operation", "code"], registers });
-    this.azureRequestDuration = new Histogram({ name: P + "azure_request_duration_seconds", help: "Azure Resource Manager request latency.", labelNames: ["operation"], registers });
-    this.azureThrottled = new Counter({ name: P + "azure_throttled_total", help: "Azure requests answered 429 (throttled).", labelNames: ["operation"], registers });
-    this.statusWrites = new Counter({ name: P + "status_writes_total", help: "Status patches of nodeclasses by result.", labelNames: ["result"], registers });
+    this.nodeClassInfo = new Gauge({
+      name: P + "nodeclass_info",
+      help: "1 per nodeclass with the subnet it resolves to and where the ID came from (spec or default).",
+      labelNames: ["nodeclass", "subnet_id", "source"],
+      registers,
+    });
+    this.nodeClassHeadroom = new Gauge({
+      name: P + "nodeclass_node_headroom",
+      help: "How many more nodes of this class fit in its subnet for the cluster's CNI mode.",
+      labelNames: ["nodeclass", "subnet_id"],
+      registers,
+    });
+    this.nodeClassCondition = new Gauge({
+      name: P + "nodeclass_condition",
+      help: "1 for the current status of each of our conditions, 0 for the other statuses.",
+      labelNames: ["nodeclass", "type", "status"],
+      registers,
+    });
+    this.nodeClassConditionReason = new Gauge({
+      name: P + "nodeclass_condition_reason",
+      help: "1 for the current reason of each of our conditions.",
+      labelNames: ["nodeclass", "type", "reason"],
+      registers,
+    });
+    this.nodeClassAccess = new Gauge({
+      name: P + "nodeclass_access",
+      help: "1 for the current verdict per action (read, join) of Karpenter's identity on the subnet.",
+      labelNames: ["nodeclass", "action", "result"],
+      registers,
+    });
+    this.nodeClassCidrConflicts = new Gauge({
+      name: P + "nodeclass_cidr_conflicts",
+      help: "CIDR conflicts of the nodeclass's subnet, by what it conflicts with.",
+      labelNames: ["nodeclass", "with"],
+      registers,
+    });
+    this.nodeClassDrift = new Gauge({
+      name: P + "nodeclass_drift",
+      help: "1 while a kind of subnet drift is present for the nodeclass.",
+      labelNames: ["nodeclass", "kind"],
+      registers,
+    });
+    this.nodeClassNodesOutside = new Gauge({
+      name: P + "nodeclass_nodes_outside_subnet",
+      help: "Nodes of the class whose InternalIP is outside the subnet's prefixes.",
+      labelNames: ["nodeclass"],
+      registers,
+    });
+    this.clusterNetworkSupported = new Gauge({
+      name: P + "cluster_network_supported",
+      help: "1 when the cluster's networking is a supported NAP configuration, 0 when not.",
+      labelNames: ["plugin", "mode", "policy", "dataplane"],
+      registers,
+    });
+    this.reconcileTotal = new Counter({
+      name: P + "reconcile_total",
+      help: "Nodeclass reconciles by result.",
+      labelNames: ["result"],
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: P + "reconcile_duration_seconds",
+      help: "Duration of nodeclass reconciles.",
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.azureRequests = new Counter({
+      name: P + "azure_requests_total",
+      help: "Azure Resource Manager requests by operation and HTTP status (or error class).",
+      labelNames: ["operation", "code"],
+      registers,
+    });
+    this.azureRequestDuration = new Histogram({
+      name: P + "azure_request_duration_seconds",
+      help: "Azure Resource Manager request latency.",
+      labelNames: ["operation"],
+      registers,
+    });
+    this.azureThrottled = new Counter({
+      name: P + "azure_throttled_total",
+      help: "Azure requests answered 429 (throttled).",
+      labelNames: ["operation"],
+      registers,
+    });
+    this.statusWrites = new Counter({
+      name: P + "status_writes_total",
+      help: "Status patches of nodeclasses by result.",
+      labelNames: ["result"],
+      registers,
+    });
     const depth = opts.workqueueDepth;
     this.workqueueDepth = new Gauge({
       name: P + "workqueue_depth",
@@ -111,8 +204,17 @@ export class OperatorMetrics {
         if (depth) this.set(depth());
       },
     });
-    this.leader = new Gauge({ name: P + "leader", help: "1 when this replica is the leader (writes status and exports subnet series).", registers });
-    this.buildInfo = new Gauge({ name: P + "build_info", help: "Build information; always 1.", labelNames: ["version"], registers });
+    this.leader = new Gauge({
+      name: P + "leader",
+      help: "1 when this replica is the leader (writes status and exports subnet series).",
+      registers,
+    });
+    this.buildInfo = new Gauge({
+      name: P + "build_info",
+      help: "Build information; always 1.",
+      labelNames: ["version"],
+      registers,
+    });
     this.buildInfo.set({ version: opts.version }, 1);
     for (const r of ["success", "error", "skipped"]) this.reconcileTotal.inc({ result: r }, 0);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: P });
@@ -139,9 +241,11 @@ export class OperatorMetrics {
       if (!verdict) continue;
       for (const v of VERDICTS) this.nodeClassAccess.set({ nodeclass, action, result: v }, v === verdict ? 1 : 0);
     }
-    for (const kind of CONFLICT_KINDS) this.nodeClassCidrConflicts.set({ nodeclass, with: kind }, result.metrics.cidrConflicts[kind] ?? 0);
+    for (const kind of CONFLICT_KINDS)
+      this.nodeClassCidrConflicts.set({ nodeclass, with: kind }, result.metrics.cidrConflicts[kind] ?? 0);
     for (const kind of DRIFT_KINDS) this.nodeClassDrift.set({ nodeclass, kind }, result.metrics.drift[kind] ? 1 : 0);
-    if (result.metrics.nodesOutsideSubnet !== undefined) this.nodeClassNodesOutside.set({ nodeclass }, result.metrics.nodesOutsideSubnet);
+    if (result.metrics.nodesOutsideSubnet !== undefined)
+      this.nodeClassNodesOutside.set({ nodeclass }, result.metrics.nodesOutsideSubnet);
     this.nodeClassLabels.set(nodeclass, { subnetId, source, reasons });
 
     const previousSubnet = this.nodeClassSubnet.get(nodeclass);
@@ -151,7 +255,8 @@ export class OperatorMetrics {
     } else {
       this.nodeClassSubnet.delete(nodeclass);
     }
-    if (previousSubnet && previousSubnet !== this.nodeClassSubnet.get(nodeclass)) this.dropSubnetIfUnused(previousSubnet);
+    if (previousSubnet && previousSubnet !== this.nodeClassSubnet.get(nodeclass))
+      this.dropSubnetIfUnused(previousSubnet);
   }
 
   /** A deleted nodeclass drops all its series (and its subnet's, when no other class uses it). */
@@ -170,7 +275,10 @@ export class OperatorMetrics {
     this.clusterNetworkSupported.reset();
   }
 
-  setClusterNetwork(labels: { plugin: string; mode: string; policy: string; dataplane: string } | undefined, supported: boolean): void {
+  setClusterNetwork(
+    labels: { plugin: string; mode: string; policy: string; dataplane: string } | undefined,
+    supported: boolean,
+  ): void {
     this.clusterNetworkSupported.reset();
     if (labels) this.clusterNetworkSupported.set(labels, supported ? 1 : 0);
   }
@@ -193,7 +301,8 @@ export class OperatorMetrics {
       for (const s of STATUSES) this.nodeClassCondition.remove({ nodeclass, type, status: s });
       this.nodeClassConditionReason.remove({ nodeclass, type, reason });
     }
-    for (const action of ["read", "join"]) for (const v of VERDICTS) this.nodeClassAccess.remove({ nodeclass, action, result: v });
+    for (const action of ["read", "join"])
+      for (const v of VERDICTS) this.nodeClassAccess.remove({ nodeclass, action, result: v });
     for (const kind of CONFLICT_KINDS) this.nodeClassCidrConflicts.remove({ nodeclass, with: kind });
     for (const kind of DRIFT_KINDS) this.nodeClassDrift.remove({ nodeclass, kind });
     this.nodeClassNodesOutside.remove({ nodeclass });

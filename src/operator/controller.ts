@@ -110,7 +110,11 @@ export class SubnetHealthController {
     this.queue = new WorkQueue({
       workers: opts.concurrency,
       handler: (key, signal) => this.reconcileTimed(key, signal),
-      onError: (key, err) => deps.log.warn({ nodeclass: key, operation: "reconcile", err: String(err) }, "reconcile failed; retrying with backoff"),
+      onError: (key, err) =>
+        deps.log.warn(
+          { nodeclass: key, operation: "reconcile", err: String(err) },
+          "reconcile failed; retrying with backoff",
+        ),
     });
     deps.nodeClasses.on("add", (o) => this.enqueue(o.metadata?.name));
     deps.nodeClasses.on("update", (o) => this.onUpdate(o));
@@ -145,7 +149,10 @@ export class SubnetHealthController {
     if (!this.active) return;
     this.stats.resyncs++;
     this.passStartedAt = this.now();
-    const names = this.deps.nodeClasses.list().map((o) => o.metadata?.name).filter((n): n is string => !!n);
+    const names = this.deps.nodeClasses
+      .list()
+      .map((o) => o.metadata?.name)
+      .filter((n): n is string => !!n);
     // forget Azure data no nodeclass uses any more (e.g. after a migration), so caches stay bounded
     const used = this.inUse();
     this.deps.vnets.retain?.(used.vnets);
@@ -172,7 +179,9 @@ export class SubnetHealthController {
     const seenGeneration = this.lastGeneration.get(name);
     if (seenGeneration === undefined || seenGeneration !== (o.metadata?.generation ?? 0)) return this.enqueue(name);
     const written = this.lastWritten.get(name);
-    const current = JSON.stringify(ourConditions(storedConditions(o)).map((c) => [c.type, c.status, c.reason, c.message]));
+    const current = JSON.stringify(
+      ourConditions(storedConditions(o)).map((c) => [c.type, c.status, c.reason, c.message]),
+    );
     if (written !== undefined && written !== current) return this.enqueue(name);
     if (mem === undefined) this.enqueue(name);
   }
@@ -209,7 +218,10 @@ export class SubnetHealthController {
    * One nodeclass: gather, evaluate, write. Returns the result label and, when Azure could not
    * answer, how soon to look again (sooner than the next resync, never sooner than Retry-After).
    */
-  async reconcile(name: string, signal?: AbortSignal): Promise<{ result: "success" | "skipped"; retryAfterMs?: number }> {
+  async reconcile(
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<{ result: "success" | "skipped"; retryAfterMs?: number }> {
     const skipped = { result: "skipped" as const };
     const obj = this.deps.nodeClasses.get(name);
     if (!obj) return skipped;
@@ -226,7 +238,9 @@ export class SubnetHealthController {
     let vnet: VNetObservation | undefined;
     let access: AccessObservation = this.deps.access ? { kind: "pending" } : { kind: "disabled" };
     if (ref) {
-      const allowed = settings.allowedSubscriptions === undefined || settings.allowedSubscriptions.includes(ref.subscriptionId.toLowerCase());
+      const allowed =
+        settings.allowedSubscriptions === undefined ||
+        settings.allowedSubscriptions.includes(ref.subscriptionId.toLowerCase());
       if (!allowed) {
         vnet = { kind: "not-allowed", message: `subscription ${ref.subscriptionId} is not in --allowed-subscriptions` };
       } else {
@@ -236,7 +250,9 @@ export class SubnetHealthController {
         // Azure requests only ever for a strictly parsed ID
         [vnet, access] = await Promise.all([
           this.deps.vnets.get(ref, { maxAgeMs: Math.min(this.opts.vnetMaxAgeMs, sincePass) }),
-          this.deps.access ? this.deps.access.get(ref, { maxAgeMs: sincePass }) : Promise.resolve<AccessObservation>({ kind: "disabled" }),
+          this.deps.access
+            ? this.deps.access.get(ref, { maxAgeMs: sincePass })
+            : Promise.resolve<AccessObservation>({ kind: "disabled" }),
         ]);
       }
     }
@@ -280,7 +296,8 @@ export class SubnetHealthController {
     if (write.written) {
       this.stats.writes++;
       this.deps.metrics.statusWrites.inc({ result: "written" });
-      if (subnetHealth && !sameNumbers(subnetHealth, previous.subnetHealth)) this.lastNumbersWrite.set(name, this.now());
+      if (subnetHealth && !sameNumbers(subnetHealth, previous.subnetHealth))
+        this.lastNumbersWrite.set(name, this.now());
       this.deps.log.info(
         {
           nodeclass: name,
@@ -295,9 +312,20 @@ export class SubnetHealthController {
     return done;
   }
 
-  private async recordEvents(name: string, uid: string, resourceVersion: string | undefined, result: EvaluationResult): Promise<void> {
+  private async recordEvents(
+    name: string,
+    uid: string,
+    resourceVersion: string | undefined,
+    result: EvaluationResult,
+  ): Promise<void> {
     if (!this.deps.events || result.events.length === 0) return;
-    const involved = { apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`, kind: AKSNODECLASS.kind, name, uid, resourceVersion };
+    const involved = {
+      apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`,
+      kind: AKSNODECLASS.kind,
+      name,
+      uid,
+      resourceVersion,
+    };
     for (const ev of result.events) {
       const outcome = await this.deps.events.record(involved, ev.type, ev.reason, ev.message);
       if (outcome !== "failed") this.stats.events++;
@@ -309,12 +337,19 @@ export class SubnetHealthController {
    * per quiet resync; if the cache is behind, the watch event that brings it up to date enqueues the
    * nodeclass again, and the write path always re-reads before patching.
    */
-  private unchangedInCache(obj: NodeClassResource, result: EvaluationResult, subnetHealth: SubnetHealthStatus, generation: number): boolean {
+  private unchangedInCache(
+    obj: NodeClassResource,
+    result: EvaluationResult,
+    subnetHealth: SubnetHealthStatus,
+    generation: number,
+  ): boolean {
     const existing = Array.isArray(obj.status?.conditions) ? (obj.status.conditions as unknown[]) : [];
     const merged = mergeConditions(existing, result.conditions, generation, new Date(this.now()).toISOString());
     if (merged.changed) return false;
     const memory = this.subnetHealthMemory;
-    return memory.droppedEntirely || memory.equivalent(obj.metadata?.name ?? "", subnetHealth, obj.status?.subnetHealth);
+    return (
+      memory.droppedEntirely || memory.equivalent(obj.metadata?.name ?? "", subnetHealth, obj.status?.subnetHealth)
+    );
   }
 
   /**
@@ -357,7 +392,12 @@ export class SubnetHealthController {
     if (result.subnet) this.resolved.set(name, result.subnet);
     else this.resolved.delete(name);
     const prefixes = result.subnetHealth.lastPrefixes;
-    if (result.subnet && prefixes && prefixes.length > 0 && result.subnetHealth.lastValidSubnetID === result.subnet.canonical) {
+    if (
+      result.subnet &&
+      prefixes &&
+      prefixes.length > 0 &&
+      result.subnetHealth.lastValidSubnetID === result.subnet.canonical
+    ) {
       this.peers.set(name, {
         nodeclass: name,
         subnetCanonical: result.subnet.canonical,
@@ -395,10 +435,15 @@ export class SubnetHealthController {
 }
 
 /** Retry sooner than the resync when Azure could not answer: after Retry-After, else in 15 s. */
-function retryHint(vnet: VNetObservation | undefined, access: AccessObservation, resyncPeriodMs: number): number | undefined {
-  const failures = [vnet?.kind === "unavailable" ? vnet.failure : undefined, access.kind === "unavailable" ? access.failure : undefined].filter(
-    (f) => f !== undefined,
-  );
+function retryHint(
+  vnet: VNetObservation | undefined,
+  access: AccessObservation,
+  resyncPeriodMs: number,
+): number | undefined {
+  const failures = [
+    vnet?.kind === "unavailable" ? vnet.failure : undefined,
+    access.kind === "unavailable" ? access.failure : undefined,
+  ].filter((f) => f !== undefined);
   if (failures.length === 0) return undefined;
   const retryAfterMs = Math.max(0, ...failures.map((f) => (f.retryAfterSeconds ?? 0) * 1000));
   const wait = Math.max(retryAfterMs, Math.min(15_000, resyncPeriodMs));

@@ -2,7 +2,13 @@
  * Reading an AKSNodeClass as unstructured JSON into the core's inputs. Anything unexpected in the
  * object (a number where a string belongs, a garbled status) is treated as absent, never a crash.
  */
-import type { ConditionStatus, NodeClassInput, PreviousState, StoredCondition, SubnetHealthStatus } from "../health/types.js";
+import type {
+  ConditionStatus,
+  NodeClassInput,
+  PreviousState,
+  StoredCondition,
+  SubnetHealthStatus,
+} from "../health/types.js";
 
 export interface NodeClassObject {
   metadata?: { name?: string; uid?: string; generation?: number; resourceVersion?: string };
@@ -50,7 +56,9 @@ export function storedSubnetHealth(obj: NodeClassObject): SubnetHealthStatus | u
   const sh = isRecord(obj.status) ? obj.status.subnetHealth : undefined;
   if (!isRecord(sh)) return undefined;
   const source = sh.source === "default" ? "default" : "spec";
-  const prefixes = Array.isArray(sh.lastPrefixes) ? sh.lastPrefixes.filter((p): p is string => typeof p === "string") : undefined;
+  const prefixes = Array.isArray(sh.lastPrefixes)
+    ? sh.lastPrefixes.filter((p): p is string => typeof p === "string")
+    : undefined;
   const out: SubnetHealthStatus = { subnetID: str(sh.subnetID), source };
   const set = <K extends keyof SubnetHealthStatus>(k: K, v: SubnetHealthStatus[K] | undefined) => {
     if (v !== undefined) out[k] = v;

@@ -8,7 +8,12 @@ import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject } from "@kubernetes/client-node";
 import { createAzureDataLayer } from "../azure/index.js";
-import { defaultSubnetFromCluster, networkFromFlags, parseClusterResourceId, principalFromCluster } from "../azure/cluster-source.js";
+import {
+  defaultSubnetFromCluster,
+  networkFromFlags,
+  parseClusterResourceId,
+  principalFromCluster,
+} from "../azure/cluster-source.js";
 import { FileTokenCredential } from "../azure/static-token-credential.js";
 import { azureEndpoints, type Options } from "../config/options.js";
 import { AKSNODECLASS } from "../domain.js";
@@ -77,7 +82,11 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   if (clusterRef && !clusterRef.ok) throw new Error(`--cluster-resource-id: ${clusterRef.error}`);
   const vnetTtl = o.vnetCacheTtl ?? Math.max(1_000, Math.floor(o.resyncPeriod / 2));
   let metrics!: OperatorMetrics;
-  const { vnets, access, cluster: clusterSource } = createAzureDataLayer({
+  const {
+    vnets,
+    access,
+    cluster: clusterSource,
+  } = createAzureDataLayer({
     clients: {
       credential: over.credential ?? credentialFor(o, endpoints.authorityHost),
       endpoint: endpoints.armEndpoint,
@@ -94,8 +103,14 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     ...(over.armTimeoutMs !== undefined ? { callTimeoutMs: over.armTimeoutMs } : {}),
     vnetTtlMs: vnetTtl,
     vnetFailureTtlMs: Math.min(15_000, vnetTtl),
-    access: { ...(o.karpenterPrincipalId ? { principalId: o.karpenterPrincipalId } : {}), selfCheck: true, ttlMs: o.accessCacheTtl },
-    ...(clusterRef?.ok ? { cluster: clusterRef.ref, clusterTtlMs: o.resyncPeriod, clusterFailureTtlMs: Math.min(30_000, o.resyncPeriod) } : {}),
+    access: {
+      ...(o.karpenterPrincipalId ? { principalId: o.karpenterPrincipalId } : {}),
+      selfCheck: true,
+      ttlMs: o.accessCacheTtl,
+    },
+    ...(clusterRef?.ok
+      ? { cluster: clusterRef.ref, clusterTtlMs: o.resyncPeriod, clusterFailureTtlMs: Math.min(30_000, o.resyncPeriod) }
+      : {}),
   });
 
   const flagNetwork = networkFromFlags({
@@ -121,7 +136,10 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
           const p = principalFromCluster(mc);
           if (p) {
             access.setPrincipal(p.principalId);
-            log.info({ operation: "discover-principal", principal: p.principalId, source: p.source }, "checking subnet access of the cluster's identity");
+            log.info(
+              { operation: "discover-principal", principal: p.principalId, source: p.source },
+              "checking subnet access of the cluster's identity",
+            );
           }
         }
       } else if (flagNetwork) {
@@ -132,7 +150,9 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
           const at = Date.now();
           discovered = {
             at,
-            obs: discoverClusterNetwork(kc).then((n): ClusterNetworkObservation => (n ? { kind: "ok", network: n, fetchedAt: at } : { kind: "unknown" })),
+            obs: discoverClusterNetwork(kc).then((n): ClusterNetworkObservation =>
+              n ? { kind: "ok", network: n, fetchedAt: at } : { kind: "unknown" },
+            ),
           };
         }
         obs = await discovered.obs;
@@ -151,8 +171,11 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   };
 
   const settings = (): EvaluationSettings => ({
-    defaultSubnetID: o.vnetSubnetId || (clusterSource?.managedCluster ? defaultSubnetFromCluster(clusterSource.managedCluster) : undefined),
-    allowedSubscriptions: o.allowedSubscriptions.length > 0 ? o.allowedSubscriptions.map((s) => s.toLowerCase()) : undefined,
+    defaultSubnetID:
+      o.vnetSubnetId ||
+      (clusterSource?.managedCluster ? defaultSubnetFromCluster(clusterSource.managedCluster) : undefined),
+    allowedSubscriptions:
+      o.allowedSubscriptions.length > 0 ? o.allowedSubscriptions.map((s) => s.toLowerCase()) : undefined,
     thresholds: {
       freeRatioWarning: o.freeRatioWarning,
       freeRatioCritical: o.freeRatioCritical,
@@ -177,7 +200,11 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
     log,
   });
-  const nodes = new NodeAddressWatch({ kubeConfig: kc, log, ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}) });
+  const nodes = new NodeAddressWatch({
+    kubeConfig: kc,
+    log,
+    ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
+  });
   const events = new EventRecorder(kube.core, { instance: identity, namespace: o.eventsNamespace, log });
 
   let controller!: SubnetHealthController;
@@ -207,7 +234,14 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       healthy: () => !stopping,
       ready: () =>
         isSynced
-          ? { ready: true, reason: elector ? (elector.isLeader() ? "ready (leader)" : `ready (standby; leader ${elector.leader ?? "unknown"})`) : "ready" }
+          ? {
+              ready: true,
+              reason: elector
+                ? elector.isLeader()
+                  ? "ready (leader)"
+                  : `ready (standby; leader ${elector.leader ?? "unknown"})`
+                : "ready",
+            }
           : { ready: false, reason: "caches not synced" },
     },
   });
@@ -238,7 +272,15 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     });
   }
   log.info(
-    { operation: "start", version: VERSION, identity, metrics: http.metricsUrl, health: http.healthUrl, armEndpoint: endpoints.armEndpoint, leaderElect: o.leaderElect },
+    {
+      operation: "start",
+      version: VERSION,
+      identity,
+      metrics: http.metricsUrl,
+      health: http.healthUrl,
+      armEndpoint: endpoints.armEndpoint,
+      leaderElect: o.leaderElect,
+    },
     "aks-subnet-health started",
   );
 

@@ -43,7 +43,8 @@ export class SimAdminClient {
           method,
           ca: this.ca,
           agent: false,
-          headers: text === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(text) },
+          headers:
+            text === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(text) },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -61,7 +62,12 @@ export class SimAdminClient {
             const status = res.statusCode ?? 0;
             if (status >= 400) {
               const msg =
-                typeof parsed === "object" && parsed !== null && "error" in parsed && typeof parsed.error === "object" && parsed.error !== null && "message" in parsed.error
+                typeof parsed === "object" &&
+                parsed !== null &&
+                "error" in parsed &&
+                typeof parsed.error === "object" &&
+                parsed.error !== null &&
+                "message" in parsed.error
                   ? String(parsed.error.message)
                   : raw;
               reject(new SimAdminError(operation, status, msg));
@@ -171,7 +177,12 @@ export class SimAdminClient {
 
   /** YAML text or a topology object; the whole world is replaced (counters, faults, buckets kept). */
   async replaceTopology(yamlOrObject: string | Topology): Promise<void> {
-    await this.call("replaceTopology", "PUT", "/topology", typeof yamlOrObject === "string" ? { yaml: yamlOrObject } : { topology: yamlOrObject });
+    await this.call(
+      "replaceTopology",
+      "PUT",
+      "/topology",
+      typeof yamlOrObject === "string" ? { yaml: yamlOrObject } : { topology: yamlOrObject },
+    );
   }
 
   /** New read limits; every caller's bucket starts full. */

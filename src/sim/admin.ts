@@ -46,7 +46,10 @@ export interface SubnetUsageInfo {
 function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
   const r = schema.safeParse(body);
   if (!r.success) {
-    throw new AdminError(400, `${what}: ${r.error.issues.map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`).join("; ")}`);
+    throw new AdminError(
+      400,
+      `${what}: ${r.error.issues.map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`).join("; ")}`,
+    );
   }
   return r.data;
 }
@@ -59,7 +62,8 @@ function findSub(state: SimState, sub: string): SubscriptionState {
 
 function findRg(state: SimState, id: string): { sub: SubscriptionState; rg: ResourceGroupState } {
   const p = parseResourceId(id);
-  if (p === undefined || p.kind === "subscription") throw new AdminError(400, `'${id}' is not a resource group or resource ID`);
+  if (p === undefined || p.kind === "subscription")
+    throw new AdminError(400, `'${id}' is not a resource group or resource ID`);
   const sub = findSub(state, p.sub);
   const rg = sub.resourceGroups.get(p.rg.toLowerCase());
   if (rg === undefined) throw new AdminError(404, `resource group '${p.rg}' not found`);
@@ -68,7 +72,8 @@ function findRg(state: SimState, id: string): { sub: SubscriptionState; rg: Reso
 
 function findVnet(state: SimState, id: string): { rg: ResourceGroupState; vnet: VNetState } {
   const p = parseResourceId(id);
-  if (p === undefined || (p.kind !== "vnet" && p.kind !== "subnet")) throw new AdminError(400, `'${id}' is not a VNet or subnet ID`);
+  if (p === undefined || (p.kind !== "vnet" && p.kind !== "subnet"))
+    throw new AdminError(400, `'${id}' is not a VNet or subnet ID`);
   const { rg } = findRg(state, id);
   const vnet = rg.vnets.get(p.vnet.toLowerCase());
   if (vnet === undefined) throw new AdminError(404, `VNet '${p.vnet}' not found`);
@@ -156,7 +161,11 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
       return { ok: true };
     }
     case "POST /_admin/subnets/put": {
-      const b = parseBody(z.object({ subnetId: z.string(), properties: z.record(z.string(), z.unknown()) }), body, "putSubnet");
+      const b = parseBody(
+        z.object({ subnetId: z.string(), properties: z.record(z.string(), z.unknown()) }),
+        body,
+        "putSubnet",
+      );
       const name = subnetName(b.subnetId);
       const { vnet } = findVnet(state, b.subnetId);
       const spec = parseBody(SubnetSchema, { ...b.properties, name }, "putSubnet.properties");
@@ -165,7 +174,11 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
       return usageInfo(b.subnetId, s);
     }
     case "POST /_admin/subnets/set-prefixes": {
-      const b = parseBody(z.object({ subnetId: z.string(), prefixes: z.array(z.string()).min(1) }), body, "setSubnetPrefixes");
+      const b = parseBody(
+        z.object({ subnetId: z.string(), prefixes: z.array(z.string()).min(1) }),
+        body,
+        "setSubnetPrefixes",
+      );
       const s = findSubnet(state, b.subnetId);
       const checked = parseBody(SubnetSchema, { name: s.name, addressPrefixes: b.prefixes }, "setSubnetPrefixes");
       if (checked.addressPrefixes?.length === 1) {
@@ -205,7 +218,8 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
         body,
         "addRoleAssignment",
       );
-      if ((b.role === undefined) === (b.roleDefinitionId === undefined)) throw new AdminError(400, "addRoleAssignment: give exactly one of role or roleDefinitionId");
+      if ((b.role === undefined) === (b.roleDefinitionId === undefined))
+        throw new AdminError(400, "addRoleAssignment: give exactly one of role or roleDefinitionId");
       let ra;
       try {
         ra = makeRoleAssignment(state, b);
@@ -217,7 +231,8 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
     }
     case "POST /_admin/role-assignments/remove": {
       const b = parseBody(idBody, body, "removeRoleAssignment");
-      if (!deleteByIdOrName(state.roleAssignments, b.id)) throw new AdminError(404, `role assignment '${b.id}' not found`);
+      if (!deleteByIdOrName(state.roleAssignments, b.id))
+        throw new AdminError(404, `role assignment '${b.id}' not found`);
       return { ok: true };
     }
     case "POST /_admin/deny-assignments/add": {
@@ -246,13 +261,19 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
     }
     case "POST /_admin/deny-assignments/remove": {
       const b = parseBody(idBody, body, "removeDenyAssignment");
-      if (!deleteByIdOrName(state.denyAssignments, b.id)) throw new AdminError(404, `deny assignment '${b.id}' not found`);
+      if (!deleteByIdOrName(state.denyAssignments, b.id))
+        throw new AdminError(404, `deny assignment '${b.id}' not found`);
       return { ok: true };
     }
     case "POST /_admin/managed-clusters/patch": {
-      const b = parseBody(z.object({ id: z.string(), patch: z.record(z.string(), z.unknown()) }), body, "patchManagedCluster");
+      const b = parseBody(
+        z.object({ id: z.string(), patch: z.record(z.string(), z.unknown()) }),
+        body,
+        "patchManagedCluster",
+      );
       const p = parseResourceId(b.id);
-      if (p === undefined || p.kind !== "managedCluster") throw new AdminError(400, `'${b.id}' is not a managed cluster ID`);
+      if (p === undefined || p.kind !== "managedCluster")
+        throw new AdminError(400, `'${b.id}' is not a managed cluster ID`);
       const { rg } = findRg(state, b.id);
       const mc = rg.clusters.get(p.name.toLowerCase());
       if (mc === undefined) throw new AdminError(404, `managed cluster '${p.name}' not found`);
@@ -281,7 +302,11 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
       core.faults.clear();
       return { ok: true };
     case "PUT /_admin/topology": {
-      const b = parseBody(z.object({ yaml: z.string().optional(), topology: z.unknown().optional() }), body, "replaceTopology");
+      const b = parseBody(
+        z.object({ yaml: z.string().optional(), topology: z.unknown().optional() }),
+        body,
+        "replaceTopology",
+      );
       try {
         const parsed = b.yaml !== undefined ? loadTopology(b.yaml) : validateTopology(b.topology);
         core.state = buildState(parsed);
@@ -293,7 +318,11 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
     case "GET /_admin/read-bucket":
       return core.buckets.settings;
     case "PUT /_admin/read-bucket": {
-      const b = parseBody(z.object({ capacity: z.number().min(1), refillPerSecond: z.number().min(0) }), body, "setReadBucket");
+      const b = parseBody(
+        z.object({ capacity: z.number().min(1), refillPerSecond: z.number().min(0) }),
+        body,
+        "setReadBucket",
+      );
       core.buckets.configure(b);
       return core.buckets.settings;
     }
@@ -318,4 +347,3 @@ function deleteByIdOrName<T extends { id: string; name: string }>(map: Map<strin
   }
   return false;
 }
-

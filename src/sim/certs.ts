@@ -35,7 +35,7 @@ function rsaKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.
 function serial(): string {
   // positive, non-zero serial: clear the top bit
   const b = randomBytes(16);
-  b[0] = (b[0] ?? 0) & 0x7f | 0x01;
+  b[0] = ((b[0] ?? 0) & 0x7f) | 0x01;
   return b.toString("hex");
 }
 

@@ -7,7 +7,13 @@ export class ArmError extends Error {
   readonly code: string;
   readonly headers: Record<string, string>;
   readonly details: unknown[] | undefined;
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}, details?: unknown[]) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+    details?: unknown[],
+  ) {
     super(message);
     this.name = "ArmError";
     this.status = status;
@@ -33,7 +39,12 @@ export function subnetNotFound(subnetId: string): ArmError {
 
 /** ARM's form for a missing top-level resource (VNet, managed cluster). */
 export function resourceNotFound(type: string, name: string, resourceGroup: string): ArmError {
-  return new ArmError(404, "ResourceNotFound", `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. ${NOT_FOUND_FIX}`, GATEWAY);
+  return new ArmError(
+    404,
+    "ResourceNotFound",
+    `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. ${NOT_FOUND_FIX}`,
+    GATEWAY,
+  );
 }
 
 export function resourceGroupNotFound(resourceGroup: string): ArmError {
@@ -77,7 +88,11 @@ export function internalServerError(requestId: string): ArmError {
 }
 
 export function roleDefinitionNotFound(guid: string): ArmError {
-  return new ArmError(404, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${guid}' does not exist.`);
+  return new ArmError(
+    404,
+    "RoleDefinitionDoesNotExist",
+    `The specified role definition with ID '${guid}' does not exist.`,
+  );
 }
 
 export function badRequest(code: string, message: string): ArmError {

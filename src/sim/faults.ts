@@ -31,7 +31,10 @@ export const FaultSpecSchema = z
     /** let this many matching requests pass untouched first */
     after: z.number().int().min(0).default(0),
   })
-  .refine((f) => f.kind !== "latency" || f.latencyMs !== undefined, { message: "latency faults need latencyMs", path: ["latencyMs"] });
+  .refine((f) => f.kind !== "latency" || f.latencyMs !== undefined, {
+    message: "latency faults need latencyMs",
+    path: ["latencyMs"],
+  });
 
 export type FaultSpec = z.input<typeof FaultSpecSchema>;
 type ParsedFault = z.output<typeof FaultSpecSchema>;
@@ -71,7 +74,10 @@ export class FaultBook {
   set(specs: readonly unknown[]): void {
     const parsed = specs.map((s, i) => {
       const r = FaultSpecSchema.safeParse(s);
-      if (!r.success) throw new Error(`fault[${i}]: ${r.error.issues.map((x) => `${x.path.join(".") || "(root)"}: ${x.message}`).join("; ")}`);
+      if (!r.success)
+        throw new Error(
+          `fault[${i}]: ${r.error.issues.map((x) => `${x.path.join(".") || "(root)"}: ${x.message}`).join("; ")}`,
+        );
       return r.data;
     });
     this.faults = parsed.map((spec) => ({ spec, seen: 0, applied: 0, rng: mulberry32(spec.seed) }));

@@ -38,7 +38,11 @@ export function generatedTopology(o: GeneratedTopologyOptions): GeneratedTopolog
             virtualNetworks: o.vnets.map((name, v) => ({
               name,
               addressSpace: [`10.${10 * (v + 1)}.0.0/16`],
-              subnets: Array.from({ length: o.subnetsPerVnet }, (_, i) => ({ name: `nodes-${i}`, addressPrefix: `10.${10 * (v + 1)}.${i}.0/24`, usedIPs: 10 + i })),
+              subnets: Array.from({ length: o.subnetsPerVnet }, (_, i) => ({
+                name: `nodes-${i}`,
+                addressPrefix: `10.${10 * (v + 1)}.${i}.0/24`,
+                usedIPs: 10 + i,
+              })),
             })),
           },
         ],
@@ -49,7 +53,12 @@ export function generatedTopology(o: GeneratedTopologyOptions): GeneratedTopolog
       ...o.vnets.map((v) => ({ principalId: o.karpenterPrincipalId, scope: vnetId(v), role: "Network Contributor" })),
     ],
   };
-  return { topology, vnetId, subnetId, subnetIds: o.vnets.flatMap((v) => Array.from({ length: o.subnetsPerVnet }, (_, i) => subnetId(v, i))) };
+  return {
+    topology,
+    vnetId,
+    subnetId,
+    subnetIds: o.vnets.flatMap((v) => Array.from({ length: o.subnetsPerVnet }, (_, i) => subnetId(v, i))),
+  };
 }
 
 /** Operator flags describing the generated world's cluster network: NAP's recommended configuration. */

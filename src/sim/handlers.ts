@@ -65,7 +65,8 @@ function requireSub(state: SimState, sub: string): SubscriptionState {
 }
 
 function requireAllowed(ctx: OpContext, action: string, scope: string): void {
-  if (!authorize(ctx.state, ctx.caller.oid, action, scope).allowed) throw authorizationFailed(ctx.caller.clientId, ctx.caller.oid, action, scope);
+  if (!authorize(ctx.state, ctx.caller.oid, action, scope).allowed)
+    throw authorizationFailed(ctx.caller.clientId, ctx.caller.oid, action, scope);
 }
 
 function requireRg(sub: SubscriptionState, rg: string): ResourceGroupState {
@@ -84,7 +85,12 @@ function vnetId(sub: SubscriptionState, rg: ResourceGroupState, v: VNetState): s
   return `/subscriptions/${sub.id}/resourceGroups/${rg.name}/providers/Microsoft.Network/virtualNetworks/${v.name}`;
 }
 
-export function subnetBody(sub: SubscriptionState, rg: ResourceGroupState, v: VNetState, s: SubnetState): Record<string, unknown> {
+export function subnetBody(
+  sub: SubscriptionState,
+  rg: ResourceGroupState,
+  v: VNetState,
+  s: SubnetState,
+): Record<string, unknown> {
   const id = `${vnetId(sub, rg, v)}/subnets/${s.name}`;
   const properties: Record<string, unknown> = { provisioningState: s.provisioningState };
   if (s.addressPrefix !== undefined) properties["addressPrefix"] = s.addressPrefix;
@@ -94,7 +100,9 @@ export function subnetBody(sub: SubscriptionState, rg: ResourceGroupState, v: VN
   if (s.natGatewayId !== undefined) properties["natGateway"] = { id: s.natGatewayId };
   if (s.listIpConfigurations && s.usedIPs > 0) {
     const nicRg = `/subscriptions/${sub.id}/resourceGroups/MC_${rg.name}_${v.name}/providers/Microsoft.Network/networkInterfaces`;
-    properties["ipConfigurations"] = Array.from({ length: s.usedIPs }, (_, i) => ({ id: `${nicRg}/sim-nic-${s.name}-${i}/ipConfigurations/ipconfig1` }));
+    properties["ipConfigurations"] = Array.from({ length: s.usedIPs }, (_, i) => ({
+      id: `${nicRg}/sim-nic-${s.name}-${i}/ipConfigurations/ipconfig1`,
+    }));
   }
   properties["delegations"] = s.delegations.map((d) => ({
     name: d.name,
@@ -127,12 +135,17 @@ function vnetBody(sub: SubscriptionState, rg: ResourceGroupState, v: VNetState):
 }
 
 /** Paging: an opaque offset in `$skipToken`; nextLink carries api-version (the SDK fetches it verbatim). */
-function page<T>(ctx: OpContext, items: readonly T[], render: (item: T) => unknown): { value: unknown[]; nextLink?: string } {
+function page<T>(
+  ctx: OpContext,
+  items: readonly T[],
+  render: (item: T) => unknown,
+): { value: unknown[]; nextLink?: string } {
   const tokenRaw = ctx.query.get("$skipToken") ?? ctx.query.get("$skiptoken");
   let offset = 0;
   if (tokenRaw !== null) {
     const n = Number(Buffer.from(tokenRaw, "base64url").toString("utf8"));
-    if (!Number.isInteger(n) || n < 0) throw badRequest("InvalidSkipToken", `The skip token '${tokenRaw}' is not valid.`);
+    if (!Number.isInteger(n) || n < 0)
+      throw badRequest("InvalidSkipToken", `The skip token '${tokenRaw}' is not valid.`);
     offset = n;
   }
   const size = ctx.state.pageSize;
@@ -161,7 +174,11 @@ export function parseAssignmentFilter(filter: string | null): AssignmentFilter {
     if (/^atScope\(\)$/i.test(c)) out.atScope = true;
     else if ((m = c.match(/^assignedTo\('([^']*)'\)$/i)) !== null) out.principal = m[1];
     else if ((m = c.match(/^principalId\s+eq\s+'([^']*)'$/i)) !== null) out.principal = m[1];
-    else throw badRequest("UnsupportedQuery", `The filter '${filter}' is not supported. Supported filters are atScope(), assignedTo('{principalId}'), principalId eq '{principalId}' and their conjunction with 'and'.`);
+    else
+      throw badRequest(
+        "UnsupportedQuery",
+        `The filter '${filter}' is not supported. Supported filters are atScope(), assignedTo('{principalId}'), principalId eq '{principalId}' and their conjunction with 'and'.`,
+      );
   }
   return out;
 }
@@ -172,7 +189,9 @@ function matchesScope(assignmentScope: string, scope: string, atScope: boolean):
 
 export function roleDefinitionIdFor(scope: string, guid: string): string {
   const { sub } = scopeParts(scope);
-  return sub !== undefined ? `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${guid}` : `/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+  return sub !== undefined
+    ? `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${guid}`
+    : `/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 }
 
 const CREATED_ON = "2025-01-01T00:00:00.0000000Z";
@@ -221,7 +240,8 @@ function denyAssignmentBody(d: DenyAssignmentState): unknown {
 function checkRbacScope(ctx: OpContext, scope: string, action: string): void {
   const { sub, rg } = scopeParts(scope);
   if (sub === undefined) {
-    if (!grantedAnywhere(ctx.state, ctx.caller.oid, action)) throw authorizationFailed(ctx.caller.clientId, ctx.caller.oid, action, scope);
+    if (!grantedAnywhere(ctx.state, ctx.caller.oid, action))
+      throw authorizationFailed(ctx.caller.clientId, ctx.caller.oid, action, scope);
     return;
   }
   const s = requireSub(ctx.state, sub);
@@ -283,7 +303,9 @@ export function handleOperation(ctx: OpContext): OpResult {
       checkRbacScope(ctx, route.scope, RA_READ);
       const f = parseAssignmentFilter(ctx.query.get("$filter"));
       const items = [...state.roleAssignments.values()].filter(
-        (a) => matchesScope(a.scope, route.scope, f.atScope) && (f.principal === undefined || a.principalId.toLowerCase() === f.principal.toLowerCase()),
+        (a) =>
+          matchesScope(a.scope, route.scope, f.atScope) &&
+          (f.principal === undefined || a.principalId.toLowerCase() === f.principal.toLowerCase()),
       );
       return { status: 200, body: page(ctx, items, roleAssignmentBody) };
     }
@@ -295,7 +317,10 @@ export function handleOperation(ctx: OpContext): OpResult {
         (d) =>
           matchesScope(d.scope, route.scope, f.atScope) &&
           (f.principal === undefined ||
-            d.principals.some((p) => p.id.toLowerCase() === f.principal?.toLowerCase() || p.id === "00000000-0000-0000-0000-000000000000")),
+            d.principals.some(
+              (p) =>
+                p.id.toLowerCase() === f.principal?.toLowerCase() || p.id === "00000000-0000-0000-0000-000000000000",
+            )),
       );
       return { status: 200, body: page(ctx, items, denyAssignmentBody) };
     }
@@ -304,7 +329,12 @@ export function handleOperation(ctx: OpContext): OpResult {
       checkRbacScope(ctx, route.scope, RD_READ);
       const guid = (route.roleDefinitionId ?? "").toLowerCase();
       const def = state.roleDefinitions.get(guid);
-      if (def === undefined || !def.assignableScopes.some((s) => canonicalScope(s) === "/" || scopeCovers(s, route.scope) || scopeCovers(route.scope, s))) {
+      if (
+        def === undefined ||
+        !def.assignableScopes.some(
+          (s) => canonicalScope(s) === "/" || scopeCovers(s, route.scope) || scopeCovers(route.scope, s),
+        )
+      ) {
         throw roleDefinitionNotFound(route.roleDefinitionId ?? "");
       }
       return {
@@ -331,11 +361,11 @@ export function handleOperation(ctx: OpContext): OpResult {
     case "Permissions_ListForResourceGroup": {
       // Anyone may ask for their own permissions; only the subscription and RG must exist.
       const { sub, rg } = scopeParts(route.scope);
-      if (sub === undefined) throw badRequest("InvalidScope", `The scope '${route.scope}' is not valid for permissions.`);
+      if (sub === undefined)
+        throw badRequest("InvalidScope", `The scope '${route.scope}' is not valid for permissions.`);
       const s = requireSub(state, sub);
       if (rg !== undefined) requireRg(s, rg);
       return { status: 200, body: { value: effectivePermissionEntries(state, ctx.caller.oid, route.scope) } };
     }
   }
 }
-

@@ -82,7 +82,13 @@ export async function startSimulator(opts: StartSimulatorOptions): Promise<Runni
 
 export { SimAdminClient, SimAdminError, type SubnetProps } from "./admin-client.js";
 export type { SubnetUsageInfo } from "./admin.js";
-export { SimTokenCredential, simToken, staticTokenCredential, parseSimToken, type SimTokenClaims } from "./credential.js";
+export {
+  SimTokenCredential,
+  simToken,
+  staticTokenCredential,
+  parseSimToken,
+  type SimTokenClaims,
+} from "./credential.js";
 export type { Counters, RequestLogEntry } from "./counters.js";
 export type { FaultSpec, FaultStatus } from "./faults.js";
 export { OPERATIONS, type OperationName } from "./operations.js";

@@ -4,7 +4,13 @@
  * assignment, and deny assignments that override any allow.
  */
 import { EVERYONE_PRINCIPAL } from "./topology.js";
-import { canonicalScope, type DenyAssignmentState, type PermissionEntry, type RoleAssignmentState, type SimState } from "./state.js";
+import {
+  canonicalScope,
+  type DenyAssignmentState,
+  type PermissionEntry,
+  type RoleAssignmentState,
+  type SimState,
+} from "./state.js";
 
 const patternCache = new Map<string, RegExp>();
 
@@ -35,7 +41,9 @@ export function entryGrants(entry: PermissionEntry, action: string): boolean {
 }
 
 export function denyApplies(d: DenyAssignmentState, principalId: string, scope: string): boolean {
-  const covered = d.doNotApplyToChildScopes ? canonicalScope(d.scope) === canonicalScope(scope) : scopeCovers(d.scope, scope);
+  const covered = d.doNotApplyToChildScopes
+    ? canonicalScope(d.scope) === canonicalScope(scope)
+    : scopeCovers(d.scope, scope);
   if (!covered) return false;
   const pid = principalId.toLowerCase();
   const named = d.principals.some((p) => p.id.toLowerCase() === pid || p.id === EVERYONE_PRINCIPAL);
@@ -46,7 +54,9 @@ export function denyApplies(d: DenyAssignmentState, principalId: string, scope: 
 /** The caller's role assignments that apply at `scope` (at it or inherited from above). */
 export function applicableAssignments(state: SimState, principalId: string, scope: string): RoleAssignmentState[] {
   const pid = principalId.toLowerCase();
-  return [...state.roleAssignments.values()].filter((a) => a.principalId.toLowerCase() === pid && scopeCovers(a.scope, scope));
+  return [...state.roleAssignments.values()].filter(
+    (a) => a.principalId.toLowerCase() === pid && scopeCovers(a.scope, scope),
+  );
 }
 
 export interface AuthzDecision {
@@ -67,7 +77,8 @@ export function authorize(state: SimState, principalId: string, action: string, 
   });
   if (!granted) return { allowed: false };
   for (const d of state.denyAssignments.values()) {
-    if (denyApplies(d, principalId, scope) && d.permissions.some((p) => entryGrants(p, action))) return { allowed: false, deniedBy: d.id };
+    if (denyApplies(d, principalId, scope) && d.permissions.some((p) => entryGrants(p, action)))
+      return { allowed: false, deniedBy: d.id };
   }
   return { allowed: true };
 }
@@ -76,7 +87,9 @@ export function authorize(state: SimState, principalId: string, action: string, 
 export function grantedAnywhere(state: SimState, principalId: string, action: string): boolean {
   const pid = principalId.toLowerCase();
   return [...state.roleAssignments.values()].some(
-    (a) => a.principalId.toLowerCase() === pid && (state.roleDefinitions.get(a.roleGuid)?.permissions.some((p) => entryGrants(p, action)) ?? false),
+    (a) =>
+      a.principalId.toLowerCase() === pid &&
+      (state.roleDefinitions.get(a.roleGuid)?.permissions.some((p) => entryGrants(p, action)) ?? false),
   );
 }
 

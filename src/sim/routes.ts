@@ -18,7 +18,10 @@ export type Route =
   | { operation: "VirtualNetworks_Get" | "VirtualNetworks_ListUsage"; sub: string; rg: string; vnet: string }
   | { operation: "ManagedClusters_Get"; sub: string; rg: string; name: string }
   | {
-      operation: Exclude<OperationName, "Subnets_Get" | "VirtualNetworks_Get" | "VirtualNetworks_ListUsage" | "ManagedClusters_Get">;
+      operation: Exclude<
+        OperationName,
+        "Subnets_Get" | "VirtualNetworks_Get" | "VirtualNetworks_ListUsage" | "ManagedClusters_Get"
+      >;
       /** the scope before /providers/Microsoft.Authorization, "/" for none; names decoded, case kept */
       scope: string;
       /** role definition GUID for RoleDefinitions_* */
@@ -53,31 +56,55 @@ export function routeRequest(rawPath: string): RouteResult {
     // The SDK's *ForResource operations use the literal lower-case "resourcegroups"; scope operations pass
     // whatever the caller gives (normally "resourceGroups"). That is the only wire difference.
     const resourceForm = raw[2] === "resourcegroups" && scopeSegs.length > 4;
-    if (eq(kind, "roleAssignments") && rest.length === 0) return { ok: true, tidyPath, route: { operation: "RoleAssignments_ListForScope", scope } };
+    if (eq(kind, "roleAssignments") && rest.length === 0)
+      return { ok: true, tidyPath, route: { operation: "RoleAssignments_ListForScope", scope } };
     if (eq(kind, "denyAssignments") && rest.length === 0) {
-      return { ok: true, tidyPath, route: { operation: resourceForm ? "DenyAssignments_ListForResource" : "DenyAssignments_ListForScope", scope } };
+      return {
+        ok: true,
+        tidyPath,
+        route: { operation: resourceForm ? "DenyAssignments_ListForResource" : "DenyAssignments_ListForScope", scope },
+      };
     }
     if (eq(kind, "permissions") && rest.length === 0) {
-      return { ok: true, tidyPath, route: { operation: scopeSegs.length > 4 ? "Permissions_ListForResource" : "Permissions_ListForResourceGroup", scope } };
+      return {
+        ok: true,
+        tidyPath,
+        route: {
+          operation: scopeSegs.length > 4 ? "Permissions_ListForResource" : "Permissions_ListForResourceGroup",
+          scope,
+        },
+      };
     }
     if (eq(kind, "roleDefinitions") && rest.length === 1 && rest[0] !== undefined) {
       // Wire-identical to Get at a subscription scope; a role definition's own ID is root- or subscription-scoped.
       const byId = scopeSegs.length === 0 || (scopeSegs.length === 2 && eq(scopeSegs[0], "subscriptions"));
-      return { ok: true, tidyPath, route: { operation: byId ? "RoleDefinitions_GetById" : "RoleDefinitions_Get", scope, roleDefinitionId: rest[0] } };
+      return {
+        ok: true,
+        tidyPath,
+        route: {
+          operation: byId ? "RoleDefinitions_GetById" : "RoleDefinitions_Get",
+          scope,
+          roleDefinitionId: rest[0],
+        },
+      };
     }
     return { ok: false, tidyPath };
   }
 
-  if (seg.length < 8 || !eq(seg[0], "subscriptions") || !eq(seg[2], "resourceGroups") || !eq(seg[4], "providers")) return { ok: false, tidyPath };
+  if (seg.length < 8 || !eq(seg[0], "subscriptions") || !eq(seg[2], "resourceGroups") || !eq(seg[4], "providers"))
+    return { ok: false, tidyPath };
   const sub = seg[1] ?? "";
   const rg = seg[3] ?? "";
   const ns = seg[5];
   const type = seg[6];
   const name = seg[7] ?? "";
   if (eq(ns, "Microsoft.Network") && eq(type, "virtualNetworks")) {
-    if (seg.length === 8) return { ok: true, tidyPath, route: { operation: "VirtualNetworks_Get", sub, rg, vnet: name } };
-    if (seg.length === 9 && eq(seg[8], "usages")) return { ok: true, tidyPath, route: { operation: "VirtualNetworks_ListUsage", sub, rg, vnet: name } };
-    if (seg.length === 10 && eq(seg[8], "subnets")) return { ok: true, tidyPath, route: { operation: "Subnets_Get", sub, rg, vnet: name, subnet: seg[9] ?? "" } };
+    if (seg.length === 8)
+      return { ok: true, tidyPath, route: { operation: "VirtualNetworks_Get", sub, rg, vnet: name } };
+    if (seg.length === 9 && eq(seg[8], "usages"))
+      return { ok: true, tidyPath, route: { operation: "VirtualNetworks_ListUsage", sub, rg, vnet: name } };
+    if (seg.length === 10 && eq(seg[8], "subnets"))
+      return { ok: true, tidyPath, route: { operation: "Subnets_Get", sub, rg, vnet: name, subnet: seg[9] ?? "" } };
   }
   if (eq(ns, "Microsoft.ContainerService") && eq(type, "managedClusters") && seg.length === 8) {
     return { ok: true, tidyPath, route: { operation: "ManagedClusters_Get", sub, rg, name } };
@@ -95,14 +122,19 @@ export function scopeParts(scope: string): { sub?: string; rg?: string } {
 }
 
 /** Parses an ARM resource ID of a subscription, RG, VNet, subnet or managed cluster (admin API). */
-export function parseResourceId(id: string):
+export function parseResourceId(
+  id: string,
+):
   | { kind: "subscription"; sub: string }
   | { kind: "resourceGroup"; sub: string; rg: string }
   | { kind: "vnet"; sub: string; rg: string; vnet: string }
   | { kind: "subnet"; sub: string; rg: string; vnet: string; subnet: string }
   | { kind: "managedCluster"; sub: string; rg: string; name: string }
   | undefined {
-  const seg = id.split("/").filter((s) => s !== "").map(decode);
+  const seg = id
+    .split("/")
+    .filter((s) => s !== "")
+    .map(decode);
   if (!eq(seg[0], "subscriptions") || seg[1] === undefined) return undefined;
   const sub = seg[1];
   if (seg.length === 2) return { kind: "subscription", sub };
@@ -112,8 +144,10 @@ export function parseResourceId(id: string):
   if (!eq(seg[4], "providers") || seg[7] === undefined) return undefined;
   if (eq(seg[5], "Microsoft.Network") && eq(seg[6], "virtualNetworks")) {
     if (seg.length === 8) return { kind: "vnet", sub, rg, vnet: seg[7] };
-    if (seg.length === 10 && eq(seg[8], "subnets") && seg[9] !== undefined) return { kind: "subnet", sub, rg, vnet: seg[7], subnet: seg[9] };
+    if (seg.length === 10 && eq(seg[8], "subnets") && seg[9] !== undefined)
+      return { kind: "subnet", sub, rg, vnet: seg[7], subnet: seg[9] };
   }
-  if (eq(seg[5], "Microsoft.ContainerService") && eq(seg[6], "managedClusters") && seg.length === 8) return { kind: "managedCluster", sub, rg, name: seg[7] };
+  if (eq(seg[5], "Microsoft.ContainerService") && eq(seg[6], "managedClusters") && seg.length === 8)
+    return { kind: "managedCluster", sub, rg, name: seg[7] };
   return undefined;
 }

@@ -8,7 +8,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { AdminError, handleAdmin, type SimCore } from "./admin.js";
 import { parseSimToken } from "./credential.js";
-import { ArmError, badRequest, internalServerError, invalidAuthenticationToken, subscriptionThrottled } from "./errors.js";
+import {
+  ArmError,
+  badRequest,
+  internalServerError,
+  invalidAuthenticationToken,
+  subscriptionThrottled,
+} from "./errors.js";
 import { handleOperation, type Caller } from "./handlers.js";
 import { routeRequest, scopeParts } from "./routes.js";
 
@@ -71,7 +77,16 @@ export class SimServer {
     this.core = opts.core;
     this.server = createServer({ key: opts.key, cert: opts.cert }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
-        send(res, { status: 500, body: { error: { code: "InternalServerError", message: `simulator bug: ${err instanceof Error ? err.message : String(err)}` } }, headers: {} });
+        send(res, {
+          status: 500,
+          body: {
+            error: {
+              code: "InternalServerError",
+              message: `simulator bug: ${err instanceof Error ? err.message : String(err)}`,
+            },
+          },
+          headers: {},
+        });
       });
     });
     this.server.on("secureConnection", (s: Socket) => {
@@ -120,19 +135,42 @@ export class SimServer {
     const callerKey = claims?.oid ?? "anonymous";
     core.counters.arrived(operation, callerKey, apiVersion);
     let outcome = "unknown";
-    res.on("close", () => core.counters.finished({ method: req.method ?? "GET", path: rawPath, query: rawQuery, operation, caller: callerKey, status: outcome }));
+    res.on("close", () =>
+      core.counters.finished({
+        method: req.method ?? "GET",
+        path: rawPath,
+        query: rawQuery,
+        operation,
+        caller: callerKey,
+        status: outcome,
+      }),
+    );
     const finish = (reply: Reply): void => {
       outcome = String(reply.status);
       send(res, reply);
     };
-    const remainingHeader = (n: number): Record<string, string> => ({ ...baseHeaders, "x-ms-ratelimit-remaining-subscription-reads": String(n) });
+    const remainingHeader = (n: number): Record<string, string> => ({
+      ...baseHeaders,
+      "x-ms-ratelimit-remaining-subscription-reads": String(n),
+    });
 
     if (claims === undefined) {
-      const detail = m === null ? "Authentication failed. The 'Authorization' header is missing or not a Bearer token." : "Could not parse the token.";
-      finish(errorReply(invalidAuthenticationToken(core.state.tenantId, detail), remainingHeader(core.buckets.settings.capacity)));
+      const detail =
+        m === null
+          ? "Authentication failed. The 'Authorization' header is missing or not a Bearer token."
+          : "Could not parse the token.";
+      finish(
+        errorReply(
+          invalidAuthenticationToken(core.state.tenantId, detail),
+          remainingHeader(core.buckets.settings.capacity),
+        ),
+      );
       return;
     }
-    const caller: Caller = { oid: claims.oid, clientId: claims.appid ?? core.state.principals.get(claims.oid.toLowerCase())?.appId ?? claims.oid };
+    const caller: Caller = {
+      oid: claims.oid,
+      clientId: claims.appid ?? core.state.principals.get(claims.oid.toLowerCase())?.appId ?? claims.oid,
+    };
 
     const decision = core.faults.decide(operation, caller.oid);
     if (decision.latencyMs > 0) {
@@ -160,7 +198,11 @@ export class SimServer {
         case "error": {
           const status = fault.status ?? 500;
           const base = status >= 500 && fault.code === undefined ? internalServerError(requestId) : undefined;
-          const err = new ArmError(status, fault.code ?? base?.code ?? "InjectedFault", fault.message ?? base?.message ?? `Injected fault (${status}).`);
+          const err = new ArmError(
+            status,
+            fault.code ?? base?.code ?? "InjectedFault",
+            fault.message ?? base?.message ?? `Injected fault (${status}).`,
+          );
           const extra: Record<string, string> = {};
           if (fault.retryAfterSeconds !== undefined) extra["retry-after"] = String(fault.retryAfterSeconds);
           finish(errorReply(err, { ...remainingHeader(core.buckets.remaining(caller.oid)), ...extra }));
@@ -172,23 +214,54 @@ export class SimServer {
     }
 
     if ((req.method ?? "GET").toUpperCase() !== "GET") {
-      finish(errorReply(new ArmError(405, "MethodNotAllowed", `The simulator serves reads only; ${req.method ?? ""} is not supported.`), remainingHeader(core.buckets.remaining(caller.oid))));
+      finish(
+        errorReply(
+          new ArmError(
+            405,
+            "MethodNotAllowed",
+            `The simulator serves reads only; ${req.method ?? ""} is not supported.`,
+          ),
+          remainingHeader(core.buckets.remaining(caller.oid)),
+        ),
+      );
       return;
     }
 
     const taken = core.buckets.take(caller.oid);
     if (!taken.ok) {
-      finish(errorReply(subscriptionThrottled(subscriptionOf(routed.ok ? routed.route : undefined), caller.oid, taken.retryAfterSeconds), remainingHeader(0)));
+      finish(
+        errorReply(
+          subscriptionThrottled(
+            subscriptionOf(routed.ok ? routed.route : undefined),
+            caller.oid,
+            taken.retryAfterSeconds,
+          ),
+          remainingHeader(0),
+        ),
+      );
       return;
     }
     const headers = remainingHeader(taken.remaining);
 
     if (!routed.ok) {
-      finish(errorReply(new ArmError(404, "InvalidResourceType", `The simulator does not serve GET ${routed.tidyPath}.`), headers));
+      finish(
+        errorReply(
+          new ArmError(404, "InvalidResourceType", `The simulator does not serve GET ${routed.tidyPath}.`),
+          headers,
+        ),
+      );
       return;
     }
     if (apiVersion === undefined) {
-      finish(errorReply(badRequest("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."), headers));
+      finish(
+        errorReply(
+          badRequest(
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+          ),
+          headers,
+        ),
+      );
       return;
     }
     try {
@@ -230,7 +303,12 @@ export class SimServer {
     });
   }
 
-  private async handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, headers: Record<string, string>): Promise<void> {
+  private async handleAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    headers: Record<string, string>,
+  ): Promise<void> {
     try {
       const text = await readBody(req);
       let body: unknown = undefined;
@@ -245,7 +323,16 @@ export class SimServer {
       send(res, { status: 200, body: result, headers });
     } catch (err) {
       const status = err instanceof AdminError ? err.status : 500;
-      send(res, { status, body: { error: { code: status === 404 ? "NotFound" : status === 400 ? "BadRequest" : "AdminError", message: err instanceof Error ? err.message : String(err) } }, headers });
+      send(res, {
+        status,
+        body: {
+          error: {
+            code: status === 404 ? "NotFound" : status === 400 ? "BadRequest" : "AdminError",
+            message: err instanceof Error ? err.message : String(err),
+          },
+        },
+        headers,
+      });
     }
   }
 }

@@ -112,7 +112,9 @@ export function subnetFromSpec(spec: Omit<SubnetSpec, "name">, name: string): Su
     usedIPs: spec.usedIPs,
     provisioningState: spec.provisioningState,
     delegations: spec.delegations.map((d, i) =>
-      typeof d === "string" ? { name: `delegation${i}`, serviceName: d } : { name: d.name ?? `delegation${i}`, serviceName: d.serviceName },
+      typeof d === "string"
+        ? { name: `delegation${i}`, serviceName: d }
+        : { name: d.name ?? `delegation${i}`, serviceName: d.serviceName },
     ),
     networkSecurityGroupId: spec.networkSecurityGroupId,
     routeTableId: spec.routeTableId,
@@ -154,7 +156,11 @@ function clusterBody(spec: ManagedClusterSpec, rgName: string, rgLocation: strin
     nodeResourceGroup: spec.nodeResourceGroup ?? `MC_${rgName}_${spec.name}_${location}`,
     enableRBAC: true,
     networkProfile: { ...spec.networkProfile },
-    agentPoolProfiles: spec.agentPoolProfiles.map((p) => ({ ...p, provisioningState: "Succeeded", orchestratorVersion: spec.kubernetesVersion })),
+    agentPoolProfiles: spec.agentPoolProfiles.map((p) => ({
+      ...p,
+      provisioningState: "Succeeded",
+      orchestratorVersion: spec.kubernetesVersion,
+    })),
   };
   if (spec.nodeProvisioningProfile) properties["nodeProvisioningProfile"] = { ...spec.nodeProvisioningProfile };
   if (spec.identityProfile) properties["identityProfile"] = structuredClone(spec.identityProfile);
@@ -183,7 +189,10 @@ export function tidyScope(scope: string): string {
   return s === "" ? "/" : s;
 }
 
-export function roleGuidOf(state: SimState, ref: { role?: string | undefined; roleDefinitionId?: string | undefined }): string {
+export function roleGuidOf(
+  state: SimState,
+  ref: { role?: string | undefined; roleDefinitionId?: string | undefined },
+): string {
   if (ref.roleDefinitionId !== undefined) {
     const g = (ref.roleDefinitionId.split("/").pop() ?? "").toLowerCase();
     if (!state.roleDefinitions.has(g)) throw new Error(`unknown role definition '${ref.roleDefinitionId}'`);
@@ -209,7 +218,9 @@ export interface RoleAssignmentDraft {
 export function makeRoleAssignment(state: SimState, a: RoleAssignmentDraft): RoleAssignmentState {
   const scope = tidyScope(a.scope);
   const roleGuid = roleGuidOf(state, a);
-  const name = (a.name ?? stableGuid(`ra|${scope.toLowerCase()}|${a.principalId.toLowerCase()}|${roleGuid}|${a.condition ?? ""}`)).toLowerCase();
+  const name = (
+    a.name ?? stableGuid(`ra|${scope.toLowerCase()}|${a.principalId.toLowerCase()}|${roleGuid}|${a.condition ?? ""}`)
+  ).toLowerCase();
   return {
     id: roleAssignmentId(scope, name),
     name,
@@ -240,8 +251,16 @@ export interface DenyAssignmentDraft {
 
 export function makeDenyAssignment(d: DenyAssignmentDraft): DenyAssignmentState {
   const scope = tidyScope(d.scope);
-  const name = (d.name ?? stableGuid(`da|${scope.toLowerCase()}|${JSON.stringify([d.actions, d.notActions, d.principals, d.excludePrincipals])}`)).toLowerCase();
-  const principalOf = (p: { id: string; type?: string | undefined }) => ({ id: p.id, type: p.type ?? "ServicePrincipal" });
+  const name = (
+    d.name ??
+    stableGuid(
+      `da|${scope.toLowerCase()}|${JSON.stringify([d.actions, d.notActions, d.principals, d.excludePrincipals])}`,
+    )
+  ).toLowerCase();
+  const principalOf = (p: { id: string; type?: string | undefined }) => ({
+    id: p.id,
+    type: p.type ?? "ServicePrincipal",
+  });
   return {
     id: denyAssignmentId(scope, name),
     name,
@@ -249,7 +268,12 @@ export function makeDenyAssignment(d: DenyAssignmentDraft): DenyAssignmentState 
     description: d.description ?? "",
     scope,
     permissions: [
-      { actions: d.actions ?? [], notActions: d.notActions ?? [], dataActions: d.dataActions ?? [], notDataActions: d.notDataActions ?? [] },
+      {
+        actions: d.actions ?? [],
+        notActions: d.notActions ?? [],
+        dataActions: d.dataActions ?? [],
+        notDataActions: d.notDataActions ?? [],
+      },
     ],
     principals: d.principals.map(principalOf),
     excludePrincipals: (d.excludePrincipals ?? []).map(principalOf),
@@ -275,9 +299,18 @@ export function buildState(t: ParsedTopology): SimState {
     state.principals.set(p.id.toLowerCase(), entry);
   }
   for (const s of t.subscriptions) {
-    const sub: SubscriptionState = { id: s.id, displayName: s.displayName ?? `sim-${s.id.slice(0, 8)}`, resourceGroups: new Map() };
+    const sub: SubscriptionState = {
+      id: s.id,
+      displayName: s.displayName ?? `sim-${s.id.slice(0, 8)}`,
+      resourceGroups: new Map(),
+    };
     for (const rg of s.resourceGroups) {
-      const rgState: ResourceGroupState = { name: rg.name, location: rg.location, vnets: new Map(), clusters: new Map() };
+      const rgState: ResourceGroupState = {
+        name: rg.name,
+        location: rg.location,
+        vnets: new Map(),
+        clusters: new Map(),
+      };
       for (const v of rg.virtualNetworks) {
         const vnet: VNetState = {
           name: v.name,
@@ -297,7 +330,8 @@ export function buildState(t: ParsedTopology): SimState {
     }
     state.subscriptions.set(s.id.toLowerCase(), sub);
   }
-  for (const r of [...BUILT_IN_ROLES, ...t.roleDefinitions]) state.roleDefinitions.set(r.name.toLowerCase(), structuredClone(r));
+  for (const r of [...BUILT_IN_ROLES, ...t.roleDefinitions])
+    state.roleDefinitions.set(r.name.toLowerCase(), structuredClone(r));
   for (const a of t.roleAssignments) {
     const ra = makeRoleAssignment(state, a);
     state.roleAssignments.set(ra.id.toLowerCase(), ra);

@@ -63,6 +63,8 @@ export class ReadBuckets {
 }
 
 function validate(c: BucketConfig): void {
-  if (!Number.isFinite(c.capacity) || c.capacity < 1) throw new Error(`read bucket capacity must be >= 1, got ${c.capacity}`);
-  if (!Number.isFinite(c.refillPerSecond) || c.refillPerSecond < 0) throw new Error(`read bucket refillPerSecond must be >= 0, got ${c.refillPerSecond}`);
+  if (!Number.isFinite(c.capacity) || c.capacity < 1)
+    throw new Error(`read bucket capacity must be >= 1, got ${c.capacity}`);
+  if (!Number.isFinite(c.refillPerSecond) || c.refillPerSecond < 0)
+    throw new Error(`read bucket refillPerSecond must be >= 0, got ${c.refillPerSecond}`);
 }

@@ -7,18 +7,28 @@ import { existsSync, readFileSync } from "node:fs";
 import ipaddr from "ipaddr.js";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { BUILT_IN_ROLES as AZURE_BUILT_IN_ROLES, CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID } from "../health/access/built-in-roles.js";
+import {
+  BUILT_IN_ROLES as AZURE_BUILT_IN_ROLES,
+  CONTRIBUTOR_ROLE_ID,
+  NETWORK_CONTRIBUTOR_ROLE_ID,
+  OWNER_ROLE_ID,
+  READER_ROLE_ID,
+} from "../health/access/built-in-roles.js";
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 const guid = z.string().regex(GUID_RE, { message: "must be a GUID like 00000000-0000-0000-0000-000000000000" });
-const cidr = z.string().refine((s) => ipaddr.isValidCIDR(s), { message: "must be a CIDR like 10.0.0.0/24 or fd00::/64" });
+const cidr = z
+  .string()
+  .refine((s) => ipaddr.isValidCIDR(s), { message: "must be a CIDR like 10.0.0.0/24 or fd00::/64" });
 const nameSegment = z
   .string()
   .min(1)
   .refine((s) => !s.includes("/"), { message: "must not contain '/'" });
 /** An ARM scope: "/" or a path starting with "/" */
-const scope = z.string().regex(/^\/.*/, { message: "must be an ARM scope starting with '/', e.g. /subscriptions/{id}" });
+const scope = z
+  .string()
+  .regex(/^\/.*/, { message: "must be an ARM scope starting with '/', e.g. /subscriptions/{id}" });
 
 const delegation = z.union([
   z.string().min(1).describe("service name, e.g. Microsoft.ContainerInstance/containerGroups"),
@@ -63,7 +73,10 @@ const networkProfile = z.strictObject({
   podCidrs: z.array(cidr).optional(),
   serviceCidr: cidr.optional(),
   serviceCidrs: z.array(cidr).optional(),
-  dnsServiceIP: z.string().refine((s) => ipaddr.isValid(s), { message: "must be an IP address" }).optional(),
+  dnsServiceIP: z
+    .string()
+    .refine((s) => ipaddr.isValid(s), { message: "must be an IP address" })
+    .optional(),
   loadBalancerSku: z.string().optional(),
   outboundType: z.string().optional(),
   ipFamilies: z.array(z.enum(["IPv4", "IPv6"])).optional(),
@@ -103,7 +116,9 @@ export const ManagedClusterSchema = z.strictObject({
       type: z.enum(["SystemAssigned", "UserAssigned", "None"]),
       principalId: z.string().optional(),
       tenantId: z.string().optional(),
-      userAssignedIdentities: z.record(z.string(), z.strictObject({ principalId: z.string().optional(), clientId: z.string().optional() })).optional(),
+      userAssignedIdentities: z
+        .record(z.string(), z.strictObject({ principalId: z.string().optional(), clientId: z.string().optional() }))
+        .optional(),
     })
     .optional(),
   /** e.g. kubeletidentity: { objectId } — the identity Karpenter/NAP uses for NICs */
@@ -111,7 +126,11 @@ export const ManagedClusterSchema = z.strictObject({
 });
 
 export const ResourceGroupSchema = z.strictObject({
-  name: z.string().regex(/^[-\w.()]{0,89}[-\w()]$/u, { message: "must be a valid resource group name (1-90 chars, no trailing '.')" }),
+  name: z
+    .string()
+    .regex(/^[-\w.()]{0,89}[-\w()]$/u, {
+      message: "must be a valid resource group name (1-90 chars, no trailing '.')",
+    }),
   location: z.string().min(1).default("eastus"),
   virtualNetworks: z.array(VirtualNetworkSchema).default([]),
   managedClusters: z.array(ManagedClusterSchema).default([]),
@@ -162,7 +181,9 @@ export const RoleAssignmentSchema = z
 
 const principalRef = z.strictObject({
   id: nameSegment,
-  type: z.enum(["User", "Group", "ServicePrincipal", "SystemDefined", "ForeignGroup", "Device"]).default("ServicePrincipal"),
+  type: z
+    .enum(["User", "Group", "ServicePrincipal", "SystemDefined", "ForeignGroup", "Device"])
+    .default("ServicePrincipal"),
 });
 
 export const EVERYONE_PRINCIPAL = "00000000-0000-0000-0000-000000000000";
@@ -207,37 +228,58 @@ export const TopologySchema = z
     const roleIds = new Set(BUILT_IN_ROLES.map((r) => r.name.toLowerCase()));
     t.roleDefinitions.forEach((r, i) => {
       if (roleIds.has(r.name.toLowerCase())) {
-        ctx.addIssue({ code: "custom", path: ["roleDefinitions", i, "name"], message: `role definition ${r.name} is already defined (built-in roles are always present)` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["roleDefinitions", i, "name"],
+          message: `role definition ${r.name} is already defined (built-in roles are always present)`,
+        });
       }
       roleIds.add(r.name.toLowerCase());
       roleNames.add(r.roleName.toLowerCase());
     });
     t.roleAssignments.forEach((a, i) => {
       if (a.role !== undefined && !roleNames.has(a.role.toLowerCase())) {
-        ctx.addIssue({ code: "custom", path: ["roleAssignments", i, "role"], message: `unknown role name '${a.role}'` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["roleAssignments", i, "role"],
+          message: `unknown role name '${a.role}'`,
+        });
       }
       if (a.roleDefinitionId !== undefined) {
         const g = a.roleDefinitionId.split("/").pop() ?? "";
         if (!roleIds.has(g.toLowerCase())) {
-          ctx.addIssue({ code: "custom", path: ["roleAssignments", i, "roleDefinitionId"], message: `unknown role definition '${a.roleDefinitionId}'` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["roleAssignments", i, "roleDefinitionId"],
+            message: `unknown role definition '${a.roleDefinitionId}'`,
+          });
         }
       }
     });
     const subs = new Set<string>();
     t.subscriptions.forEach((s, i) => {
       const key = s.id.toLowerCase();
-      if (subs.has(key)) ctx.addIssue({ code: "custom", path: ["subscriptions", i, "id"], message: `duplicate subscription '${s.id}'` });
+      if (subs.has(key))
+        ctx.addIssue({ code: "custom", path: ["subscriptions", i, "id"], message: `duplicate subscription '${s.id}'` });
       subs.add(key);
       const rgs = new Set<string>();
       s.resourceGroups.forEach((rg, j) => {
         if (rgs.has(rg.name.toLowerCase())) {
-          ctx.addIssue({ code: "custom", path: ["subscriptions", i, "resourceGroups", j, "name"], message: `duplicate resource group '${rg.name}'` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["subscriptions", i, "resourceGroups", j, "name"],
+            message: `duplicate resource group '${rg.name}'`,
+          });
         }
         rgs.add(rg.name.toLowerCase());
         const vnets = new Set<string>();
         rg.virtualNetworks.forEach((v, k) => {
           if (vnets.has(v.name.toLowerCase())) {
-            ctx.addIssue({ code: "custom", path: ["subscriptions", i, "resourceGroups", j, "virtualNetworks", k, "name"], message: `duplicate VNet '${v.name}'` });
+            ctx.addIssue({
+              code: "custom",
+              path: ["subscriptions", i, "resourceGroups", j, "virtualNetworks", k, "name"],
+              message: `duplicate VNet '${v.name}'`,
+            });
           }
           vnets.add(v.name.toLowerCase());
           const subnets = new Set<string>();
@@ -317,10 +359,19 @@ export function loadTopology(input: Topology | string): ParsedTopology {
   try {
     value = parseYaml(text);
   } catch (err) {
-    throw new TopologyError(source, [{ path: "(root)", message: `not valid YAML: ${err instanceof Error ? err.message : String(err)}` }]);
+    throw new TopologyError(source, [
+      { path: "(root)", message: `not valid YAML: ${err instanceof Error ? err.message : String(err)}` },
+    ]);
   }
   if (typeof value !== "object" || value === null) {
-    throw new TopologyError(source, [{ path: "(root)", message: looksLikePath ? "file does not hold a YAML mapping" : "expected a YAML mapping or an existing file path" }]);
+    throw new TopologyError(source, [
+      {
+        path: "(root)",
+        message: looksLikePath
+          ? "file does not hold a YAML mapping"
+          : "expected a YAML mapping or an existing file path",
+      },
+    ]);
   }
   return validateTopology(value, source);
 }

@@ -111,7 +111,11 @@ describe("access cache against the simulator", () => {
   });
 
   it("a deny assignment on the subnet overrides the inherited grant", async () => {
-    await sim.admin.addDenyAssignment({ scope: NODES, actions: ["Microsoft.Network/virtualNetworks/subnets/join/action"], principals: [{ id: KARPENTER_A }] });
+    await sim.admin.addDenyAssignment({
+      scope: NODES,
+      actions: ["Microsoft.Network/virtualNetworks/subnets/join/action"],
+      principals: [{ id: KARPENTER_A }],
+    });
     const e = evaluation(await accessCache(OPERATOR, { principalId: KARPENTER_A }).get(subnet(NODES)));
     expect(e.read.verdict).toBe("granted");
     expect(e.join.verdict).toBe("denied");
@@ -146,7 +150,9 @@ describe("access cache against the simulator", () => {
   it("throttling keeps the last evaluation", async () => {
     const cache = accessCache(OPERATOR, { principalId: KARPENTER_A });
     const first = evaluation(await cache.get(subnet(NODES)));
-    await sim.admin.setFaults([{ operation: "RoleAssignments_ListForScope", kind: "throttle", retryAfterSeconds: 1, count: 2 }]);
+    await sim.admin.setFaults([
+      { operation: "RoleAssignments_ListForScope", kind: "throttle", retryAfterSeconds: 1, count: 2 },
+    ]);
     const obs = await cache.get(subnet(NODES), { force: true });
     expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "throttled" } });
     expect(obs.kind === "unavailable" && obs.last).toEqual(first);
@@ -191,11 +197,19 @@ describe("cluster source against the simulator", () => {
     const parsed = parseClusterResourceId(CLUSTER_ID);
     if (!parsed.ok) throw new Error(parsed.error);
     const { clients, limiter } = clientsFor(OPERATOR);
-    const source = new ClusterSource({ reader: armManagedClusterReader(clients, limiter), cluster: parsed.ref, failureTtlMs: 0 });
+    const source = new ClusterSource({
+      reader: armManagedClusterReader(clients, limiter),
+      cluster: parsed.ref,
+      failureTtlMs: 0,
+    });
     const first = await source.get();
-    await sim.admin.setFaults([{ operation: "ManagedClusters_Get", kind: "error", status: 503, code: "ServiceUnavailable" }]);
+    await sim.admin.setFaults([
+      { operation: "ManagedClusters_Get", kind: "error", status: 503, code: "ServiceUnavailable" },
+    ]);
     const obs = await source.get({ force: true });
     expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "server-error", statusCode: 503 } });
-    expect(obs.kind === "unavailable" && first.kind === "ok" && obs.last).toEqual(first.kind === "ok" ? first.network : undefined);
+    expect(obs.kind === "unavailable" && first.kind === "ok" && obs.last).toEqual(
+      first.kind === "ok" ? first.network : undefined,
+    );
   });
 });

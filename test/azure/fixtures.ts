@@ -49,12 +49,26 @@ export function topology(): Topology {
                 name: "aks-vnet",
                 addressSpace: ["10.0.0.0/8"],
                 subnets: [
-                  { name: "nodes", addressPrefix: "10.1.0.0/24", usedIPs: 10, networkSecurityGroupId: `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg` },
+                  {
+                    name: "nodes",
+                    addressPrefix: "10.1.0.0/24",
+                    usedIPs: 10,
+                    networkSecurityGroupId: `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg`,
+                  },
                   { name: "GatewaySubnet", addressPrefix: "10.2.0.0/27", usageNotReported: true },
-                  { name: "aci", addressPrefixes: ["10.3.0.0/28"], usedIPs: 3, delegations: ["Microsoft.ContainerInstance/containerGroups"] },
+                  {
+                    name: "aci",
+                    addressPrefixes: ["10.3.0.0/28"],
+                    usedIPs: 3,
+                    delegations: ["Microsoft.ContainerInstance/containerGroups"],
+                  },
                 ],
               },
-              { name: "other-vnet", addressSpace: ["172.16.0.0/16"], subnets: [{ name: "nodes", addressPrefix: "172.16.0.0/24" }] },
+              {
+                name: "other-vnet",
+                addressSpace: ["172.16.0.0/16"],
+                subnets: [{ name: "nodes", addressPrefix: "172.16.0.0/24" }],
+              },
             ],
           },
           {
@@ -91,9 +105,20 @@ export function topology(): Topology {
       {
         name: CUSTOM_ROLE,
         roleName: "Karpenter Subnet Access",
-        permissions: [{ actions: ["Microsoft.Network/virtualNetworks/subnets/read", "Microsoft.Network/virtualNetworks/subnets/join/action"] }],
+        permissions: [
+          {
+            actions: [
+              "Microsoft.Network/virtualNetworks/subnets/read",
+              "Microsoft.Network/virtualNetworks/subnets/join/action",
+            ],
+          },
+        ],
       },
-      { name: SUBNET_READ_ROLE, roleName: "Subnet Reader", permissions: [{ actions: ["Microsoft.Network/virtualNetworks/subnets/read"] }] },
+      {
+        name: SUBNET_READ_ROLE,
+        roleName: "Subnet Reader",
+        permissions: [{ actions: ["Microsoft.Network/virtualNetworks/subnets/read"] }],
+      },
     ],
     roleAssignments: [
       { principalId: OPERATOR, scope: `/subscriptions/${SUB}`, role: "Reader" },
@@ -103,7 +128,13 @@ export function topology(): Topology {
       // Approach B: a custom read + join role on the subnet itself
       { principalId: KARPENTER_B, scope: NODES, roleDefinitionId: CUSTOM_ROLE },
       // Approach B (NAP docs): Network Contributor on the subnet with write/delete excluded by a condition
-      { principalId: KARPENTER_B_CONDITIONED, scope: NODES, role: "Network Contributor", condition: NAP_CONDITION, conditionVersion: "2.0" },
+      {
+        principalId: KARPENTER_B_CONDITIONED,
+        scope: NODES,
+        role: "Network Contributor",
+        condition: NAP_CONDITION,
+        conditionVersion: "2.0",
+      },
       // read but no join, inherited from the resource group
       { principalId: KARPENTER_READER, scope: RG, role: "Reader" },
       // NAP: the cluster identity holds Network Contributor on the VNet

@@ -11,12 +11,28 @@ import type { ArmOperation } from "../../src/azure/operations.js";
 import { VNetCache, type CachedVNetSnapshot } from "../../src/azure/vnet-cache.js";
 import type { VNetObservation } from "../../src/health/types.js";
 import { SimTokenCredential, startSimulator, type RunningSimulator } from "../../src/sim/index.js";
-import { DELEGATED, GATEWAY, NOBODY, NODES, OPERATOR, RG, SUB, SUBNET_ONLY_READER, VNET, VNET_B, subnet, topology } from "./fixtures.js";
+import {
+  DELEGATED,
+  GATEWAY,
+  NOBODY,
+  NODES,
+  OPERATOR,
+  RG,
+  SUB,
+  SUBNET_ONLY_READER,
+  VNET,
+  VNET_B,
+  subnet,
+  topology,
+} from "./fixtures.js";
 
 let sim: RunningSimulator;
 const seen: Array<{ operation: ArmOperation; outcome: string }> = [];
 
-function setup(oid: string, opts: { ttlMs?: number; failureTtlMs?: number } = {}): { clients: AzureClients; limiter: ArmLimiter; cache: VNetCache } {
+function setup(
+  oid: string,
+  opts: { ttlMs?: number; failureTtlMs?: number } = {},
+): { clients: AzureClients; limiter: ArmLimiter; cache: VNetCache } {
   const limiter = new ArmLimiter({ concurrency: 4, timeoutMs: 10_000 });
   const clients = createAzureClients({
     credential: new SimTokenCredential({ oid }),
@@ -26,7 +42,11 @@ function setup(oid: string, opts: { ttlMs?: number; failureTtlMs?: number } = {}
     limiter,
     onRequest: (operation, outcome) => seen.push({ operation, outcome }),
   });
-  const cache = new VNetCache({ reader: armNetworkReader(clients, limiter), ttlMs: opts.ttlMs ?? 60_000, failureTtlMs: opts.failureTtlMs ?? 0 });
+  const cache = new VNetCache({
+    reader: armNetworkReader(clients, limiter),
+    ttlMs: opts.ttlMs ?? 60_000,
+    failureTtlMs: opts.failureTtlMs ?? 0,
+  });
   return { clients, limiter, cache };
 }
 
@@ -72,14 +92,22 @@ describe("VNet snapshot from the simulator", () => {
     });
     expect(nodes?.id.toLowerCase()).toBe(NODES.toLowerCase());
     expect(snap.subnets.get("gatewaysubnet")?.usage?.limit).toBeLessThanOrEqual(0); // not reported, never "full"
-    expect(snap.subnets.get("aci")).toMatchObject({ addressPrefixes: ["10.3.0.0/28"], delegations: ["Microsoft.ContainerInstance/containerGroups"], usage: { limit: 11, used: 3 } });
+    expect(snap.subnets.get("aci")).toMatchObject({
+      addressPrefixes: ["10.3.0.0/28"],
+      delegations: ["Microsoft.ContainerInstance/containerGroups"],
+      usage: { limit: 11, used: 3 },
+    });
     expect(snap.usageFailure).toBeUndefined();
 
     // 3 usage items at 2 per page: 1 VNet GET + 2 usage pages, nothing else
     expect(await count("VirtualNetworks_Get")).toBe(1);
     expect(await count("VirtualNetworks_ListUsage")).toBe(2);
     expect(await count("Subnets_Get")).toBe(0);
-    expect(seen.map((s) => `${s.operation} ${s.outcome}`)).toEqual(["VirtualNetworks_Get 200", "VirtualNetworks_ListUsage 200", "VirtualNetworks_ListUsage 200"]);
+    expect(seen.map((s) => `${s.operation} ${s.outcome}`)).toEqual([
+      "VirtualNetworks_Get 200",
+      "VirtualNetworks_ListUsage 200",
+      "VirtualNetworks_ListUsage 200",
+    ]);
   });
 
   it("10 concurrent gets for subnets of one VNet cost one VirtualNetworks_Get", async () => {
@@ -108,10 +136,18 @@ describe("VNet snapshot from the simulator", () => {
     const { cache } = setup(OPERATOR);
     const vnet = await cache.get(subnet(`${RG}/providers/Microsoft.Network/virtualNetworks/gone/subnets/nodes`));
     expect(vnet.kind).toBe("vnet-not-found");
-    const rg = await cache.get(subnet(`/subscriptions/${SUB}/resourceGroups/no-such-rg/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/s1`));
+    const rg = await cache.get(
+      subnet(
+        `/subscriptions/${SUB}/resourceGroups/no-such-rg/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/s1`,
+      ),
+    );
     expect(rg.kind).toBe("resource-group-not-found");
     expect(rg.kind === "resource-group-not-found" && rg.message).toMatch(/VirtualNetworks_Get .*no-such-rg/);
-    const sub = await cache.get(subnet("/subscriptions/99999999-0000-4000-8000-000000000000/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/s1"));
+    const sub = await cache.get(
+      subnet(
+        "/subscriptions/99999999-0000-4000-8000-000000000000/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/s1",
+      ),
+    );
     expect(sub.kind).toBe("subscription-not-found");
   });
 
@@ -128,7 +164,11 @@ describe("VNet snapshot from the simulator", () => {
     expect(snap.source).toBe("subnets");
     expect(snap.note).toMatch(/forbidden/);
     expect([...snap.subnets.keys()]).toEqual(["nodes"]);
-    expect(snap.subnets.get("nodes")).toMatchObject({ addressPrefixes: ["10.1.0.0/24"], ipConfigurationCount: 10, usage: undefined });
+    expect(snap.subnets.get("nodes")).toMatchObject({
+      addressPrefixes: ["10.1.0.0/24"],
+      ipConfigurationCount: 10,
+      usage: undefined,
+    });
     expect(snap.usageFailure).toMatchObject({ kind: "forbidden" });
     expect(await count("Subnets_Get")).toBe(1);
   });
@@ -141,7 +181,10 @@ describe("VNet cache when ARM misbehaves", () => {
     await sim.admin.setFaults([{ operation: "VirtualNetworks_Get", kind: "throttle", retryAfterSeconds: 2, count: 2 }]);
     const before = Date.now();
     const obs = await cache.forceRefresh(subnet(NODES));
-    expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "throttled", statusCode: 429, retryAfterSeconds: 2 } });
+    expect(obs).toMatchObject({
+      kind: "unavailable",
+      failure: { kind: "throttled", statusCode: 429, retryAfterSeconds: 2 },
+    });
     expect(obs.kind === "unavailable" && obs.lastGood).toBe(good);
     expect(obs.kind === "unavailable" && obs.lastGood?.fetchedAt).toBe(good.fetchedAt);
     // the first 429 was waited out once (a short Retry-After); the second one fails the read
@@ -156,7 +199,10 @@ describe("VNet cache when ARM misbehaves", () => {
     expect((await other).kind).toBe("ok");
     expect(Date.now()).toBeGreaterThanOrEqual(until! - 5);
     expect(limiter.throttledUntil).toBeUndefined();
-    expect(seen.filter((s) => s.outcome === "429").map((s) => s.operation)).toEqual(["VirtualNetworks_Get", "VirtualNetworks_Get"]);
+    expect(seen.filter((s) => s.outcome === "429").map((s) => s.operation)).toEqual([
+      "VirtualNetworks_Get",
+      "VirtualNetworks_Get",
+    ]);
   });
 
   it("one 429 with a short Retry-After costs time, not the answer", async () => {
@@ -170,7 +216,9 @@ describe("VNet cache when ARM misbehaves", () => {
 
   it("a long Retry-After fails the read at once instead of holding it", async () => {
     const { cache } = setup(OPERATOR);
-    await sim.admin.setFaults([{ operation: "VirtualNetworks_Get", kind: "throttle", retryAfterSeconds: 60, count: 1 }]);
+    await sim.admin.setFaults([
+      { operation: "VirtualNetworks_Get", kind: "throttle", retryAfterSeconds: 60, count: 1 },
+    ]);
     const obs = await cache.forceRefresh(subnet(NODES));
     expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "throttled", retryAfterSeconds: 60 } });
     expect((await sim.admin.counters()).byOperationStatus["VirtualNetworks_Get"]).toEqual({ "429": 1 });

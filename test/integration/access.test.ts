@@ -20,7 +20,12 @@ const ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/";
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
 /** Polls the metric until it has the value. */
-async function metricIs(stack: Stack, name: string, labels: Record<string, string>, value: number | undefined): Promise<void> {
+async function metricIs(
+  stack: Stack,
+  name: string,
+  labels: Record<string, string>,
+  value: number | undefined,
+): Promise<void> {
   await eventually(async () => ((await stack.metric(name, labels)) === value ? true : undefined), {
     what: `${name}${JSON.stringify(labels)} = ${String(value)}`,
   });
@@ -30,7 +35,9 @@ async function accessMetrics(stack: Stack, nodeclass: string, read: string, join
   await metricIs(stack, "aks_subnet_health_nodeclass_access", { nodeclass, action: "read", result: read }, 1);
   await metricIs(stack, "aks_subnet_health_nodeclass_access", { nodeclass, action: "join", result: join }, 1);
   for (const other of ["granted", "denied", "conditional", "unknown"].filter((r) => r !== join)) {
-    expect(await stack.metric("aks_subnet_health_nodeclass_access", { nodeclass, action: "join", result: other })).toBe(0);
+    expect(await stack.metric("aks_subnet_health_nodeclass_access", { nodeclass, action: "join", result: other })).toBe(
+      0,
+    );
   }
 }
 
@@ -71,7 +78,9 @@ describe("Karpenter's identity, discovered from the managed cluster", () => {
     await stack.createNodeClass(name, { vnetSubnetID: subnet });
     const obj = await stack.waitForCondition(name, "SubnetAccess", (c) => c.status === "True" && c.reason === reason);
     const message = str(stack.condition(obj, "SubnetAccess")?.message);
-    expect(message).toContain(`Karpenter's identity (principal ${KARPENTER_PRINCIPAL_ID}) may read and join subnet ${subnet}`);
+    expect(message).toContain(
+      `Karpenter's identity (principal ${KARPENTER_PRINCIPAL_ID}) may read and join subnet ${subnet}`,
+    );
     expect(message).toContain(says);
     expect(message).toMatch(new RegExp(`granted by role assignment [^;]*${ASSIGNMENTS}${assignment}`, "i"));
     expect(message).not.toContain("operator's own identity");
@@ -90,10 +99,13 @@ describe("Karpenter's identity, discovered from the managed cluster", () => {
     expect(message).toContain("role 'Network Contributor'");
     expect(message).toContain("Consider Approach B");
     expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "True" });
-    const events = await eventually(async () => {
-      const evs = await stack.events(name);
-      return evs.some((e) => e.reason === "AccessBroaderThanNeeded") ? evs : undefined;
-    }, { what: "advisory event" });
+    const events = await eventually(
+      async () => {
+        const evs = await stack.events(name);
+        return evs.some((e) => e.reason === "AccessBroaderThanNeeded") ? evs : undefined;
+      },
+      { what: "advisory event" },
+    );
     expect(events.find((e) => e.reason === "AccessBroaderThanNeeded")?.type).toBe("Warning");
     // the advisory is not an access failure
     expect(events.some((e) => /Denied/.test(e.reason))).toBe(false);
@@ -111,10 +123,13 @@ describe("Karpenter's identity, discovered from the managed cluster", () => {
     expect(str(c?.message)).toContain("az role assignment create");
     expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "False", reason: "JoinDenied" });
     await accessMetrics(stack, name, "granted", "denied");
-    const events = await eventually(async () => {
-      const evs = await stack.events(name);
-      return evs.some((e) => e.reason === "JoinDenied") ? evs : undefined;
-    }, { what: "JoinDenied event" });
+    const events = await eventually(
+      async () => {
+        const evs = await stack.events(name);
+        return evs.some((e) => e.reason === "JoinDenied") ? evs : undefined;
+      },
+      { what: "JoinDenied event" },
+    );
     expect(events.find((e) => e.reason === "JoinDenied")?.type).toBe("Warning");
     // the cluster's identity is known before the first check: never a verdict about the operator's own
     expect(events.every((e) => !e.message.includes("operator's own identity"))).toBe(true);
@@ -136,7 +151,8 @@ describe("Karpenter's identity, discovered from the managed cluster", () => {
     const name = uniqueName("abac");
     const subnet = `${EXAMPLE_WORKLOADS_VNET_ID}/subnets/abac-${name.slice(-8)}`;
     await stack.sim.admin.putSubnet(subnet, { addressPrefix: "10.240.10.0/24", usedIPs: 1 });
-    const condition = "((!(ActionMatches{'Microsoft.Network/virtualNetworks/subnets/join/action'})) OR (@Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'karpenter'))";
+    const condition =
+      "((!(ActionMatches{'Microsoft.Network/virtualNetworks/subnets/join/action'})) OR (@Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'karpenter'))";
     const id = await stack.sim.admin.addRoleAssignment({
       principalId: KARPENTER_PRINCIPAL_ID,
       scope: subnet,
@@ -145,35 +161,59 @@ describe("Karpenter's identity, discovered from the managed cluster", () => {
       conditionVersion: "2.0",
     });
     await stack.createNodeClass(name, { vnetSubnetID: subnet });
-    const obj = await stack.waitForCondition(name, "SubnetAccess", (c) => c.status === "Unknown" && c.reason === "AccessConditional");
+    const obj = await stack.waitForCondition(
+      name,
+      "SubnetAccess",
+      (c) => c.status === "Unknown" && c.reason === "AccessConditional",
+    );
     const message = str(stack.condition(obj, "SubnetAccess")?.message);
     expect(message).toMatch(/^Indeterminate: /);
     expect(message).toContain(`attribute condition on assignment ${id} cannot be evaluated offline`);
-    expect(message).toContain("It depends on @Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'karpenter'");
+    expect(message).toContain(
+      "It depends on @Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'karpenter'",
+    );
     // read is not conditioned (ActionMatches decides it): only join is indeterminate
     await accessMetrics(stack, name, "granted", "conditional");
-    expect(stack.condition(obj, "SubnetReady"), JSON.stringify(obj.status?.conditions, null, 1)).toMatchObject({ status: "Unknown", reason: "AccessConditional" });
+    expect(stack.condition(obj, "SubnetReady"), JSON.stringify(obj.status?.conditions, null, 1)).toMatchObject({
+      status: "Unknown",
+      reason: "AccessConditional",
+    });
   });
 
   test("removing the granting role assignment in Azure flips the condition within one resync", async () => {
     const name = uniqueName("revoke");
     const subnet = `${EXAMPLE_WORKLOADS_VNET_ID}/subnets/revoke-${name.slice(-8)}`;
     await stack.sim.admin.putSubnet(subnet, { addressPrefix: "10.240.11.0/24", usedIPs: 1 });
-    const id = await stack.sim.admin.addRoleAssignment({ principalId: KARPENTER_PRINCIPAL_ID, scope: subnet, roleDefinitionId: KARPENTER_SUBNET_ACCESS_ROLE_ID });
+    const id = await stack.sim.admin.addRoleAssignment({
+      principalId: KARPENTER_PRINCIPAL_ID,
+      scope: subnet,
+      roleDefinitionId: KARPENTER_SUBNET_ACCESS_ROLE_ID,
+    });
     await stack.createNodeClass(name, { vnetSubnetID: subnet });
     await stack.waitForCondition(name, "SubnetAccess", (c) => c.reason === "AccessGranted");
 
     const resyncsBefore = stack.operator.controller.stats.resyncs;
     await stack.sim.admin.removeRoleAssignment(id);
     // counted in resync passes, not seconds: the first pass after the removal must report it
-    const obj = await stack.waitForCondition(name, "SubnetAccess", (c) => c.reason === "ReadAndJoinDenied", "access revoked");
+    const obj = await stack.waitForCondition(
+      name,
+      "SubnetAccess",
+      (c) => c.reason === "ReadAndJoinDenied",
+      "access revoked",
+    );
     expect(stack.operator.controller.stats.resyncs - resyncsBefore).toBeLessThanOrEqual(1);
     expect(stack.condition(obj, "SubnetAccess")?.status).toBe("False");
     expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "False", reason: "ReadAndJoinDenied" });
     await accessMetrics(stack, name, "denied", "denied");
-    await eventually(async () => ((await stack.events(name)).some((e) => e.type === "Warning" && e.reason === "ReadAndJoinDenied") ? true : undefined), {
-      what: "Warning event for the lost access",
-    });
+    await eventually(
+      async () =>
+        (await stack.events(name)).some((e) => e.type === "Warning" && e.reason === "ReadAndJoinDenied")
+          ? true
+          : undefined,
+      {
+        what: "Warning event for the lost access",
+      },
+    );
   });
 });
 
@@ -182,7 +222,10 @@ describe("--karpenter-principal-id: a self-hosted Karpenter's own identity, not 
   let stack: Stack;
   beforeAll(async () => {
     // the flag wins over the identity the managed cluster names
-    stack = await startStack({ topology: TOPOLOGY, flags: { clusterResourceId: EXAMPLE_CLUSTER_ID, karpenterPrincipalId: SELF_HOSTED } });
+    stack = await startStack({
+      topology: TOPOLOGY,
+      flags: { clusterResourceId: EXAMPLE_CLUSTER_ID, karpenterPrincipalId: SELF_HOSTED },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -190,17 +233,25 @@ describe("--karpenter-principal-id: a self-hosted Karpenter's own identity, not 
 
   test("the configured principal's assignments are what count", async () => {
     const granted = uniqueName("flag-ok");
-    const id = await stack.sim.admin.addRoleAssignment({ principalId: SELF_HOSTED, scope: EXAMPLE_SUBNET_IDS["reader-only"], roleDefinitionId: KARPENTER_SUBNET_ACCESS_ROLE_ID });
+    const id = await stack.sim.admin.addRoleAssignment({
+      principalId: SELF_HOSTED,
+      scope: EXAMPLE_SUBNET_IDS["reader-only"],
+      roleDefinitionId: KARPENTER_SUBNET_ACCESS_ROLE_ID,
+    });
     await stack.createNodeClass(granted, { vnetSubnetID: EXAMPLE_SUBNET_IDS["reader-only"] });
     const ok = await stack.waitForCondition(granted, "SubnetAccess", (c) => c.reason === "AccessGranted");
-    expect(str(stack.condition(ok, "SubnetAccess")?.message)).toContain(`Karpenter's identity (principal ${SELF_HOSTED}) may read and join`);
+    expect(str(stack.condition(ok, "SubnetAccess")?.message)).toContain(
+      `Karpenter's identity (principal ${SELF_HOSTED}) may read and join`,
+    );
     expect(str(stack.condition(ok, "SubnetAccess")?.message)).toContain(id);
 
     // Approach A is the cluster identity's grant, not this principal's
     const denied = uniqueName("flag-denied");
     await stack.createNodeClass(denied, { vnetSubnetID: EXAMPLE_SUBNET_IDS["approach-a"] });
     const no = await stack.waitForCondition(denied, "SubnetAccess", (c) => c.reason === "ReadAndJoinDenied");
-    expect(str(stack.condition(no, "SubnetAccess")?.message)).toContain(`no role assignment of principal ${SELF_HOSTED}`);
+    expect(str(stack.condition(no, "SubnetAccess")?.message)).toContain(
+      `no role assignment of principal ${SELF_HOSTED}`,
+    );
     await accessMetrics(stack, denied, "denied", "denied");
   });
 });
@@ -208,7 +259,10 @@ describe("--karpenter-principal-id: a self-hosted Karpenter's own identity, not 
 describe("no configured principal: the operator checks its own identity", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ topology: TOPOLOGY, flags: { networkPlugin: "azure", networkPluginMode: "overlay", networkDataplane: "cilium" } });
+    stack = await startStack({
+      topology: TOPOLOGY,
+      flags: { networkPlugin: "azure", networkPluginMode: "overlay", networkDataplane: "cilium" },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -233,7 +287,11 @@ describe("no configured principal: the operator checks its own identity", () => 
     const name = uniqueName("self-ok");
     const subnet = `${EXAMPLE_WORKLOADS_VNET_ID}/subnets/self-${name.slice(-8)}`;
     await stack.sim.admin.putSubnet(subnet, { addressPrefix: "10.240.12.0/24", usedIPs: 1 });
-    await stack.sim.admin.addRoleAssignment({ principalId: OPERATOR_PRINCIPAL_ID, scope: subnet, roleDefinitionId: KARPENTER_SUBNET_ACCESS_ROLE_ID });
+    await stack.sim.admin.addRoleAssignment({
+      principalId: OPERATOR_PRINCIPAL_ID,
+      scope: subnet,
+      roleDefinitionId: KARPENTER_SUBNET_ACCESS_ROLE_ID,
+    });
     await stack.createNodeClass(name, { vnetSubnetID: subnet });
     const obj = await stack.waitForCondition(name, "SubnetAccess", (c) => c.reason === "AccessGranted");
     const message = str(stack.condition(obj, "SubnetAccess")?.message);

@@ -69,7 +69,9 @@ test("runs from flags and env, logs JSON without the token, reports ready, exits
       },
       { what: "start log line", timeoutMs: 30_000 },
     );
-    await eventually(async () => ((await fetch(`${started.health}/readyz`)).status === 200 ? true : undefined), { what: "/readyz 200" });
+    await eventually(async () => ((await fetch(`${started.health}/readyz`)).status === 200 ? true : undefined), {
+      what: "/readyz 200",
+    });
     expect((await fetch(`${started.health}/healthz`)).status).toBe(200);
 
     const api = nodeClassApi(adminKubeConfig("ours"));
@@ -80,12 +82,24 @@ test("runs from flags and env, logs JSON without the token, reports ready, exits
         group: "karpenter.azure.com",
         version: "v1beta1",
         plural: "aksnodeclasses",
-        body: { apiVersion: "karpenter.azure.com/v1beta1", kind: "AKSNodeClass", metadata: { name, labels: { "aks-subnet-health-test": label } }, spec: { vnetSubnetID: EXAMPLE_SUBNET_IDS["full"] } },
+        body: {
+          apiVersion: "karpenter.azure.com/v1beta1",
+          kind: "AKSNodeClass",
+          metadata: { name, labels: { "aks-subnet-health-test": label } },
+          spec: { vnetSubnetID: EXAMPLE_SUBNET_IDS["full"] },
+        },
       });
-    await eventually(async () => {
-      const obj = await api.get(name);
-      return obj.status?.conditions?.some((c) => c.type === "aks-subnet-health.io/SubnetReady" && c.reason === "SubnetFull") ? true : undefined;
-    }, { what: "SubnetFull written by the process" });
+    await eventually(
+      async () => {
+        const obj = await api.get(name);
+        return obj.status?.conditions?.some(
+          (c) => c.type === "aks-subnet-health.io/SubnetReady" && c.reason === "SubnetFull",
+        )
+          ? true
+          : undefined;
+      },
+      { what: "SubnetFull written by the process" },
+    );
     const metrics = await (await fetch(started.metrics)).text();
     expect(metrics).toContain(`aks_subnet_health_nodeclass_info{nodeclass="${name}"`);
 
@@ -96,7 +110,9 @@ test("runs from flags and env, logs JSON without the token, reports ready, exits
     expect(out).not.toContain(token);
     expect(out.toLowerCase()).not.toContain("bearer");
     expect(lines.some((l) => l.includes('"stopped"'))).toBe(true);
-    const status = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "status updated" && l.nodeclass === name);
+    const status = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === "status updated" && l.nodeclass === name);
     expect(status).toMatchObject({ nodeclass: name, operation: "write-status", subnet: EXAMPLE_SUBNET_IDS["full"] });
     await api.remove(name);
   } finally {

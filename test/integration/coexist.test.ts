@@ -20,9 +20,19 @@ async function karpenterWrite(stack: Stack, name: string, reason: string): Promi
     const obj = await api.get(name);
     const others = (obj.status?.conditions ?? []).filter((c) => !KARPENTER_TYPES.includes(String(c.type)));
     const now = new Date().toISOString();
-    const mine = KARPENTER_TYPES.map((type) => ({ type, status: "True", reason, message: "", lastTransitionTime: now, observedGeneration: obj.metadata.generation }));
+    const mine = KARPENTER_TYPES.map((type) => ({
+      type,
+      status: "True",
+      reason,
+      message: "",
+      lastTransitionTime: now,
+      observedGeneration: obj.metadata.generation,
+    }));
     try {
-      await api.patchStatus(name, { metadata: { resourceVersion: obj.metadata.resourceVersion }, status: { conditions: [...others, ...mine] } });
+      await api.patchStatus(name, {
+        metadata: { resourceVersion: obj.metadata.resourceVersion },
+        status: { conditions: [...others, ...mine] },
+      });
       return attempt;
     } catch (err) {
       if ((err as ApiException<unknown>).code !== 409) throw err;
@@ -31,11 +41,20 @@ async function karpenterWrite(stack: Stack, name: string, reason: string): Promi
   throw new Error("karpenter writer gave up after 20 conflicts");
 }
 
-const types = (conds: Array<Record<string, unknown>> | undefined): string[] => (conds ?? []).map((c) => String(c.type)).sort();
+const types = (conds: Array<Record<string, unknown>> | undefined): string[] =>
+  (conds ?? []).map((c) => String(c.type)).sort();
 
 describe.each(CRD_FLAVORS)("coexisting with Karpenter's status writer (%s CRD)", (flavor) => {
   test("each writer's conditions survive the other's writes", async () => {
-    const stack = await startStack({ topology: TOPOLOGY, flavor, flags: { networkPlugin: "azure", networkPluginMode: "overlay", karpenterPrincipalId: "11111111-1111-1111-1111-111111111111" } });
+    const stack = await startStack({
+      topology: TOPOLOGY,
+      flavor,
+      flags: {
+        networkPlugin: "azure",
+        networkPluginMode: "overlay",
+        karpenterPrincipalId: "11111111-1111-1111-1111-111111111111",
+      },
+    });
     try {
       const name = uniqueName("coexist");
       const id = EXAMPLE_SUBNET_IDS["approach-b-custom-role"];
@@ -53,7 +72,9 @@ describe.each(CRD_FLAVORS)("coexisting with Karpenter's status writer (%s CRD)",
       const full = await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "SubnetFull");
       const karpenterAfterOurs = full.status?.conditions?.filter((c) => KARPENTER_TYPES.includes(String(c.type)));
       expect(karpenterAfterOurs?.map((c) => c.reason)).toEqual(["Ready", "Ready", "Ready", "Ready"]);
-      expect(karpenterAfterOurs).toEqual(afterKarpenter.status?.conditions?.filter((c) => KARPENTER_TYPES.includes(String(c.type))));
+      expect(karpenterAfterOurs).toEqual(
+        afterKarpenter.status?.conditions?.filter((c) => KARPENTER_TYPES.includes(String(c.type))),
+      );
       if (flavor === "upstream") expect(full.status?.subnetHealth).toBeUndefined();
       else expect(full.status?.subnetHealth).toMatchObject({ freeIPs: 0 });
     } finally {
@@ -62,7 +83,11 @@ describe.each(CRD_FLAVORS)("coexisting with Karpenter's status writer (%s CRD)",
   });
 
   test("interleaved writes while the subnet flips: nothing of either writer is lost", async () => {
-    const stack = await startStack({ topology: TOPOLOGY, flavor, flags: { networkPlugin: "azure", networkPluginMode: "overlay" } });
+    const stack = await startStack({
+      topology: TOPOLOGY,
+      flavor,
+      flags: { networkPlugin: "azure", networkPluginMode: "overlay" },
+    });
     try {
       const name = uniqueName("race");
       const id = EXAMPLE_SUBNET_IDS["nearly-full"];
@@ -77,7 +102,9 @@ describe.each(CRD_FLAVORS)("coexisting with Karpenter's status writer (%s CRD)",
       const final = await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "SubnetFull");
       const karpenter = final.status?.conditions?.filter((c) => KARPENTER_TYPES.includes(String(c.type)));
       expect(karpenter?.map((c) => c.reason)).toEqual(["Round14", "Round14", "Round14", "Round14"]);
-      expect(final.status?.conditions?.filter((c) => String(c.type).startsWith("aks-subnet-health.io/"))).toHaveLength(6);
+      expect(final.status?.conditions?.filter((c) => String(c.type).startsWith("aks-subnet-health.io/"))).toHaveLength(
+        6,
+      );
       // the operator wrote between Karpenter's writes (every flip of the subnet)
       expect(stack.operator.controller.stats.writes).toBeGreaterThan(1);
     } finally {
@@ -91,7 +118,13 @@ describe("leader election", () => {
     const lease = uniqueName("lease");
     const stack = await startStack({
       topology: TOPOLOGY,
-      flags: { networkPlugin: "azure", networkPluginMode: "overlay", leaderElect: true, leaderElectionNamespace: "default", leaderElectionId: lease },
+      flags: {
+        networkPlugin: "azure",
+        networkPluginMode: "overlay",
+        leaderElect: true,
+        leaderElectionNamespace: "default",
+        leaderElectionId: lease,
+      },
     });
     try {
       const second = await stack.startAnotherOperator();
@@ -111,7 +144,10 @@ describe("leader election", () => {
       expect(ready.status).toBe(200);
 
       await leader.stop();
-      await eventually(() => (standby.isLeader() ? true : undefined), { what: "standby takes over", timeoutMs: 30_000 });
+      await eventually(() => (standby.isLeader() ? true : undefined), {
+        what: "standby takes over",
+        timeoutMs: 30_000,
+      });
       await stack.sim.admin.setUsedIPs(id, 251);
       await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "SubnetFull", "new leader writes");
       expect(standby.controller.stats.writes).toBeGreaterThan(0);

@@ -20,9 +20,15 @@ const accepted: Array<[string, string]> = [
   ["RG ending with a hyphen", id("ends-with-hyphen-")],
   ["RG with parentheses", id("contains.(parentheses)")],
   ["RG of 90 characters", id("r".repeat(90))],
-  ["mixed-case keywords", `/SUBSCRIPTIONS/${SUB}/RESOURCEGROUPS/rg/PROVIDERS/microsoft.network/VIRTUALNETWORKS/v/SUBNETS/s`],
+  [
+    "mixed-case keywords",
+    `/SUBSCRIPTIONS/${SUB}/RESOURCEGROUPS/rg/PROVIDERS/microsoft.network/VIRTUALNETWORKS/v/SUBNETS/s`,
+  ],
   ["mixed-case names", id("My-RG", "My-VNet", "My-Subnet")],
-  ["non-GUID subscription (the pattern does not check GUIDs)", `/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s`],
+  [
+    "non-GUID subscription (the pattern does not check GUIDs)",
+    `/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s`,
+  ],
 ];
 
 const rejected: Array<[string, string]> = [
@@ -77,10 +83,16 @@ describe.each(CRD_FLAVORS)("AKSNodeClass CRD (%s)", (flavor) => {
       message: "",
       lastTransitionTime: new Date().toISOString(),
     });
-    await api.patchStatus(name, { metadata: { resourceVersion: staleRV }, status: { conditions: [condition("First")] } });
+    await api.patchStatus(name, {
+      metadata: { resourceVersion: staleRV },
+      status: { conditions: [condition("First")] },
+    });
     const err = await api
       .patchStatus(name, { metadata: { resourceVersion: staleRV }, status: { conditions: [condition("Second")] } })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((err as ApiException<unknown>).code).toBe(409);
     const after = await api.get(name);
     expect(after.status?.conditions?.map((c) => c.type)).toEqual(["First"]);
@@ -94,7 +106,17 @@ describe.each(CRD_FLAVORS)("AKSNodeClass CRD (%s)", (flavor) => {
     const patched = await api.patchStatus(name, {
       metadata: { resourceVersion: created.metadata.resourceVersion },
       spec: { vnetSubnetID: id("other"), maxPods: 50 },
-      status: { conditions: [{ type: "aks-subnet-health.io/SubnetReady", status: "True", reason: "SubnetReady", message: "", lastTransitionTime: new Date().toISOString() }] },
+      status: {
+        conditions: [
+          {
+            type: "aks-subnet-health.io/SubnetReady",
+            status: "True",
+            reason: "SubnetReady",
+            message: "",
+            lastTransitionTime: new Date().toISOString(),
+          },
+        ],
+      },
     });
     expect(patched.spec).toEqual(created.spec);
     expect(patched.metadata.generation).toBe(created.metadata.generation);
@@ -107,8 +129,23 @@ describe.each(CRD_FLAVORS)("AKSNodeClass CRD (%s)", (flavor) => {
     const name = uniqueName("reason");
     await api.create(name, {});
     const err = await api
-      .patchStatus(name, { status: { conditions: [{ type: "aks-subnet-health.io/SubnetReady", status: "True", reason: "has spaces", message: "", lastTransitionTime: new Date().toISOString() }] } })
-      .then(() => undefined, (e: unknown) => e);
+      .patchStatus(name, {
+        status: {
+          conditions: [
+            {
+              type: "aks-subnet-health.io/SubnetReady",
+              status: "True",
+              reason: "has spaces",
+              message: "",
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((err as ApiException<unknown>).code).toBe(422);
     await api.remove(name);
   });
@@ -131,11 +168,24 @@ describe.each(CRD_FLAVORS)("AKSNodeClass CRD (%s)", (flavor) => {
       const created = await eventually(async () => api.create(name, { vnetSubnetID: id("rg") }), { what: "create" });
       await api.patchStatus(name, {
         metadata: { resourceVersion: created.metadata.resourceVersion },
-        status: { conditions: [{ type: "aks-subnet-health.io/SubnetFound", status: "True", reason: "SubnetFound", message: "", lastTransitionTime: new Date().toISOString() }] },
+        status: {
+          conditions: [
+            {
+              type: "aks-subnet-health.io/SubnetFound",
+              status: "True",
+              reason: "SubnetFound",
+              message: "",
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
       });
-      await eventually(() => (seen.some((e) => e.type === "MODIFIED" && e.reasons.includes("SubnetFound")) ? true : undefined), {
-        what: "MODIFIED event with our condition",
-      });
+      await eventually(
+        () => (seen.some((e) => e.type === "MODIFIED" && e.reasons.includes("SubnetFound")) ? true : undefined),
+        {
+          what: "MODIFIED event with our condition",
+        },
+      );
       expect(seen[0]?.type).toBe("ADDED");
     } finally {
       req.abort();
@@ -153,7 +203,15 @@ describe("our CRD's printer columns", () => {
     await api.patchStatus(name, {
       metadata: { resourceVersion: created.metadata.resourceVersion },
       status: {
-        conditions: [{ type: "aks-subnet-health.io/SubnetReady", status: "False", reason: "SubnetFull", message: "m", lastTransitionTime: new Date().toISOString() }],
+        conditions: [
+          {
+            type: "aks-subnet-health.io/SubnetReady",
+            status: "False",
+            reason: "SubnetFull",
+            message: "m",
+            lastTransitionTime: new Date().toISOString(),
+          },
+        ],
         subnetHealth: { subnetID: id("rg"), source: "spec", freeIPs: 0, nodeHeadroom: 0 },
       },
     });
@@ -165,9 +223,14 @@ describe("our CRD's printer columns", () => {
       undefined,
       "application/json;as=Table;v=v1;g=meta.k8s.io",
     );
-    const table = JSON.parse(res.body) as { columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> };
+    const table = JSON.parse(res.body) as {
+      columnDefinitions: Array<{ name: string }>;
+      rows: Array<{ cells: unknown[] }>;
+    };
     const cols = table.columnDefinitions.map((c) => c.name);
-    expect(cols).toEqual(expect.arrayContaining(["Name", "Ready", "SubnetReady", "SubnetReason", "FreeIPs", "NodeHeadroom", "Age"]));
+    expect(cols).toEqual(
+      expect.arrayContaining(["Name", "Ready", "SubnetReady", "SubnetReason", "FreeIPs", "NodeHeadroom", "Age"]),
+    );
     const cell = (col: string) => table.rows[0]?.cells[cols.indexOf(col)];
     expect(cell("SubnetReady")).toBe("False");
     expect(cell("SubnetReason")).toBe("SubnetFull");

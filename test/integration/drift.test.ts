@@ -46,7 +46,8 @@ function recordDriftSeries(op: RunningOperator): SeriesValue[] {
   return seen;
 }
 
-const valuesOf = (seen: SeriesValue[], nodeclass: string, kind: string): number[] => seen.filter((s) => s.nodeclass === nodeclass && s.kind === kind).map((s) => s.value);
+const valuesOf = (seen: SeriesValue[], nodeclass: string, kind: string): number[] =>
+  seen.filter((s) => s.nodeclass === nodeclass && s.kind === kind).map((s) => s.value);
 
 async function metricFrom(url: string, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const text = await (await fetch(url)).text();
@@ -60,7 +61,9 @@ async function metricFrom(url: string, name: string, labels: Record<string, stri
 }
 
 async function metricIs(url: string, name: string, labels: Record<string, string>, value: number): Promise<void> {
-  await eventually(async () => ((await metricFrom(url, name, labels)) === value ? true : undefined), { what: `${name}${JSON.stringify(labels)} = ${value}` });
+  await eventually(async () => ((await metricFrom(url, name, labels)) === value ? true : undefined), {
+    what: `${name}${JSON.stringify(labels)} = ${value}`,
+  });
 }
 
 describe("subnet drift", () => {
@@ -85,18 +88,30 @@ describe("subnet drift", () => {
     await core.createNode({
       body: {
         metadata: { name, labels: { [NODECLASS_LABEL]: nodeclass } },
-        status: { addresses: ip ? [{ type: "InternalIP", address: ip }, { type: "Hostname", address: name }] : [{ type: "Hostname", address: name }] },
+        status: {
+          addresses: ip
+            ? [
+                { type: "InternalIP", address: ip },
+                { type: "Hostname", address: name },
+              ]
+            : [{ type: "Hostname", address: name }],
+        },
       },
     });
     return name;
   }
 
   async function moveNode(name: string, ip: string): Promise<void> {
-    await core.patchNodeStatus({ name, body: { status: { addresses: [{ type: "InternalIP", address: ip }] } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await core.patchNodeStatus(
+      { name, body: { status: { addresses: [{ type: "InternalIP", address: ip }] } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
   }
 
   async function eventSeen(nodeclass: string, type: string, reason: string): Promise<{ message: string }> {
-    return eventually(async () => (await stack.events(nodeclass)).find((e) => e.type === type && e.reason === reason), { what: `${type} ${reason} event for ${nodeclass}` });
+    return eventually(async () => (await stack.events(nodeclass)).find((e) => e.type === type && e.reason === reason), {
+      what: `${type} ${reason} event for ${nodeclass}`,
+    });
   }
 
   beforeAll(async () => {
@@ -131,12 +146,20 @@ describe("subnet drift", () => {
     await stack.patchSpec(name, { vnetSubnetID: good.id });
     const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.status === "True", "corrected subnet found");
     const ev = await eventSeen(name, "Normal", "SubnetCorrected");
-    expect(ev.message).toContain(`now uses subnet ${good.id} instead of ${canonical(typo)}, which was not a valid, readable subnet`);
+    expect(ev.message).toContain(
+      `now uses subnet ${good.id} instead of ${canonical(typo)}, which was not a valid, readable subnet`,
+    );
     expect((await stack.events(name)).some((e) => e.reason === "SubnetMigration")).toBe(false);
     expect(stack.condition(obj, "SubnetStable")?.status).not.toBe("False");
-    expect(obj.status?.subnetHealth).toMatchObject({ lastSubnetID: canonical(good.id), lastSubnetValid: true, lastValidSubnetID: canonical(good.id) });
+    expect(obj.status?.subnetHealth).toMatchObject({
+      lastSubnetID: canonical(good.id),
+      lastSubnetValid: true,
+      lastValidSubnetID: canonical(good.id),
+    });
     // the correction series was 1 for the evaluation that saw it; migration never
-    await eventually(() => (valuesOf(seen, name, "correction").includes(1) ? true : undefined), { what: "drift{kind=correction} = 1" });
+    await eventually(() => (valuesOf(seen, name, "correction").includes(1) ? true : undefined), {
+      what: "drift{kind=correction} = 1",
+    });
     expect(valuesOf(seen, name, "migration")).not.toContain(1);
   });
 
@@ -146,13 +169,24 @@ describe("subnet drift", () => {
     const to = await freshSubnet("to");
     await stack.createNodeClass(name, { vnetSubnetID: from.id });
     const node = await createNode(name, from.ip(10));
-    await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "SubnetStable" && String(c.message).includes(from.id));
+    await stack.waitForCondition(
+      name,
+      "SubnetStable",
+      (c) => c.reason === "SubnetStable" && String(c.message).includes(from.id),
+    );
     await metricIs(stack.operator.metricsUrl, OUTSIDE, { nodeclass: name }, 0);
 
     await stack.patchSpec(name, { vnetSubnetID: to.id });
-    const moving = await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "SubnetMigration", "migration in progress");
+    const moving = await stack.waitForCondition(
+      name,
+      "SubnetStable",
+      (c) => c.reason === "SubnetMigration",
+      "migration in progress",
+    );
     expect(stack.condition(moving, "SubnetStable")?.status).toBe("False");
-    expect(str(stack.condition(moving, "SubnetStable")?.message)).toContain(`moved to subnet ${to.id} from another valid subnet`);
+    expect(str(stack.condition(moving, "SubnetStable")?.message)).toContain(
+      `moved to subnet ${to.id} from another valid subnet`,
+    );
     // advisory: the new subnet works, so SubnetReady names the migration but stays True
     expect(stack.condition(moving, "SubnetReady")).toMatchObject({ status: "True", reason: "SubnetMigration" });
     const ev = await eventSeen(name, "Warning", "SubnetMigration");
@@ -162,13 +196,20 @@ describe("subnet drift", () => {
 
     // still in progress on later resyncs: the series stays 1 as long as the condition says so
     const evaluations = valuesOf(seen, name, "migration").length;
-    await eventually(() => (valuesOf(seen, name, "migration").length >= evaluations + 2 ? true : undefined), { what: "two more evaluations" });
+    await eventually(() => (valuesOf(seen, name, "migration").length >= evaluations + 2 ? true : undefined), {
+      what: "two more evaluations",
+    });
     expect(valuesOf(seen, name, "migration").slice(evaluations, evaluations + 2)).toEqual([1, 1]);
     expect(await stack.metric(DRIFT, { nodeclass: name, kind: "migration" })).toBe(1);
 
     // Karpenter replaced the node in the new subnet
     await moveNode(node, to.ip(10));
-    const done = await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "SubnetStable", "migration finished");
+    const done = await stack.waitForCondition(
+      name,
+      "SubnetStable",
+      (c) => c.reason === "SubnetStable",
+      "migration finished",
+    );
     expect(stack.condition(done, "SubnetStable")?.status).toBe("True");
     await metricIs(stack.operator.metricsUrl, DRIFT, { nodeclass: name, kind: "migration" }, 0);
     await metricIs(stack.operator.metricsUrl, OUTSIDE, { nodeclass: name }, 0);
@@ -187,7 +228,12 @@ describe("subnet drift", () => {
     await createNode(uniqueName("other-class"), "10.98.0.1");
 
     const strays = [far, near].sort().join(", ");
-    const obj = await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "NodesOutsideSubnet" && str(c.message).includes(strays), "both strays named");
+    const obj = await stack.waitForCondition(
+      name,
+      "SubnetStable",
+      (c) => c.reason === "NodesOutsideSubnet" && str(c.message).includes(strays),
+      "both strays named",
+    );
     const message = str(stack.condition(obj, "SubnetStable")?.message);
     expect(stack.condition(obj, "SubnetStable")?.status).toBe("False");
     expect(message).toContain(`: ${strays}.`);
@@ -213,7 +259,9 @@ describe("subnet drift", () => {
     const obj = await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "NodesOutsideSubnet");
     expect(obj.status?.subnetHealth).toMatchObject({ lastPrefixes: ["10.231.200.0/24"] });
     await metricIs(stack.operator.metricsUrl, OUTSIDE, { nodeclass: name }, 1);
-    await eventually(() => (valuesOf(seen, name, "prefix-changed").includes(1) ? true : undefined), { what: "drift{kind=prefix-changed} = 1" });
+    await eventually(() => (valuesOf(seen, name, "prefix-changed").includes(1) ? true : undefined), {
+      what: "drift{kind=prefix-changed} = 1",
+    });
     // reported once: the next evaluations compare with the new prefixes
     expect((await stack.events(name)).filter((e) => e.reason === "SubnetPrefixesChanged")).toHaveLength(1);
   });
@@ -227,7 +275,9 @@ describe("subnet drift", () => {
     await stack.sim.admin.deleteSubnet(subnet.id);
     const obj = await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "SubnetDeleted");
     expect(stack.condition(obj, "SubnetStable")?.status).toBe("False");
-    expect(str(stack.condition(obj, "SubnetStable")?.message)).toContain(`Subnet ${subnet.id} was valid before and is now missing`);
+    expect(str(stack.condition(obj, "SubnetStable")?.message)).toContain(
+      `Subnet ${subnet.id} was valid before and is now missing`,
+    );
     expect(stack.condition(obj, "SubnetFound")).toMatchObject({ status: "False", reason: "SubnetNotFound" });
     const ev = await eventSeen(name, "Warning", "SubnetDeleted");
     expect(ev.message).toContain("which this nodeclass used successfully before, no longer exists");
@@ -246,7 +296,12 @@ describe("subnet drift", () => {
     const next = await freshSubnet("new-default");
     await stack.operator.stop();
     const op = await stack.startAnotherOperator({ vnetSubnetId: next.id });
-    const obj = await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "DefaultSubnetChanged", "default change seen");
+    const obj = await stack.waitForCondition(
+      name,
+      "SubnetStable",
+      (c) => c.reason === "DefaultSubnetChanged",
+      "default change seen",
+    );
     expect(stack.condition(obj, "SubnetStable")?.status).toBe("False");
     expect(str(stack.condition(obj, "SubnetStable")?.message)).toContain("Set spec.vnetSubnetID, or replace the nodes");
     expect(obj.status?.subnetHealth).toMatchObject({ source: "default", subnetID: next.id });

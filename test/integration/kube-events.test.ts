@@ -15,15 +15,30 @@ test("records a Warning on a nodeclass and counts a repeat instead of creating a
   const name = uniqueName("events");
   const obj = await nc.create(name, {});
   const recorder = new EventRecorder(core, { instance: "aks-subnet-health-test-pod" });
-  const involved = { apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`, kind: AKSNODECLASS.kind, name, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion };
+  const involved = {
+    apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`,
+    kind: AKSNODECLASS.kind,
+    name,
+    uid: obj.metadata.uid,
+    resourceVersion: obj.metadata.resourceVersion,
+  };
 
-  await expect(recorder.record(involved, "Warning", "SubnetCapacityLow", "subnet nodes has 3 % free IPs left")).resolves.toBe("created");
-  await expect(recorder.record(involved, "Warning", "SubnetCapacityLow", "subnet nodes has 3 % free IPs left")).resolves.toBe("counted");
-  await expect(recorder.record(involved, "Normal", "SubnetCapacityOk", "subnet nodes has enough free IPs")).resolves.toBe("created");
+  await expect(
+    recorder.record(involved, "Warning", "SubnetCapacityLow", "subnet nodes has 3 % free IPs left"),
+  ).resolves.toBe("created");
+  await expect(
+    recorder.record(involved, "Warning", "SubnetCapacityLow", "subnet nodes has 3 % free IPs left"),
+  ).resolves.toBe("counted");
+  await expect(
+    recorder.record(involved, "Normal", "SubnetCapacityOk", "subnet nodes has enough free IPs"),
+  ).resolves.toBe("created");
 
   const events = await eventually(
     async () => {
-      const list = await core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.name=${name}` });
+      const list = await core.listNamespacedEvent({
+        namespace: "default",
+        fieldSelector: `involvedObject.name=${name}`,
+      });
       return list.items.length === 2 ? list.items : undefined;
     },
     { what: "two events for the nodeclass" },

@@ -3,7 +3,16 @@
  * after its watch breaks with a server error (and the reconnect itself failing), and the node
  * address watch keeping per-nodeclass InternalIPs from real Node objects.
  */
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, Watch, setHeaderOptions, type KubernetesListObject, type KubernetesObject, type V1Node } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type V1Node,
+} from "@kubernetes/client-node";
 import { expect, test } from "vitest";
 import { AKSNODECLASS, NODECLASS_LABEL } from "../../src/domain.js";
 import { ResilientInformer, type WatchLike } from "../../src/kube/informer.js";
@@ -24,7 +33,12 @@ class FaultyWatch implements WatchLike {
   constructor(real: Watch) {
     this.real = real;
   }
-  async watch(path: string, query: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+  async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    cb: (phase: string, obj: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
     this.connects++;
     if (this.failNextConnects > 0) {
       this.failNextConnects--;
@@ -57,7 +71,8 @@ test("sees add/update/delete and keeps watching after its watch breaks and recon
     path: `/apis/${AKSNODECLASS.group}/${AKSNODECLASS.version}/${AKSNODECLASS.plural}`,
     watch: faulty,
     labelSelector: selector,
-    list: async (labelSelector) => (await api.listClusterCustomObject({ ...coords, labelSelector })) as KubernetesListObject<NodeClass>,
+    list: async (labelSelector) =>
+      (await api.listClusterCustomObject({ ...coords, labelSelector })) as KubernetesListObject<NodeClass>,
     backoff: { baseMs: 200, maxMs: 1_000 },
   });
   const seen: string[] = [];
@@ -66,7 +81,15 @@ test("sees add/update/delete and keeps watching after its watch breaks and recon
   inf.on("delete", (o) => seen.push(`delete ${o.metadata.name}`));
   inf.on("error", (e) => errors.push(e));
   const create = (name: string) =>
-    api.createClusterCustomObject({ ...coords, body: { apiVersion: `${coords.group}/${coords.version}`, kind: AKSNODECLASS.kind, metadata: { name, labels: { "test-run": run } }, spec: {} } });
+    api.createClusterCustomObject({
+      ...coords,
+      body: {
+        apiVersion: `${coords.group}/${coords.version}`,
+        kind: AKSNODECLASS.kind,
+        metadata: { name, labels: { "test-run": run } },
+        spec: {},
+      },
+    });
   const a = `${run}-a`;
   const b = `${run}-b`;
   await create(a);
@@ -75,21 +98,32 @@ test("sees add/update/delete and keeps watching after its watch breaks and recon
   expect(inf.list().map((o) => o.metadata.name)).toEqual([a]);
   await create(b);
   await eventually(() => (inf.get(b) ? true : undefined), { what: "add b" });
-  await api.patchClusterCustomObject({ ...coords, name: a, body: { metadata: { annotations: { touched: "1" } } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+  await api.patchClusterCustomObject(
+    { ...coords, name: a, body: { metadata: { annotations: { touched: "1" } } } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
   await eventually(() => (seen.includes(`update ${a}`) ? true : undefined), { what: "update a" });
 
   // the watch dies with a 500 and the next two reconnects are refused
   faulty.failNextConnects = 2;
   faulty.breakLive();
   await api.deleteClusterCustomObject({ ...coords, name: b });
-  await eventually(() => (seen.includes(`delete ${b}`) ? true : undefined), { what: "delete b after recovery", timeoutMs: 20_000 });
+  await eventually(() => (seen.includes(`delete ${b}`) ? true : undefined), {
+    what: "delete b after recovery",
+    timeoutMs: 20_000,
+  });
   expect(errors.length).toBeGreaterThanOrEqual(3);
   expect(inf.stats().restarts).toBeGreaterThanOrEqual(3);
   const c = `${run}-c`;
   await create(c);
   await eventually(() => (inf.get(c) ? true : undefined), { what: "add c on the recovered watch" });
   expect(seen.filter((s) => s === `add ${a}`)).toHaveLength(1);
-  expect(inf.list().map((o) => o.metadata.name).sort()).toEqual([a, c]);
+  expect(
+    inf
+      .list()
+      .map((o) => o.metadata.name)
+      .sort(),
+  ).toEqual([a, c]);
 
   await inf.stop();
   const connects = faulty.connects;
@@ -106,7 +140,9 @@ test("sees add/update/delete and keeps watching after its watch breaks and recon
   try {
     await api.deleteClusterCustomObject({ ...coords, name: a });
     await api.deleteClusterCustomObject({ ...coords, name: c });
-    await eventually(() => (witnessed.has(a) && witnessed.has(c) ? true : undefined), { what: "deletes seen by another watcher" });
+    await eventually(() => (witnessed.has(a) && witnessed.has(c) ? true : undefined), {
+      what: "deletes seen by another watcher",
+    });
   } finally {
     witness.abort();
   }
@@ -125,7 +161,12 @@ test("node address watch tracks InternalIPs per nodeclass from labelled nodes on
   const unlabelled = uniqueName("node");
   const nodeBody = (name: string, labels: Record<string, string>, ip: string): V1Node => ({
     metadata: { name, labels },
-    status: { addresses: [{ type: "InternalIP", address: ip }, { type: "Hostname", address: name }] },
+    status: {
+      addresses: [
+        { type: "InternalIP", address: ip },
+        { type: "Hostname", address: name },
+      ],
+    },
   });
   const w = new NodeAddressWatch({ kubeConfig: kc });
   const changed: string[] = [];
@@ -146,7 +187,9 @@ test("node address watch tracks InternalIPs per nodeclass from labelled nodes on
     { name: n1, body: { status: { addresses: [{ type: "InternalIP", address: "10.9.0.40" }] } } },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
-  await eventually(() => (w.addressesFor(nodeclass).some((a) => a.internalIPs[0] === "10.9.0.40") ? true : undefined), { what: "address change" });
+  await eventually(() => (w.addressesFor(nodeclass).some((a) => a.internalIPs[0] === "10.9.0.40") ? true : undefined), {
+    what: "address change",
+  });
   await core.deleteNode({ name: n2 });
   await eventually(() => (w.addressesFor(nodeclass).length === 1 ? true : undefined), { what: "node removal" });
   // the API server is shared with other test files that label nodes for their own nodeclasses:

@@ -37,10 +37,13 @@ test("one of two electors leads, and the other takes over soon after the leader 
   expect(held.spec?.holderIdentity).toBe("replica-a");
   expect(held.spec?.leaseDurationSeconds).toBe(15);
   expect(b.isLeader()).toBe(false);
-  await eventually(async () => {
-    const l = await api.readNamespacedLease({ name: lease, namespace: "default" });
-    return l.metadata?.resourceVersion !== held.metadata?.resourceVersion ? true : undefined;
-  }, { what: "a renewal" });
+  await eventually(
+    async () => {
+      const l = await api.readNamespacedLease({ name: lease, namespace: "default" });
+      return l.metadata?.resourceVersion !== held.metadata?.resourceVersion ? true : undefined;
+    },
+    { what: "a renewal" },
+  );
   expect(b.isLeader()).toBe(false);
 
   await a.stop();

@@ -11,18 +11,45 @@ import type { ConditionResult } from "../../src/health/types.js";
 import { SubnetHealthMemory, writeConditions, type StatusApi } from "../../src/kube/status-writer.js";
 import { CRD_FLAVORS, adminKubeConfig, nodeClassApi, uniqueName } from "../support/kube.js";
 
-const SUBNET = "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes";
+const SUBNET =
+  "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes";
 
 const karpenterConditions = [
-  { type: "SubnetsReady", status: "True", reason: "SubnetsReady", message: "", lastTransitionTime: "2026-01-01T00:00:00Z", observedGeneration: 1 },
-  { type: "Ready", status: "False", reason: "UnhealthyDependents", message: "ImagesReady=False", lastTransitionTime: "2026-01-01T00:00:01Z", observedGeneration: 1 },
+  {
+    type: "SubnetsReady",
+    status: "True",
+    reason: "SubnetsReady",
+    message: "",
+    lastTransitionTime: "2026-01-01T00:00:00Z",
+    observedGeneration: 1,
+  },
+  {
+    type: "Ready",
+    status: "False",
+    reason: "UnhealthyDependents",
+    message: "ImagesReady=False",
+    lastTransitionTime: "2026-01-01T00:00:01Z",
+    observedGeneration: 1,
+  },
 ];
 
-const found: ConditionResult = { type: ConditionType.SubnetFound, status: "True", reason: "SubnetFound", message: "subnet nodes exists" };
-const capacity: ConditionResult = { type: ConditionType.SubnetCapacity, status: "True", reason: "Sufficient", message: "" };
+const found: ConditionResult = {
+  type: ConditionType.SubnetFound,
+  status: "True",
+  reason: "SubnetFound",
+  message: "subnet nodes exists",
+};
+const capacity: ConditionResult = {
+  type: ConditionType.SubnetCapacity,
+  status: "True",
+  reason: "Sufficient",
+  message: "",
+};
 
 function foreign(conditions: Array<Record<string, unknown>> | undefined): string[] {
-  return (conditions ?? []).filter((c) => !String(c.type).startsWith("aks-subnet-health.io/")).map((c) => JSON.stringify(c));
+  return (conditions ?? [])
+    .filter((c) => !String(c.type).startsWith("aks-subnet-health.io/"))
+    .map((c) => JSON.stringify(c));
 }
 
 describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
@@ -33,7 +60,10 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
     const name = uniqueName("writer");
     const created = await nc.create(name, { vnetSubnetID: SUBNET });
     // Karpenter's own status write: merge patch with the optimistic lock
-    await nc.patchStatus(name, { metadata: { resourceVersion: created.metadata.resourceVersion }, status: { conditions: karpenterConditions } });
+    await nc.patchStatus(name, {
+      metadata: { resourceVersion: created.metadata.resourceVersion },
+      status: { conditions: karpenterConditions },
+    });
     return { name, nc };
   }
 
@@ -42,7 +72,11 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
     const before = await nc.get(name);
     const api = kc().makeApiClient(CustomObjectsApi);
     const memory = new SubnetHealthMemory();
-    const desired = { conditions: [found, capacity], subnetHealth: { subnetID: SUBNET, source: "spec" }, observedGeneration: before.metadata.generation ?? 1 };
+    const desired = {
+      conditions: [found, capacity],
+      subnetHealth: { subnetID: SUBNET, source: "spec" },
+      observedGeneration: before.metadata.generation ?? 1,
+    };
 
     const first = await writeConditions(api, name, desired, { memory });
     expect(first).toMatchObject({ written: true, attempts: 1, conflicts: 0 });
@@ -51,7 +85,11 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
     expect(foreign(after.status?.conditions)).toEqual(foreign(before.status?.conditions));
     const ours = (after.status?.conditions ?? []).filter((c) => String(c.type).startsWith("aks-subnet-health.io/"));
     expect(ours).toEqual([
-      expect.objectContaining({ ...found, observedGeneration: desired.observedGeneration, lastTransitionTime: expect.stringMatching(/Z$/) }),
+      expect.objectContaining({
+        ...found,
+        observedGeneration: desired.observedGeneration,
+        lastTransitionTime: expect.stringMatching(/Z$/),
+      }),
       expect.objectContaining({ ...capacity, observedGeneration: desired.observedGeneration }),
     ]);
 
@@ -60,9 +98,18 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
     expect((await nc.get(name)).metadata.resourceVersion).toBe(after.metadata.resourceVersion);
 
     // a status flip changes lastTransitionTime of that condition only
-    const lost: ConditionResult = { ...found, status: "False", reason: "SubnetNotFound", message: "subnet nodes was deleted" };
+    const lost: ConditionResult = {
+      ...found,
+      status: "False",
+      reason: "SubnetNotFound",
+      message: "subnet nodes was deleted",
+    };
     // a minute later (timestamps have one-second resolution)
-    const later = { now: () => Date.now() + 60_000, setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+    const later = {
+      now: () => Date.now() + 60_000,
+      setTimeout: globalThis.setTimeout,
+      clearTimeout: globalThis.clearTimeout,
+    };
     await writeConditions(api, name, { ...desired, conditions: [lost, capacity] }, { memory, clock: later });
     const flipped = await nc.get(name);
     const byType = new Map((flipped.status?.conditions ?? []).map((c) => [c.type, c]));
@@ -75,7 +122,13 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
   test("a Karpenter write between our GET and PATCH gets us a 409, we re-read and both writes survive", async () => {
     const { name, nc } = await karpenterLikeNodeClass();
     const real = kc().makeApiClient(CustomObjectsApi);
-    const karpenterLater = { type: "ImagesReady", status: "True", reason: "ImagesReady", message: "", lastTransitionTime: "2026-01-01T00:05:00Z" };
+    const karpenterLater = {
+      type: "ImagesReady",
+      status: "True",
+      reason: "ImagesReady",
+      message: "",
+      lastTransitionTime: "2026-01-01T00:05:00Z",
+    };
     let raced = false;
     const racing: StatusApi = {
       getClusterCustomObject: async (p) => {
@@ -83,13 +136,21 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
         if (!raced) {
           raced = true;
           const cur = await nc.get(name);
-          await nc.patchStatus(name, { metadata: { resourceVersion: cur.metadata.resourceVersion }, status: { conditions: [...(cur.status?.conditions ?? []), karpenterLater] } });
+          await nc.patchStatus(name, {
+            metadata: { resourceVersion: cur.metadata.resourceVersion },
+            status: { conditions: [...(cur.status?.conditions ?? []), karpenterLater] },
+          });
         }
         return obj;
       },
       patchClusterCustomObjectStatus: (p, o) => real.patchClusterCustomObjectStatus(p, o),
     };
-    const r = await writeConditions(racing, name, { conditions: [found], observedGeneration: 1 }, { memory: new SubnetHealthMemory() });
+    const r = await writeConditions(
+      racing,
+      name,
+      { conditions: [found], observedGeneration: 1 },
+      { memory: new SubnetHealthMemory() },
+    );
     expect(r).toMatchObject({ written: true, attempts: 2, conflicts: 1 });
     const types = ((await nc.get(name)).status?.conditions ?? []).map((c) => c.type).sort();
     expect(types).toEqual(["ImagesReady", "Ready", "SubnetsReady", found.type].sort());
@@ -98,26 +159,46 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
 
   test("a deleted nodeclass is reported gone", async () => {
     const api = kc().makeApiClient(CustomObjectsApi);
-    await expect(writeConditions(api, uniqueName("never-existed"), { conditions: [found], observedGeneration: 1 })).resolves.toMatchObject({ written: false, gone: true });
+    await expect(
+      writeConditions(api, uniqueName("never-existed"), { conditions: [found], observedGeneration: 1 }),
+    ).resolves.toMatchObject({ written: false, gone: true });
   });
 
-  test(flavor === "upstream" ? "stops sending the pruned subnetHealth instead of writing every time" : "keeps subnetHealth and writes it only when it changes", async () => {
-    const { name, nc } = await karpenterLikeNodeClass();
-    const api = kc().makeApiClient(CustomObjectsApi);
-    const memory = new SubnetHealthMemory();
-    const desired = { conditions: [capacity], subnetHealth: { subnetID: SUBNET, source: "spec", freeIPs: 200 }, observedGeneration: 1 };
-    expect((await writeConditions(api, name, desired, { memory })).written).toBe(true);
-    const rv = (await nc.get(name)).metadata.resourceVersion;
-    expect((await writeConditions(api, name, desired, { memory })).written).toBe(false);
-    expect((await nc.get(name)).metadata.resourceVersion).toBe(rv);
-    const stored = (await nc.get(name)).status?.subnetHealth;
-    if (flavor === "upstream") {
-      expect(stored).toBeUndefined();
-      expect(memory.droppedEntirely).toBe(true);
-    } else {
-      expect(stored).toEqual(desired.subnetHealth);
-      expect((await writeConditions(api, name, { ...desired, subnetHealth: { ...desired.subnetHealth, freeIPs: 150 } }, { memory })).written).toBe(true);
-    }
-    await nc.remove(name);
-  });
+  test(
+    flavor === "upstream"
+      ? "stops sending the pruned subnetHealth instead of writing every time"
+      : "keeps subnetHealth and writes it only when it changes",
+    async () => {
+      const { name, nc } = await karpenterLikeNodeClass();
+      const api = kc().makeApiClient(CustomObjectsApi);
+      const memory = new SubnetHealthMemory();
+      const desired = {
+        conditions: [capacity],
+        subnetHealth: { subnetID: SUBNET, source: "spec", freeIPs: 200 },
+        observedGeneration: 1,
+      };
+      expect((await writeConditions(api, name, desired, { memory })).written).toBe(true);
+      const rv = (await nc.get(name)).metadata.resourceVersion;
+      expect((await writeConditions(api, name, desired, { memory })).written).toBe(false);
+      expect((await nc.get(name)).metadata.resourceVersion).toBe(rv);
+      const stored = (await nc.get(name)).status?.subnetHealth;
+      if (flavor === "upstream") {
+        expect(stored).toBeUndefined();
+        expect(memory.droppedEntirely).toBe(true);
+      } else {
+        expect(stored).toEqual(desired.subnetHealth);
+        expect(
+          (
+            await writeConditions(
+              api,
+              name,
+              { ...desired, subnetHealth: { ...desired.subnetHealth, freeIPs: 150 } },
+              { memory },
+            )
+          ).written,
+        ).toBe(true);
+      }
+      await nc.remove(name);
+    },
+  );
 });

@@ -18,7 +18,8 @@ const env = { ...process.env, AKS_SUBNET_HEALTH_LOCAL_DIR: dir, RESYNC_PERIOD: "
 
 function recordedPids(): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const m of readFileSync(path.join(dir, "env"), "utf8").matchAll(/^export (\w+_PID)=(\d+)$/gm)) out[m[1] ?? ""] = Number(m[2]);
+  for (const m of readFileSync(path.join(dir, "env"), "utf8").matchAll(/^export (\w+_PID)=(\d+)$/gm))
+    out[m[1] ?? ""] = Number(m[2]);
   return out;
 }
 
@@ -27,24 +28,29 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("local-up, kubectl against it, idempotent local-up, local-down leaves no process", { timeout: 240_000 }, async () => {
-  await run("bash", ["hack/local-up.sh"], { cwd: root, env, timeout: 200_000 });
-  const pids = recordedPids();
-  expect(Object.keys(pids).sort()).toEqual(["APISERVER_PID", "ETCD_PID", "OPERATOR_PID", "SIM_PID"]);
-  for (const pid of Object.values(pids)) expect(processAlive(pid)).toBe(true);
+test(
+  "local-up, kubectl against it, idempotent local-up, local-down leaves no process",
+  { timeout: 240_000 },
+  async () => {
+    await run("bash", ["hack/local-up.sh"], { cwd: root, env, timeout: 200_000 });
+    const pids = recordedPids();
+    expect(Object.keys(pids).sort()).toEqual(["APISERVER_PID", "ETCD_PID", "OPERATOR_PID", "SIM_PID"]);
+    for (const pid of Object.values(pids)) expect(processAlive(pid)).toBe(true);
 
-  const sh = (cmd: string) => run("bash", ["-c", `source "${dir}/env" && ${cmd}`], { cwd: root, env, timeout: 60_000 });
-  await sh("kubectl apply -f examples/nodeclasses.yaml");
-  const table = await sh("kubectl get aksnodeclass");
-  expect(table.stdout).toMatch(/NAME\s+READY\s+SUBNETREADY\s+SUBNETREASON\s+FREEIPS\s+NODEHEADROOM\s+AGE/);
-  expect(table.stdout).toContain("reader-only");
-  const metrics = await sh('curl -fsS "$METRICS_URL"');
-  expect(metrics.stdout).toContain("aks_subnet_health_build_info");
+    const sh = (cmd: string) =>
+      run("bash", ["-c", `source "${dir}/env" && ${cmd}`], { cwd: root, env, timeout: 60_000 });
+    await sh("kubectl apply -f examples/nodeclasses.yaml");
+    const table = await sh("kubectl get aksnodeclass");
+    expect(table.stdout).toMatch(/NAME\s+READY\s+SUBNETREADY\s+SUBNETREASON\s+FREEIPS\s+NODEHEADROOM\s+AGE/);
+    expect(table.stdout).toContain("reader-only");
+    const metrics = await sh('curl -fsS "$METRICS_URL"');
+    expect(metrics.stdout).toContain("aks_subnet_health_build_info");
 
-  const again = await run("bash", ["hack/local-up.sh"], { cwd: root, env, timeout: 60_000 });
-  expect(again.stdout + again.stderr).toContain("already running");
-  expect(recordedPids()).toEqual(pids);
+    const again = await run("bash", ["hack/local-up.sh"], { cwd: root, env, timeout: 60_000 });
+    expect(again.stdout + again.stderr).toContain("already running");
+    expect(recordedPids()).toEqual(pids);
 
-  await run("bash", ["hack/local-down.sh"], { cwd: root, env, timeout: 60_000 });
-  for (const pid of Object.values(pids)) expect(processAlive(pid)).toBe(false);
-});
+    await run("bash", ["hack/local-down.sh"], { cwd: root, env, timeout: 60_000 });
+    for (const pid of Object.values(pids)) expect(processAlive(pid)).toBe(false);
+  },
+);

@@ -12,7 +12,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import { EXAMPLE_AKS_VNET_ID, EXAMPLE_CLUSTER_ID, EXAMPLE_NETWORK_RG_ID, EXAMPLE_SUBNET_IDS, KARPENTER_PRINCIPAL_ID } from "../../src/sim/example-ids.js";
+import {
+  EXAMPLE_AKS_VNET_ID,
+  EXAMPLE_CLUSTER_ID,
+  EXAMPLE_NETWORK_RG_ID,
+  EXAMPLE_SUBNET_IDS,
+  KARPENTER_PRINCIPAL_ID,
+} from "../../src/sim/example-ids.js";
 import type { Topology } from "../../src/sim/topology.js";
 import { eventually, uniqueName } from "../support/kube.js";
 import { startStack, type Stack } from "../support/stack.js";
@@ -29,22 +35,49 @@ function topology(): Topology {
   const t = parse(readFileSync(TOPOLOGY_FILE, "utf8")) as Topology;
   const rg = t.subscriptions[0]?.resourceGroups?.find((r) => r.name === "rg-network");
   if (!rg) throw new Error("examples/topology.yaml has no rg-network");
-  rg.virtualNetworks = [...(rg.virtualNetworks ?? []), { name: "vnet-reserved", addressSpace: ["172.30.0.0/16"], subnets: [{ name: "nodes", addressPrefix: "172.30.1.0/24", usedIPs: 2 }] }];
+  rg.virtualNetworks = [
+    ...(rg.virtualNetworks ?? []),
+    {
+      name: "vnet-reserved",
+      addressSpace: ["172.30.0.0/16"],
+      subnets: [{ name: "nodes", addressPrefix: "172.30.1.0/24", usedIPs: 2 }],
+    },
+  ];
   return t;
 }
 
-async function metricIs(stack: Stack, name: string, labels: Record<string, string>, value: number | undefined): Promise<void> {
-  await eventually(async () => ((await stack.metric(name, labels)) === value ? true : undefined), { what: `${name}${JSON.stringify(labels)} = ${String(value)}` });
+async function metricIs(
+  stack: Stack,
+  name: string,
+  labels: Record<string, string>,
+  value: number | undefined,
+): Promise<void> {
+  await eventually(async () => ((await stack.metric(name, labels)) === value ? true : undefined), {
+    what: `${name}${JSON.stringify(labels)} = ${String(value)}`,
+  });
 }
 
-async function conflictCounts(stack: Stack, nodeclass: string, expected: Record<"pod" | "service" | "reserved" | "nodeclass", number>): Promise<void> {
+async function conflictCounts(
+  stack: Stack,
+  nodeclass: string,
+  expected: Record<"pod" | "service" | "reserved" | "nodeclass", number>,
+): Promise<void> {
   for (const [kind, n] of Object.entries(expected)) await metricIs(stack, CONFLICTS, { nodeclass, with: kind }, n);
 }
 
-async function planOf(stack: Stack, subnet: string, reason: string): Promise<{ name: string; status: string; message: string; ready: Record<string, unknown> | undefined }> {
+async function planOf(
+  stack: Stack,
+  subnet: string,
+  reason: string,
+): Promise<{ name: string; status: string; message: string; ready: Record<string, unknown> | undefined }> {
   const name = uniqueName("plan");
   await stack.createNodeClass(name, { vnetSubnetID: subnet });
-  const obj = await stack.waitForCondition(name, "NetworkPlan", (c) => c.reason === reason, `${name} NetworkPlan ${reason}`);
+  const obj = await stack.waitForCondition(
+    name,
+    "NetworkPlan",
+    (c) => c.reason === reason,
+    `${name} NetworkPlan ${reason}`,
+  );
   const c = stack.condition(obj, "NetworkPlan");
   return { name, status: str(c?.status), message: str(c?.message), ready: stack.condition(obj, "SubnetReady") };
 }
@@ -56,7 +89,11 @@ describe("network from the managed cluster: Azure CNI Overlay + Cilium, dual-sta
     // before any nodeclass exists, so the operator's first read sees it: an IPv6 pod range that covers
     // the IPv6 prefix of the dual-stack subnet
     await stack.sim.admin.patchManagedCluster(EXAMPLE_CLUSTER_ID, {
-      networkProfile: { podCidrs: ["10.244.0.0/16", "fd00:10:224::/56"], serviceCidrs: ["10.0.0.0/16", "fd00:10:96::/108"], ipFamilies: ["IPv4", "IPv6"] },
+      networkProfile: {
+        podCidrs: ["10.244.0.0/16", "fd00:10:224::/56"],
+        serviceCidrs: ["10.0.0.0/16", "fd00:10:96::/108"],
+        ipFamilies: ["IPv4", "IPv6"],
+      },
     });
   });
   afterAll(async () => {
@@ -70,9 +107,17 @@ describe("network from the managed cluster: Azure CNI Overlay + Cilium, dual-sta
     expect(plan.message).toContain("Cluster network read from the managed cluster");
     expect(plan.ready).toMatchObject({ status: "False", reason: "CIDRConflict" });
     await conflictCounts(stack, plan.name, { pod: 1, service: 0, reserved: 0, nodeclass: 0 });
-    await eventually(async () => ((await stack.events(plan.name)).some((e) => e.type === "Warning" && e.reason === "CIDRConflict" && e.message.includes("10.244.0.0/16")) ? true : undefined), {
-      what: "CIDRConflict Warning event",
-    });
+    await eventually(
+      async () =>
+        (await stack.events(plan.name)).some(
+          (e) => e.type === "Warning" && e.reason === "CIDRConflict" && e.message.includes("10.244.0.0/16"),
+        )
+          ? true
+          : undefined,
+      {
+        what: "CIDRConflict Warning event",
+      },
+    );
   });
 
   test("a subnet inside the service CIDR is a conflict naming both ranges", async () => {
@@ -99,8 +144,12 @@ describe("network from the managed cluster: Azure CNI Overlay + Cilium, dual-sta
   test("the recommended configuration with a clean subnet: True NetworkPlanRecommended, what was compared, supported metric 1", async () => {
     const plan = await planOf(stack, EXAMPLE_SUBNET_IDS.healthy, "NetworkPlanRecommended");
     expect(plan.status).toBe("True");
-    expect(plan.message).toContain("Azure CNI Overlay with Cilium: the recommended configuration. No address conflicts found.");
-    expect(plan.message).toContain("Compared with pod CIDR 10.244.0.0/16, fd00:10:224::/56, service CIDR 10.0.0.0/16, fd00:10:96::/108 and the reserved ranges");
+    expect(plan.message).toContain(
+      "Azure CNI Overlay with Cilium: the recommended configuration. No address conflicts found.",
+    );
+    expect(plan.message).toContain(
+      "Compared with pod CIDR 10.244.0.0/16, fd00:10:224::/56, service CIDR 10.0.0.0/16, fd00:10:96::/108 and the reserved ranges",
+    );
     expect(plan.message).toContain("cluster network read from the managed cluster");
     await conflictCounts(stack, plan.name, { pod: 0, service: 0, reserved: 0, nodeclass: 0 });
     await metricIs(stack, SUPPORTED, { plugin: "azure", mode: "overlay", policy: "cilium", dataplane: "cilium" }, 1);
@@ -112,7 +161,12 @@ describe("network from flags: Azure CNI in node-subnet mode", () => {
   beforeAll(async () => {
     stack = await startStack({
       topology: TOPOLOGY_FILE,
-      flags: { networkPlugin: "azure", podCidr: "10.244.0.0/16", serviceCidr: "10.0.0.0/16", karpenterPrincipalId: KARPENTER_PRINCIPAL_ID },
+      flags: {
+        networkPlugin: "azure",
+        podCidr: "10.244.0.0/16",
+        serviceCidr: "10.0.0.0/16",
+        karpenterPrincipalId: KARPENTER_PRINCIPAL_ID,
+      },
     });
   });
   afterAll(async () => {
@@ -124,7 +178,9 @@ describe("network from flags: Azure CNI in node-subnet mode", () => {
     expect(plan.status).toBe("True");
     expect(plan.message).not.toContain("overlaps");
     expect(plan.message).toContain("Compared with service CIDR 10.0.0.0/16 and the reserved ranges");
-    expect(plan.message).toContain("not with a pod CIDR: with Azure CNI in node-subnet mode pods take addresses from the node subnet");
+    expect(plan.message).toContain(
+      "not with a pod CIDR: with Azure CNI in node-subnet mode pods take addresses from the node subnet",
+    );
     expect(plan.message).toContain("cluster network given by the operator's flags");
     // nothing about the network blocks new nodes (other concerns may still warn)
     expect(plan.ready?.status).toBe("True");
@@ -147,11 +203,35 @@ describe("networking node auto-provisioning does not support (managed cluster)",
     stack = await startStack({ topology: TOPOLOGY_FILE, flags: { clusterResourceId: EXAMPLE_CLUSTER_ID } });
     const nodes = `${EXAMPLE_AKS_VNET_ID}/subnets/aks-default`;
     await stack.sim.admin.patchManagedCluster(EXAMPLE_CLUSTER_ID, {
-      networkProfile: { networkPluginMode: null, networkPolicy: "calico", networkDataplane: "azure", loadBalancerSku: "basic", podCidr: null, podCidrs: null },
+      networkProfile: {
+        networkPluginMode: null,
+        networkPolicy: "calico",
+        networkDataplane: "azure",
+        loadBalancerSku: "basic",
+        podCidr: null,
+        podCidrs: null,
+      },
       agentPoolProfiles: [
         { name: "system", mode: "System", count: 3, maxPods: 30, vmSize: "Standard_D4ds_v5", vnetSubnetID: nodes },
-        { name: "dynpods", mode: "User", count: 1, maxPods: 30, vmSize: "Standard_D4ds_v5", vnetSubnetID: nodes, podSubnetID: `${EXAMPLE_AKS_VNET_ID}/subnets/karpenter-a` },
-        { name: "blockpods", mode: "User", count: 1, maxPods: 30, vmSize: "Standard_D4ds_v5", vnetSubnetID: nodes, podSubnetID: `${EXAMPLE_AKS_VNET_ID}/subnets/nearly-full`, podIPAllocationMode: "StaticBlock" },
+        {
+          name: "dynpods",
+          mode: "User",
+          count: 1,
+          maxPods: 30,
+          vmSize: "Standard_D4ds_v5",
+          vnetSubnetID: nodes,
+          podSubnetID: `${EXAMPLE_AKS_VNET_ID}/subnets/karpenter-a`,
+        },
+        {
+          name: "blockpods",
+          mode: "User",
+          count: 1,
+          maxPods: 30,
+          vmSize: "Standard_D4ds_v5",
+          vnetSubnetID: nodes,
+          podSubnetID: `${EXAMPLE_AKS_VNET_ID}/subnets/nearly-full`,
+          podIPAllocationMode: "StaticBlock",
+        },
       ],
     });
   });
@@ -170,9 +250,15 @@ describe("networking node auto-provisioning does not support (managed cluster)",
     expect(plan.message).toContain("Cluster network read from the managed cluster");
     expect(plan.ready).toMatchObject({ status: "False", reason: "UnsupportedNetworking" });
     await metricIs(stack, SUPPORTED, { plugin: "azure", mode: "", policy: "calico", dataplane: "azure" }, 0);
-    await eventually(async () => ((await stack.events(plan.name)).some((e) => e.type === "Warning" && e.reason === "UnsupportedNetworking") ? true : undefined), {
-      what: "UnsupportedNetworking Warning event",
-    });
+    await eventually(
+      async () =>
+        (await stack.events(plan.name)).some((e) => e.type === "Warning" && e.reason === "UnsupportedNetworking")
+          ? true
+          : undefined,
+      {
+        what: "UnsupportedNetworking Warning event",
+      },
+    );
   });
 });
 
@@ -184,7 +270,9 @@ describe("network discovered in the cluster (no flags, no managed cluster)", () 
     stack = await startStack({ topology: TOPOLOGY_FILE });
     core = stack.kc.makeApiClient(CoreV1Api);
     // an overlay-style node with its pod range: the kube-apiserver serves the default ServiceCIDR (10.0.0.0/16)
-    await core.createNode({ body: { metadata: { name: node }, spec: { podCIDR: "10.244.1.0/24", podCIDRs: ["10.244.1.0/24"] } } });
+    await core.createNode({
+      body: { metadata: { name: node }, spec: { podCIDR: "10.244.1.0/24", podCIDRs: ["10.244.1.0/24"] } },
+    });
   });
   afterAll(async () => {
     await core?.deleteNode({ name: node }).catch(() => undefined);

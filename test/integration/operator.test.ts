@@ -26,17 +26,48 @@ describe("operator against the example topology", () => {
     // Approach B with a custom read + join role: nothing to warn about
     const id = EXAMPLE_SUBNET_IDS["approach-b-custom-role"];
     await stack.createNodeClass(name, { vnetSubnetID: id });
-    const obj = await stack.waitForCondition(name, "SubnetReady", (c) => c.status === "True" && c.reason === "SubnetReady");
+    const obj = await stack.waitForCondition(
+      name,
+      "SubnetReady",
+      (c) => c.status === "True" && c.reason === "SubnetReady",
+    );
     expect(stack.condition(obj, "SubnetFound")?.reason).toBe("SubnetFound");
     // 10.240.1.0/24: 256 - 5 reserved = 251 usable, 5 used in the topology
-    expect(obj.status?.subnetHealth).toMatchObject({ subnetID: id, source: "spec", totalIPs: 251, usedIPs: 5, freeIPs: 246 });
+    expect(obj.status?.subnetHealth).toMatchObject({
+      subnetID: id,
+      source: "spec",
+      totalIPs: 251,
+      usedIPs: 5,
+      freeIPs: 246,
+    });
     const labels = { subnet_id: canonical(id) };
-    await eventually(async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", labels)) === 246 ? true : undefined), { what: "available IPs metric" });
+    await eventually(
+      async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", labels)) === 246 ? true : undefined),
+      { what: "available IPs metric" },
+    );
     expect(await stack.metric("aks_subnet_health_subnet_ips_total", labels)).toBe(251);
     expect(await stack.metric("aks_subnet_health_subnet_ips_used", labels)).toBe(5);
-    expect(await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name, subnet_id: canonical(id), source: "spec" })).toBe(1);
-    expect(await stack.metric("aks_subnet_health_nodeclass_condition", { nodeclass: name, type: "SubnetReady", status: "True" })).toBe(1);
-    expect(await stack.metric("aks_subnet_health_nodeclass_condition", { nodeclass: name, type: "SubnetReady", status: "False" })).toBe(0);
+    expect(
+      await stack.metric("aks_subnet_health_nodeclass_info", {
+        nodeclass: name,
+        subnet_id: canonical(id),
+        source: "spec",
+      }),
+    ).toBe(1);
+    expect(
+      await stack.metric("aks_subnet_health_nodeclass_condition", {
+        nodeclass: name,
+        type: "SubnetReady",
+        status: "True",
+      }),
+    ).toBe(1);
+    expect(
+      await stack.metric("aks_subnet_health_nodeclass_condition", {
+        nodeclass: name,
+        type: "SubnetReady",
+        status: "False",
+      }),
+    ).toBe(0);
     // overlay: one IP per node
     expect(await stack.metric("aks_subnet_health_nodeclass_node_headroom", { nodeclass: name })).toBe(246);
   });
@@ -51,19 +82,34 @@ describe("operator against the example topology", () => {
     const low = await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "CapacityLow", "capacity low");
     expect(stack.condition(low, "SubnetCapacity")?.status).toBe("True");
     expect(stack.condition(low, "SubnetReady")).toMatchObject({ status: "True", reason: "CapacityLow" });
-    await eventually(async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", { subnet_id: canonical(id) })) === 21 ? true : undefined), { what: "21 free in metrics" });
+    await eventually(
+      async () =>
+        (await stack.metric("aks_subnet_health_subnet_ips_available", { subnet_id: canonical(id) })) === 21
+          ? true
+          : undefined,
+      { what: "21 free in metrics" },
+    );
 
     await stack.sim.admin.setUsedIPs(id, 251);
     const full = await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "SubnetFull", "subnet full");
     expect(stack.condition(full, "SubnetCapacity")?.status).toBe("False");
     expect(stack.condition(full, "SubnetReady")).toMatchObject({ status: "False", reason: "SubnetFull" });
     expect(String(stack.condition(full, "SubnetCapacity")?.message)).not.toMatch(/\b251\b/);
-    await eventually(async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", { subnet_id: canonical(id) })) === 0 ? true : undefined), { what: "0 free in metrics" });
+    await eventually(
+      async () =>
+        (await stack.metric("aks_subnet_health_subnet_ips_available", { subnet_id: canonical(id) })) === 0
+          ? true
+          : undefined,
+      { what: "0 free in metrics" },
+    );
     expect(await stack.metric("aks_subnet_health_nodeclass_node_headroom", { nodeclass: name })).toBe(0);
-    const events = await eventually(async () => {
-      const evs = await stack.events(name);
-      return evs.some((e) => e.reason === "SubnetFull" && e.type === "Warning") ? evs : undefined;
-    }, { what: "SubnetFull Warning event" });
+    const events = await eventually(
+      async () => {
+        const evs = await stack.events(name);
+        return evs.some((e) => e.reason === "SubnetFull" && e.type === "Warning") ? evs : undefined;
+      },
+      { what: "SubnetFull Warning event" },
+    );
     expect(events.some((e) => e.reason === "CapacityLow" && e.type === "Warning")).toBe(true);
   });
 
@@ -97,10 +143,12 @@ describe("operator against the example topology", () => {
 
   test("the operator exports every metric the dashboard and the alert rules query, and counts its Azure requests", async () => {
     const exposition = await stack.metricsText();
-    const exported = new Set([...exposition.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap((m) => {
-      const name = m[1] ?? "";
-      return m[2] === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
-    }));
+    const exported = new Set(
+      [...exposition.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap((m) => {
+        const name = m[1] ?? "";
+        return m[2] === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+      }),
+    );
     const queried = new Set<string>();
     for (const file of ["manifests/grafana-dashboard.json", "observability/generated/alerts.rules.yaml"]) {
       const text = readFileSync(path.resolve(import.meta.dirname, "../..", file), "utf8");
@@ -108,8 +156,12 @@ describe("operator against the example topology", () => {
     }
     expect(queried.size).toBeGreaterThan(15);
     expect([...queried].filter((n) => !exported.has(n))).toEqual([]);
-    expect(await stack.metric("aks_subnet_health_azure_requests_total", { operation: "VirtualNetworks_Get", code: "200" })).toBeGreaterThan(0);
-    expect(await stack.metric("aks_subnet_health_azure_requests_total", { operation: "ManagedClusters_Get", code: "200" })).toBeGreaterThan(0);
+    expect(
+      await stack.metric("aks_subnet_health_azure_requests_total", { operation: "VirtualNetworks_Get", code: "200" }),
+    ).toBeGreaterThan(0);
+    expect(
+      await stack.metric("aks_subnet_health_azure_requests_total", { operation: "ManagedClusters_Get", code: "200" }),
+    ).toBeGreaterThan(0);
     expect(await stack.metric("aks_subnet_health_leader", {})).toBe(1);
   });
 
@@ -117,16 +169,31 @@ describe("operator against the example topology", () => {
     const name = uniqueName("deleted");
     await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS["nearly-full"] });
     await stack.waitForCondition(name, "SubnetReady", () => true);
-    await eventually(async () => ((await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name })) === 1 ? true : undefined));
+    await eventually(async () =>
+      (await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name })) === 1 ? true : undefined,
+    );
     await stack.deleteNodeClass(name);
-    await eventually(async () => ((await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name })) === undefined ? true : undefined), { what: "series removed" });
-    expect(await stack.metric("aks_subnet_health_nodeclass_condition", { nodeclass: name, type: "SubnetReady", status: "True" })).toBeUndefined();
+    await eventually(
+      async () =>
+        (await stack.metric("aks_subnet_health_nodeclass_info", { nodeclass: name })) === undefined ? true : undefined,
+      { what: "series removed" },
+    );
+    expect(
+      await stack.metric("aks_subnet_health_nodeclass_condition", {
+        nodeclass: name,
+        type: "SubnetReady",
+        status: "True",
+      }),
+    ).toBeUndefined();
   });
 });
 
 describe("bad input and Azure failures", () => {
   test("a malformed ID gets its own reason and causes no Azure request at all", async () => {
-    const stack = await startStack({ topology: TOPOLOGY, flags: { networkPlugin: "azure", networkPluginMode: "overlay" } });
+    const stack = await startStack({
+      topology: TOPOLOGY,
+      flags: { networkPlugin: "azure", networkPluginMode: "overlay" },
+    });
     try {
       const name = uniqueName("malformed");
       // accepted by the CRD pattern, refused by the strict parser: the subscription is not a GUID
@@ -144,7 +211,11 @@ describe("bad input and Azure failures", () => {
   test("a subscription outside --allowed-subscriptions is refused by name, without asking Azure", async () => {
     const stack = await startStack({
       topology: TOPOLOGY,
-      flags: { networkPlugin: "azure", networkPluginMode: "overlay", allowedSubscriptions: "00000000-0000-0000-0000-0000000000ff" },
+      flags: {
+        networkPlugin: "azure",
+        networkPluginMode: "overlay",
+        allowedSubscriptions: "00000000-0000-0000-0000-0000000000ff",
+      },
     });
     try {
       const name = uniqueName("not-allowed");
@@ -167,7 +238,12 @@ describe("bad input and Azure failures", () => {
       await stack.waitForCondition(name, "SubnetFound", (c) => c.status === "True");
 
       await stack.sim.admin.setFaults([{ operation: "*", kind: "reset" }]);
-      const down = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "AzureUnavailable", "unreachable → Unknown");
+      const down = await stack.waitForCondition(
+        name,
+        "SubnetFound",
+        (c) => c.reason === "AzureUnavailable",
+        "unreachable → Unknown",
+      );
       expect(stack.condition(down, "SubnetFound")?.status).toBe("Unknown");
       expect(stack.condition(down, "SubnetReady")?.status).toBe("Unknown");
       expect(down.status?.subnetHealth).toMatchObject({ freeIPs: 21, totalIPs: 251 });
@@ -181,7 +257,12 @@ describe("bad input and Azure failures", () => {
         },
         { what: "a throttled request" },
       );
-      const throttled = await stack.waitForCondition(name, "SubnetFound", (c) => String(c.message).toLowerCase().includes("throttl"), "throttled → Unknown");
+      const throttled = await stack.waitForCondition(
+        name,
+        "SubnetFound",
+        (c) => String(c.message).toLowerCase().includes("throttl"),
+        "throttled → Unknown",
+      );
       expect(stack.condition(throttled, "SubnetFound")?.status).toBe("Unknown");
       expect(throttled.status?.subnetHealth).toMatchObject({ freeIPs: 21 });
       const age = await stack.metric("aks_subnet_health_subnet_data_age_seconds", { subnet_id: canonical(id) });

@@ -5,7 +5,15 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { AKSNODECLASS } from "../../src/domain.js";
@@ -42,7 +50,13 @@ beforeAll(async () => {
   stack = await startStack({
     topology: path.join(root, "examples/topology.yaml"),
     operatorKubeConfig: operatorKubeConfig("ours"),
-    flags: { networkPlugin: "azure", networkPluginMode: "overlay", leaderElect: true, leaderElectionNamespace: NAMESPACE, leaderElectionId: uniqueName("rbac-lease") },
+    flags: {
+      networkPlugin: "azure",
+      networkPluginMode: "overlay",
+      leaderElect: true,
+      leaderElectionNamespace: NAMESPACE,
+      leaderElectionId: uniqueName("rbac-lease"),
+    },
   });
 });
 afterAll(async () => {
@@ -53,7 +67,9 @@ test("with only the shipped RBAC the operator reports, records Events and leads"
   const name = uniqueName("rbac");
   await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS.full });
   await stack.waitForCondition(name, "SubnetCapacity", (c) => c.reason === "SubnetFull");
-  await eventually(async () => ((await stack.events(name)).some((e) => e.reason === "SubnetFull") ? true : undefined), { what: "SubnetFull event" });
+  await eventually(async () => ((await stack.events(name)).some((e) => e.reason === "SubnetFull") ? true : undefined), {
+    what: "SubnetFull event",
+  });
   expect(stack.operator.isLeader()).toBe(true);
 });
 
@@ -63,9 +79,18 @@ test("the operator's identity may not change a nodeclass's spec", async () => {
   const asOperator = operatorKubeConfig("ours").makeApiClient(CustomObjectsApi);
   const err = await asOperator
     .patchClusterCustomObject(
-      { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural, name, body: { spec: { maxPods: 50 } } },
+      {
+        group: AKSNODECLASS.group,
+        version: AKSNODECLASS.version,
+        plural: AKSNODECLASS.plural,
+        name,
+        body: { spec: { maxPods: 50 } },
+      },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     )
-    .then(() => undefined, (e: unknown) => e);
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect((err as ApiException<unknown>).code).toBe(403);
 });

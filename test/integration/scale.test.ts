@@ -62,7 +62,8 @@ describe("scale: 200 nodeclasses over 10 subnets in 2 VNets", () => {
   /** every ARM request since the stack started, by operation (folded in before each counter reset) */
   const cumulative: PerOperation = {};
   const resetCounters = async (): Promise<void> => {
-    for (const [op, n] of Object.entries(perOperation(await stack.sim.admin.counters()))) cumulative[op] = (cumulative[op] ?? 0) + n;
+    for (const [op, n] of Object.entries(perOperation(await stack.sim.admin.counters())))
+      cumulative[op] = (cumulative[op] ?? 0) + n;
     await stack.sim.admin.resetCounters();
   };
 
@@ -105,7 +106,9 @@ describe("scale: 200 nodeclasses over 10 subnets in 2 VNets", () => {
     await eventually(
       async () => {
         const items = await listOurs();
-        const ready = items.filter((o) => o.status?.conditions?.some((c) => c.type === `${CONDITION_PREFIX}SubnetReady` && c.status === "True"));
+        const ready = items.filter((o) =>
+          o.status?.conditions?.some((c) => c.type === `${CONDITION_PREFIX}SubnetReady` && c.status === "True"),
+        );
         return items.length === count && ready.length === count ? true : undefined;
       },
       { what: `all ${count} nodeclasses SubnetReady=True`, timeoutMs: 45_000, intervalMs: 250 },
@@ -117,7 +120,10 @@ describe("scale: 200 nodeclasses over 10 subnets in 2 VNets", () => {
    * meanwhile, else it tries again at the next gap), then waits until one full resync has visited
    * every nodeclass and the queue is idle again.
    */
-  const oneResync = async (count: number, atStart: () => Promise<void>): Promise<{ reconciles: number; burstMs: number }> => {
+  const oneResync = async (
+    count: number,
+    atStart: () => Promise<void>,
+  ): Promise<{ reconciles: number; burstMs: number }> => {
     const start = await eventually(
       async () => {
         if (!idle()) return undefined;
@@ -191,7 +197,11 @@ describe("scale: 200 nodeclasses over 10 subnets in 2 VNets", () => {
     expect(r.total).toBe(vnets * (1 + USAGE_PAGES_PER_VNET) + 2 * SUBNET_IDS.length);
     // ten times the nodeclasses, not one request more
     expect(r.total).toBe(perResync["20 in 2 VNets"]?.total);
-    console.info(`ARM requests per resync: ${Object.entries(perResync).map(([k, v]) => `${k}: ${v.total} ${JSON.stringify(v.ops)} (burst ${v.burstMs} ms)`).join("; ")}`);
+    console.info(
+      `ARM requests per resync: ${Object.entries(perResync)
+        .map(([k, v]) => `${k}: ${v.total} ${JSON.stringify(v.ops)} (burst ${v.burstMs} ms)`)
+        .join("; ")}`,
+    );
   });
 
   test("over the whole run, the role definition was read once and access never per nodeclass", async () => {
@@ -224,7 +234,9 @@ describe("scale: 200 nodeclasses over 10 subnets in 2 VNets", () => {
     expect(reconciles).toBeGreaterThanOrEqual(count);
 
     const after = await listOurs();
-    const changed = after.filter((o) => versions.get(o.metadata.name) !== o.metadata.resourceVersion).map((o) => o.metadata.name);
+    const changed = after
+      .filter((o) => versions.get(o.metadata.name) !== o.metadata.resourceVersion)
+      .map((o) => o.metadata.name);
     expect(changed, "nodeclasses whose resourceVersion moved").toEqual([]);
     expect(ctl().stats.writes - writes, "status writes").toBe(0);
     expect(ctl().stats.events - events, "events recorded").toBe(0);

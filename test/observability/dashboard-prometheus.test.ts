@@ -45,7 +45,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function poll<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, diagnostics: () => string): Promise<T> {
+async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  fn: () => Promise<T | undefined>,
+  diagnostics: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = "";
   while (Date.now() < deadline) {
@@ -57,7 +62,9 @@ async function poll<T>(what: string, timeoutMs: number, fn: () => Promise<T | un
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}\n${diagnostics()}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}\n${diagnostics()}`,
+  );
 }
 
 describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real Prometheus", () => {
@@ -121,13 +128,20 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
     prom.on("exit", (code, signal) => (promExit = `exit code ${code} signal ${signal}`));
     prom.on("error", (e) => (promExit = `spawn error: ${e.message}`));
 
-    await poll("Prometheus to be ready", 30_000, async () => ((await fetch(`${base}/-/ready`)).ok ? true : undefined), logTail);
+    await poll(
+      "Prometheus to be ready",
+      30_000,
+      async () => ((await fetch(`${base}/-/ready`)).ok ? true : undefined),
+      logTail,
+    );
     // three scrapes: enough for rate() over the substituted 1m window
     await poll(
       "three successful scrapes of the sample exporter",
       30_000,
       async () => {
-        const r = await instant('min_over_time(up{job="aks-subnet-health"}[1m]) * count_over_time(up{job="aks-subnet-health"}[1m]) >= 3');
+        const r = await instant(
+          'min_over_time(up{job="aks-subnet-health"}[1m]) * count_over_time(up{job="aks-subnet-health"}[1m]) >= 3',
+        );
         return r.data.result.length === 1 ? true : undefined;
       },
       logTail,
@@ -184,7 +198,9 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
     expect(await value("Subnets not ready")).toEqual([SAMPLE_SUBNETS_NOT_READY]);
     expect(await value("Lowest node headroom")).toEqual([SAMPLE_MIN_HEADROOM]);
     expect(await value("NodeClasses by SubnetReady status")).toEqual([0, 1, 2]);
-    expect(await value("Free IPs per subnet")).toEqual(SAMPLE_SUBNETS.map((s) => s.total - s.used).sort((a, b) => a - b));
+    expect(await value("Free IPs per subnet")).toEqual(
+      SAMPLE_SUBNETS.map((s) => s.total - s.used).sort((a, b) => a - b),
+    );
     expect((await value("Node headroom per nodeclass")).length).toBe(SAMPLE_NODECLASSES.length);
   });
 
@@ -194,10 +210,14 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
       const m = /^label_values\((.+),\s*(\w+)\)$/.exec(q);
       expect(m, q).not.toBeNull();
       const [, selector, label] = m as RegExpExecArray;
-      const r = await api<string[]>(`/api/v1/label/${label}/values?match[]=${encodeURIComponent(substituteVariables(selector ?? ""))}`);
+      const r = await api<string[]>(
+        `/api/v1/label/${label}/values?match[]=${encodeURIComponent(substituteVariables(selector ?? ""))}`,
+      );
       expect(r.status, q).toBe("success");
       const expected =
-        label === "nodeclass" ? SAMPLE_NODECLASSES.map((n) => n.name) : SAMPLE_SUBNETS.map((s) => (label === "vnet" ? s.vnet : s.subnet));
+        label === "nodeclass"
+          ? SAMPLE_NODECLASSES.map((n) => n.name)
+          : SAMPLE_SUBNETS.map((s) => (label === "vnet" ? s.vnet : s.subnet));
       expect([...r.data].sort(), q).toEqual([...new Set(expected)].sort());
     }
   });

@@ -12,7 +12,8 @@ function promqlErrors(expr: string): string[] {
   const errors: string[] = [];
   parser.parse(expr).iterate({
     enter: (node) => {
-      if (node.type.isError) errors.push(`error at ${node.from}: "${expr.slice(Math.max(0, node.from - 10), node.to + 10)}"`);
+      if (node.type.isError)
+        errors.push(`error at ${node.from}: "${expr.slice(Math.max(0, node.from - 10), node.to + 10)}"`);
     },
   });
   return errors;
@@ -52,7 +53,9 @@ describe("Grafana dashboard", () => {
   });
 
   it("every query is valid PromQL once Grafana's variables are substituted", () => {
-    const exprs = placed.flatMap(({ panel }) => (panel.targets ?? []).map((t) => ({ title: panel.title, expr: t.expr ?? "" })));
+    const exprs = placed.flatMap(({ panel }) =>
+      (panel.targets ?? []).map((t) => ({ title: panel.title, expr: t.expr ?? "" })),
+    );
     expect(exprs.length).toBeGreaterThan(20);
     for (const { title, expr } of exprs) {
       expect(expr, title).not.toBe("");
@@ -87,7 +90,8 @@ describe("Grafana dashboard", () => {
     for (const { panel } of placed) {
       for (const t of panel.targets ?? []) {
         const expr = t.expr ?? "";
-        if (/aks_subnet_health_subnet_(ips|utilization)/.test(expr)) expect(expr, panel.title).toContain('vnet=~"$vnet"');
+        if (/aks_subnet_health_subnet_(ips|utilization)/.test(expr))
+          expect(expr, panel.title).toContain('vnet=~"$vnet"');
         if (/aks_subnet_health_nodeclass_(node_headroom|access|drift|cidr_conflicts)/.test(expr)) {
           expect(expr, panel.title).toContain('nodeclass=~"$nodeclass"');
         }

@@ -37,9 +37,14 @@ describe("docs", () => {
   it("docs/alerts.md has one runbook section per alert, with meaning, impact, diagnosis and fix", () => {
     const sections = alertsDoc.split(/^## /m).slice(1);
     const byName = new Map(sections.map((s) => [s.split("\n")[0]?.trim() ?? "", s]));
-    expect([...byName.keys()].sort()).toEqual(allAlerts().map((a) => a.alert).sort());
+    expect([...byName.keys()].sort()).toEqual(
+      allAlerts()
+        .map((a) => a.alert)
+        .sort(),
+    );
     for (const [name, body] of byName) {
-      for (const part of ["**Meaning.**", "**Impact on Karpenter.**", "**Diagnose.**", "**Fix.**"]) expect(body, `${name} ${part}`).toContain(part);
+      for (const part of ["**Meaning.**", "**Impact on Karpenter.**", "**Diagnose.**", "**Fix.**"])
+        expect(body, `${name} ${part}`).toContain(part);
     }
   });
 

@@ -44,7 +44,11 @@ interface PodSpec {
   containers: Container[];
 }
 interface Deployment extends K8sObject {
-  spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
 }
 interface Service extends K8sObject {
   spec: { selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string | number }> };
@@ -73,7 +77,10 @@ const all = (kind: string): K8sObject[] => objects.filter((x) => x.obj.kind === 
 
 function allows(rules: PolicyRule[], group: string, resource: string, verb: string): boolean {
   return rules.some(
-    (r) => (r.apiGroups ?? [""]).includes(group) && (r.resources ?? []).includes(resource) && (r.verbs.includes(verb) || r.verbs.includes("*")),
+    (r) =>
+      (r.apiGroups ?? [""]).includes(group) &&
+      (r.resources ?? []).includes(resource) &&
+      (r.verbs.includes(verb) || r.verbs.includes("*")),
   );
 }
 
@@ -99,7 +106,9 @@ describe("manifests", () => {
   });
 
   it("kustomization.yaml lists every manifest file, and only existing ones", () => {
-    const k = parseAllDocuments(readFileSync(join(MANIFESTS, "kustomization.yaml"), "utf8"))[0]?.toJS() as { resources: string[] };
+    const k = parseAllDocuments(readFileSync(join(MANIFESTS, "kustomization.yaml"), "utf8"))[0]?.toJS() as {
+      resources: string[];
+    };
     const local = k.resources.filter((r) => !r.startsWith("../"));
     expect([...local].sort()).toEqual([...yamlFiles].sort());
     for (const r of k.resources) expect(existsSync(join(MANIFESTS, r)), r).toBe(true);
@@ -115,12 +124,17 @@ describe("manifests", () => {
       ["networking.k8s.io", "servicecidrs", ["get", "list", "watch"]],
     ];
     for (const [group, resource, verbs] of needed) {
-      for (const verb of verbs) expect(allows(role.rules, group, resource, verb), `${verb} ${group}/${resource}`).toBe(true);
+      for (const verb of verbs)
+        expect(allows(role.rules, group, resource, verb), `${verb} ${group}/${resource}`).toBe(true);
     }
     // least privilege: no writes to the nodeclass spec, no wildcard, no secrets
     expect(allows(role.rules, "karpenter.azure.com", "aksnodeclasses", "update")).toBe(false);
     expect(allows(role.rules, "karpenter.azure.com", "aksnodeclasses", "patch")).toBe(false);
-    expect(role.rules.some((r) => r.verbs.includes("*") || (r.resources ?? []).includes("*") || (r.resources ?? []).includes("secrets"))).toBe(false);
+    expect(
+      role.rules.some(
+        (r) => r.verbs.includes("*") || (r.resources ?? []).includes("*") || (r.resources ?? []).includes("secrets"),
+      ),
+    ).toBe(false);
     // leases are not granted cluster-wide
     expect(allows(role.rules, "coordination.k8s.io", "leases", "update")).toBe(false);
   });
@@ -128,7 +142,8 @@ describe("manifests", () => {
   it("leader election may get, create and update Leases in its own namespace", () => {
     const role = find<K8sObject & { rules: PolicyRule[] }>("Role");
     expect(role.metadata.namespace).toBe(NAMESPACE);
-    for (const verb of ["get", "create", "update"]) expect(allows(role.rules, "coordination.k8s.io", "leases", verb), verb).toBe(true);
+    for (const verb of ["get", "create", "update"])
+      expect(allows(role.rules, "coordination.k8s.io", "leases", verb), verb).toBe(true);
   });
 
   it("bindings tie the roles to the operator's ServiceAccount", () => {
@@ -136,7 +151,10 @@ describe("manifests", () => {
     expect(pod.spec.serviceAccountName).toBe(sa.metadata.name);
     const roles = new Set([...all("ClusterRole"), ...all("Role")].map((r) => `${r.kind}/${r.metadata.name}`));
     const bindings = [...all("ClusterRoleBinding"), ...all("RoleBinding")] as Array<
-      K8sObject & { roleRef: { kind: string; name: string }; subjects: Array<{ kind: string; name: string; namespace?: string }> }
+      K8sObject & {
+        roleRef: { kind: string; name: string };
+        subjects: Array<{ kind: string; name: string; namespace?: string }>;
+      }
     >;
     expect(bindings.length).toBe(2);
     for (const b of bindings) {
@@ -146,14 +164,21 @@ describe("manifests", () => {
   });
 
   it("uses Azure workload identity", () => {
-    expect(find("ServiceAccount").metadata.annotations?.["azure.workload.identity/client-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(find("ServiceAccount").metadata.annotations?.["azure.workload.identity/client-id"]).toMatch(
+      /^[0-9a-f-]{36}$/,
+    );
     expect(pod.metadata.labels["azure.workload.identity/use"]).toBe("true");
   });
 
   it("runs two leader-elected replicas with the documented args and settings", () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(selectorMatches(deployment.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
-    expect(container.args).toEqual(["run", "--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081"]);
+    expect(container.args).toEqual([
+      "run",
+      "--leader-elect",
+      "--metrics-bind-address=:8080",
+      "--health-probe-bind-address=:8081",
+    ]);
     expect(pod.spec.terminationGracePeriodSeconds).toBe(30);
     const env = new Set((container.env ?? []).map((e) => e.name));
     expect(env.has("VNET_SUBNET_ID")).toBe(true);
@@ -177,7 +202,8 @@ describe("manifests", () => {
     const ports = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
     expect(ports.get("metrics")).toBe(8080);
     expect(ports.get("health")).toBe(8081);
-    const probePort = (p: string | number | undefined): number | undefined => (typeof p === "string" ? ports.get(p) : p);
+    const probePort = (p: string | number | undefined): number | undefined =>
+      typeof p === "string" ? ports.get(p) : p;
     expect(container.livenessProbe?.httpGet?.path).toBe("/healthz");
     expect(probePort(container.livenessProbe?.httpGet?.port)).toBe(8081);
     expect(container.readinessProbe?.httpGet?.path).toBe("/readyz");
@@ -193,11 +219,16 @@ describe("manifests", () => {
       expect(target, `Service port ${p.name}`).toBeDefined();
     }
     const metricsPort = svc.spec.ports.find((p) => p.name === "metrics");
-    expect(containerPorts.find((c) => c.name === metricsPort?.targetPort || c.containerPort === metricsPort?.targetPort)?.containerPort).toBe(8080);
+    expect(
+      containerPorts.find((c) => c.name === metricsPort?.targetPort || c.containerPort === metricsPort?.targetPort)
+        ?.containerPort,
+    ).toBe(8080);
 
-    const sm = find<K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path?: string }> } }>(
-      "ServiceMonitor",
-    );
+    const sm = find<
+      K8sObject & {
+        spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path?: string }> };
+      }
+    >("ServiceMonitor");
     expect(selectorMatches(sm.spec.selector.matchLabels, svc.metadata.labels ?? {})).toBe(true);
     for (const e of sm.spec.endpoints) {
       expect(svc.spec.ports.map((p) => p.name)).toContain(e.port);
@@ -206,9 +237,11 @@ describe("manifests", () => {
   });
 
   it("the PodDisruptionBudget covers the operator's pods and lets one go at a time", () => {
-    const pdb = find<K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; maxUnavailable?: number; minAvailable?: number } }>(
-      "PodDisruptionBudget",
-    );
+    const pdb = find<
+      K8sObject & {
+        spec: { selector: { matchLabels: Record<string, string> }; maxUnavailable?: number; minAvailable?: number };
+      }
+    >("PodDisruptionBudget");
     expect(selectorMatches(pdb.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
     expect(pdb.spec.maxUnavailable ?? deployment.spec.replicas - (pdb.spec.minAvailable ?? 0)).toBe(1);
   });
@@ -251,14 +284,20 @@ describe("Dockerfile", () => {
   });
 
   it(".dockerignore keeps node_modules, dist and the git history out of the build context", () => {
-    const ignored = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
+    const ignored = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((l) => l.trim());
     for (const p of ["node_modules", "dist", ".git"]) expect(ignored).toContain(p);
     for (const needed of ["src", "package.json", "package-lock.json"]) expect(ignored).not.toContain(needed);
   });
 
   it("the Deployment's runAsUser matches the image's user", () => {
     const deployment = find<Deployment>("Deployment");
-    const user = lines.filter((l) => l.startsWith("USER ")).at(-1)?.split(/\s+/)[1]?.split(":")[0];
+    const user = lines
+      .filter((l) => l.startsWith("USER "))
+      .at(-1)
+      ?.split(/\s+/)[1]
+      ?.split(":")[0];
     expect(String(deployment.spec.template.spec.securityContext?.runAsUser)).toBe(user);
   });
 });

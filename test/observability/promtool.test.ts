@@ -36,8 +36,14 @@ describe.runIf(shouldRunWith("promtool"))("alert rules with promtool", () => {
     const cases = doc.tests.flatMap((t) => t.alert_rule_test ?? []);
     for (const { alert } of allAlerts()) {
       const mine = cases.filter((c) => c.alertname === alert);
-      expect(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${alert} has a firing case`).toBe(true);
-      expect(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${alert} has a not-firing case`).toBe(true);
+      expect(
+        mine.some((c) => (c.exp_alerts ?? []).length > 0),
+        `${alert} has a firing case`,
+      ).toBe(true);
+      expect(
+        mine.some((c) => (c.exp_alerts ?? []).length === 0),
+        `${alert} has a not-firing case`,
+      ).toBe(true);
     }
   });
 

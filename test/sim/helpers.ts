@@ -7,11 +7,23 @@ import type { RunningSimulator } from "../../src/sim/index.js";
 
 export const FAST_RETRIES = { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 };
 
-export function networkClient(sim: RunningSimulator, cred: TokenCredential, subscriptionId: string): NetworkManagementClient {
-  return new NetworkManagementClient(cred, subscriptionId, { endpoint: sim.url, tlsOptions: { ca: sim.caPem }, retryOptions: FAST_RETRIES });
+export function networkClient(
+  sim: RunningSimulator,
+  cred: TokenCredential,
+  subscriptionId: string,
+): NetworkManagementClient {
+  return new NetworkManagementClient(cred, subscriptionId, {
+    endpoint: sim.url,
+    tlsOptions: { ca: sim.caPem },
+    retryOptions: FAST_RETRIES,
+  });
 }
 
-export function authorizationClient(sim: RunningSimulator, cred: TokenCredential, subscriptionId: string): AuthorizationManagementClient {
+export function authorizationClient(
+  sim: RunningSimulator,
+  cred: TokenCredential,
+  subscriptionId: string,
+): AuthorizationManagementClient {
   return new AuthorizationManagementClient(cred, subscriptionId, {
     endpoint: sim.url,
     credentialScopes: ["https://management.azure.com/.default"],
@@ -20,8 +32,16 @@ export function authorizationClient(sim: RunningSimulator, cred: TokenCredential
   });
 }
 
-export function containerServiceClient(sim: RunningSimulator, cred: TokenCredential, subscriptionId: string): ContainerServiceClient {
-  return new ContainerServiceClient(cred, subscriptionId, { endpoint: sim.url, tlsOptions: { ca: sim.caPem }, retryOptions: FAST_RETRIES });
+export function containerServiceClient(
+  sim: RunningSimulator,
+  cred: TokenCredential,
+  subscriptionId: string,
+): ContainerServiceClient {
+  return new ContainerServiceClient(cred, subscriptionId, {
+    endpoint: sim.url,
+    tlsOptions: { ca: sim.caPem },
+    retryOptions: FAST_RETRIES,
+  });
 }
 
 /** Awaits a promise expected to reject and returns the error (fails the test if it resolves). */

@@ -10,12 +10,20 @@ import {
   KARPENTER_PRINCIPAL_ID,
   OPERATOR_PRINCIPAL_ID,
 } from "../../src/sim/example-ids.js";
-import { SimTokenCredential, startSimulator, staticTokenCredential, type RunningSimulator } from "../../src/sim/index.js";
+import {
+  SimTokenCredential,
+  startSimulator,
+  staticTokenCredential,
+  type RunningSimulator,
+} from "../../src/sim/index.js";
 import { collect, containerServiceClient, networkClient, rejection } from "./helpers.js";
 
 const EXAMPLE_TOPOLOGY = new URL("../../examples/topology.yaml", import.meta.url).pathname;
 const operator = new SimTokenCredential({ oid: OPERATOR_PRINCIPAL_ID });
-const nobody = new SimTokenCredential({ oid: "99999999-9999-9999-9999-999999999999", appid: "99999999-aaaa-4aaa-8aaa-999999999999" });
+const nobody = new SimTokenCredential({
+  oid: "99999999-9999-9999-9999-999999999999",
+  appid: "99999999-aaaa-4aaa-8aaa-999999999999",
+});
 
 let sim: RunningSimulator;
 beforeAll(async () => {
@@ -71,11 +79,17 @@ describe("Subnets_Get", () => {
 
     const vnet = armError(await rejection(net.subnets.get("rg-network", "vnet-gone", "nodes")));
     expect([vnet.statusCode, vnet.code]).toEqual([404, "ResourceNotFound"]);
-    expect(vnet.message).toContain("The Resource 'Microsoft.Network/virtualNetworks/vnet-gone' under resource group 'rg-network' was not found.");
+    expect(vnet.message).toContain(
+      "The Resource 'Microsoft.Network/virtualNetworks/vnet-gone' under resource group 'rg-network' was not found.",
+    );
     expect(vnet.response?.headers.get("x-ms-failure-cause")).toBe("gateway");
 
     const rg = armError(await rejection(net.subnets.get("rg-gone", "vnet-aks", "nodes")));
-    expect([rg.statusCode, rg.code, rg.message]).toEqual([404, "ResourceGroupNotFound", "Resource group 'rg-gone' could not be found."]);
+    expect([rg.statusCode, rg.code, rg.message]).toEqual([
+      404,
+      "ResourceGroupNotFound",
+      "Resource group 'rg-gone' could not be found.",
+    ]);
 
     const other = networkClient(sim, operator, "00000000-0000-0000-0000-00000000dead");
     const sub = armError(await rejection(other.subnets.get("rg-network", "vnet-aks", "aks-default")));
@@ -85,7 +99,9 @@ describe("Subnets_Get", () => {
   it("answers 403 AuthorizationFailed before looking the resource up", async () => {
     const restricted = networkClient(sim, operator, EXAMPLE_RESTRICTED_SUBSCRIPTION_ID);
     const existing = armError(await rejection(restricted.subnets.get("rg-restricted", "vnet-restricted", "nodes")));
-    const missing = armError(await rejection(restricted.subnets.get("rg-restricted", "vnet-restricted", "no-such-subnet")));
+    const missing = armError(
+      await rejection(restricted.subnets.get("rg-restricted", "vnet-restricted", "no-such-subnet")),
+    );
     const missingRg = armError(await rejection(restricted.subnets.get("no-such-rg", "vnet-restricted", "nodes")));
     for (const e of [existing, missing, missingRg]) {
       expect([e.statusCode, e.code]).toEqual([403, "AuthorizationFailed"]);
@@ -94,8 +110,14 @@ describe("Subnets_Get", () => {
     expect(existing.message).toBe(
       `The client '${OPERATOR_PRINCIPAL_ID.replace(/^22222222-2222-2222-2222/, "22222222-aaaa-4aaa-8aaa")}' with object id '${OPERATOR_PRINCIPAL_ID}' does not have authorization to perform action 'Microsoft.Network/virtualNetworks/subnets/read' over scope '${EXAMPLE_SUBNET_IDS.unreadable}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     );
-    const stranger = armError(await rejection(networkClient(sim, nobody, EXAMPLE_SUBSCRIPTION_ID).subnets.get("rg-network", "vnet-aks", "aks-default")));
-    expect(stranger.message).toContain("The client '99999999-aaaa-4aaa-8aaa-999999999999' with object id '99999999-9999-9999-9999-999999999999'");
+    const stranger = armError(
+      await rejection(
+        networkClient(sim, nobody, EXAMPLE_SUBSCRIPTION_ID).subnets.get("rg-network", "vnet-aks", "aks-default"),
+      ),
+    );
+    expect(stranger.message).toContain(
+      "The client '99999999-aaaa-4aaa-8aaa-999999999999' with object id '99999999-9999-9999-9999-999999999999'",
+    );
   });
 
   it("rejects a missing or garbled token with 401 InvalidAuthenticationToken and WWW-Authenticate", async () => {
@@ -118,7 +140,10 @@ describe("Subnets_Get", () => {
     const path = `/${EXAMPLE_AKS_VNET_ID}/subnets/${encodeURIComponent("aks-default")}?api-version=2026-01-01`;
     const res = await fetchRaw(path.replace("/resourceGroups/", "//resourcegroups/"));
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toMatchObject({ name: "aks-default", type: "Microsoft.Network/virtualNetworks/subnets" });
+    expect(JSON.parse(res.body)).toMatchObject({
+      name: "aks-default",
+      type: "Microsoft.Network/virtualNetworks/subnets",
+    });
   });
 });
 
@@ -136,7 +161,12 @@ describe("VirtualNetworks", () => {
     const usages = await collect(net.virtualNetworks.listUsage("rg-network", "vnet-aks"));
     const byName = new Map(usages.map((u) => [u.id?.split("/").pop(), u]));
     expect(usages).toHaveLength(9);
-    expect(byName.get("aks-default")).toMatchObject({ currentValue: 40, limit: 65531, unit: "Count", name: { value: "SubnetSpace", localizedValue: "Subnet size and usage" } });
+    expect(byName.get("aks-default")).toMatchObject({
+      currentValue: 40,
+      limit: 65531,
+      unit: "Count",
+      name: { value: "SubnetSpace", localizedValue: "Subnet size and usage" },
+    });
     expect(byName.get("nearly-full")).toMatchObject({ currentValue: 230, limit: 251 });
     expect(byName.get("full")).toMatchObject({ currentValue: 251, limit: 251 });
     expect(byName.get("dual-stack")).toMatchObject({ currentValue: 10, limit: 251 }); // IPv6 ignored
@@ -147,7 +177,11 @@ describe("VirtualNetworks", () => {
   });
 
   it("sums the IPv4 prefixes of a multi-prefix subnet", async () => {
-    await sim.admin.setSubnetPrefixes(EXAMPLE_SUBNET_IDS["nearly-full"], ["10.226.0.0/24", "10.227.0.0/29", "fd00:10:224:2::/64"]);
+    await sim.admin.setSubnetPrefixes(EXAMPLE_SUBNET_IDS["nearly-full"], [
+      "10.226.0.0/24",
+      "10.227.0.0/29",
+      "fd00:10:224:2::/64",
+    ]);
     const net = networkClient(sim, operator, EXAMPLE_SUBSCRIPTION_ID);
     const usages = await collect(net.virtualNetworks.listUsage("rg-network", "vnet-aks"));
     expect(usages.find((u) => u.id?.endsWith("/nearly-full"))?.limit).toBe(251 + 3);
@@ -162,12 +196,19 @@ describe("admin changes are visible to the SDK", () => {
     expect(await sim.admin.freeIPs(id, 10)).toMatchObject({ used: 225 });
     expect(await sim.admin.consumeIPs(id, 10_000)).toMatchObject({ used: 251 });
     await sim.admin.setUsedIPs(id, 100);
-    const usage = async () => (await collect(net.virtualNetworks.listUsage("rg-network", "vnet-aks"))).find((u) => u.id?.endsWith("/nearly-full"));
+    const usage = async () =>
+      (await collect(net.virtualNetworks.listUsage("rg-network", "vnet-aks"))).find((u) =>
+        u.id?.endsWith("/nearly-full"),
+      );
     expect((await usage())?.currentValue).toBe(100);
 
     await sim.admin.deleteSubnet(id);
     expect(armError(await rejection(net.subnets.get("rg-network", "vnet-aks", "nearly-full"))).code).toBe("NotFound");
-    await sim.admin.putSubnet(EXAMPLE_SUBNET_IDS["nearly-full"], { addressPrefixes: ["10.226.0.0/23"], usedIPs: 7, provisioningState: "Updating" });
+    await sim.admin.putSubnet(EXAMPLE_SUBNET_IDS["nearly-full"], {
+      addressPrefixes: ["10.226.0.0/23"],
+      usedIPs: 7,
+      provisioningState: "Updating",
+    });
     const recreated = await net.subnets.get("rg-network", "vnet-aks", "nearly-full");
     expect([recreated.addressPrefixes, recreated.provisioningState]).toEqual([["10.226.0.0/23"], "Updating"]);
     expect((await usage())?.limit).toBe(507);
@@ -176,14 +217,22 @@ describe("admin changes are visible to the SDK", () => {
   it("VNet and resource group deletion", async () => {
     const net = networkClient(sim, operator, EXAMPLE_SUBSCRIPTION_ID);
     await sim.admin.deleteVNet(EXAMPLE_AKS_VNET_ID);
-    expect(armError(await rejection(net.subnets.get("rg-network", "vnet-aks", "aks-default"))).code).toBe("ResourceNotFound");
+    expect(armError(await rejection(net.subnets.get("rg-network", "vnet-aks", "aks-default"))).code).toBe(
+      "ResourceNotFound",
+    );
     await sim.admin.deleteResourceGroup(`/subscriptions/${EXAMPLE_SUBSCRIPTION_ID}/resourceGroups/rg-network`);
-    expect(armError(await rejection(net.virtualNetworks.get("rg-network", "vnet-workloads"))).code).toBe("ResourceGroupNotFound");
+    expect(armError(await rejection(net.virtualNetworks.get("rg-network", "vnet-workloads"))).code).toBe(
+      "ResourceGroupNotFound",
+    );
   });
 
   it("admin errors name the problem", async () => {
-    await expect(sim.admin.setUsedIPs(EXAMPLE_SUBNET_IDS["missing-subnet"], 1)).rejects.toThrow(/404.*subnet 'does-not-exist' not found/);
-    await expect(sim.admin.putSubnet(EXAMPLE_SUBNET_IDS.healthy, { addressPrefix: "10.0.0.0/33" })).rejects.toThrow(/addressPrefix: must be a CIDR/);
+    await expect(sim.admin.setUsedIPs(EXAMPLE_SUBNET_IDS["missing-subnet"], 1)).rejects.toThrow(
+      /404.*subnet 'does-not-exist' not found/,
+    );
+    await expect(sim.admin.putSubnet(EXAMPLE_SUBNET_IDS.healthy, { addressPrefix: "10.0.0.0/33" })).rejects.toThrow(
+      /addressPrefix: must be a CIDR/,
+    );
   });
 });
 
@@ -202,13 +251,19 @@ describe("ManagedClusters_Get", () => {
       dnsServiceIP: "10.0.0.10",
       loadBalancerSku: "standard",
     });
-    expect(mc.agentPoolProfiles?.[0]).toMatchObject({ name: "system", maxPods: 250, vnetSubnetID: EXAMPLE_SUBNET_IDS.healthy });
+    expect(mc.agentPoolProfiles?.[0]).toMatchObject({
+      name: "system",
+      maxPods: 250,
+      vnetSubnetID: EXAMPLE_SUBNET_IDS.healthy,
+    });
     expect(mc.nodeProvisioningProfile?.mode).toBe("Auto");
     expect(mc.identity?.principalId).toBe(KARPENTER_PRINCIPAL_ID);
   });
 
   it("patchManagedCluster changes what the SDK reads; a missing cluster is ResourceNotFound", async () => {
-    await sim.admin.patchManagedCluster(EXAMPLE_CLUSTER_ID, { networkProfile: { podCidr: "10.248.0.0/16", podCidrs: ["10.248.0.0/16"], networkPolicy: null } });
+    await sim.admin.patchManagedCluster(EXAMPLE_CLUSTER_ID, {
+      networkProfile: { podCidr: "10.248.0.0/16", podCidrs: ["10.248.0.0/16"], networkPolicy: null },
+    });
     const aks = containerServiceClient(sim, operator, EXAMPLE_SUBSCRIPTION_ID);
     const mc = await aks.managedClusters.get("rg-aks", "aks-demo");
     expect(mc.networkProfile?.podCidrs).toEqual(["10.248.0.0/16"]);
@@ -219,16 +274,22 @@ describe("ManagedClusters_Get", () => {
   });
 });
 
-async function fetchRaw(path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+async function fetchRaw(
+  path: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const { request } = await import("node:https");
   const token = (await operator.getToken("https://management.azure.com/.default")).token;
   return new Promise((resolve, reject) => {
-    const req = request(`${sim.url}${path}`, { ca: sim.caPem, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      `${sim.url}${path}`,
+      { ca: sim.caPem, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });

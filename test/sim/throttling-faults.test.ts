@@ -2,7 +2,12 @@
 import { isRestError } from "@azure/core-rest-pipeline";
 import { request } from "node:https";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { EXAMPLE_SUBSCRIPTION_ID, KARPENTER_PRINCIPAL_ID, OPERATOR_PRINCIPAL_ID, EXAMPLE_SUBNET_IDS } from "../../src/sim/example-ids.js";
+import {
+  EXAMPLE_SUBSCRIPTION_ID,
+  KARPENTER_PRINCIPAL_ID,
+  OPERATOR_PRINCIPAL_ID,
+  EXAMPLE_SUBNET_IDS,
+} from "../../src/sim/example-ids.js";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { SimTokenCredential, simToken, startSimulator, type RunningSimulator } from "../../src/sim/index.js";
 import { networkClient, rejection } from "./helpers.js";
@@ -24,14 +29,21 @@ beforeEach(async () => {
   await sim.admin.resetCounters();
 });
 
-function rawGet(path: string, oid = OPERATOR_PRINCIPAL_ID): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawGet(
+  path: string,
+  oid = OPERATOR_PRINCIPAL_ID,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${sim.url}${path}`, { ca: sim.caPem, agent: false, headers: { authorization: `Bearer ${simToken({ oid })}` } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      `${sim.url}${path}`,
+      { ca: sim.caPem, agent: false, headers: { authorization: `Bearer ${simToken({ oid })}` } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -113,12 +125,20 @@ describe("faults", () => {
     const err = await rejection(getHealthy(net));
     expect(isRestError(err) && [err.statusCode, err.code]).toEqual([500, "InternalServerError"]);
 
-    await sim.admin.setFaults([{ operation: "Subnets_Get", kind: "error", status: 503, code: "ServiceUnavailable", count: 1 }]);
+    await sim.admin.setFaults([
+      { operation: "Subnets_Get", kind: "error", status: 503, code: "ServiceUnavailable", count: 1 },
+    ]);
     expect((await getHealthy(net)).name).toBe("aks-default");
 
-    await sim.admin.setFaults([{ operation: "Subnets_Get", kind: "error", status: 409, code: "Conflict", message: "busy" }]);
+    await sim.admin.setFaults([
+      { operation: "Subnets_Get", kind: "error", status: 409, code: "Conflict", message: "busy" },
+    ]);
     const conflict = await rejection(getHealthy(net));
-    expect(isRestError(conflict) && [conflict.statusCode, conflict.code, conflict.message]).toEqual([409, "Conflict", "busy"]);
+    expect(isRestError(conflict) && [conflict.statusCode, conflict.code, conflict.message]).toEqual([
+      409,
+      "Conflict",
+      "busy",
+    ]);
   });
 
   it("an error rate is deterministic for a seed", async () => {
@@ -145,8 +165,15 @@ describe("faults", () => {
   });
 
   it("`after` and `caller` target exactly the requests meant", async () => {
-    await sim.admin.setFaults([{ operation: "Subnets_Get", kind: "error", status: 500, after: 1, count: 1, caller: OPERATOR_PRINCIPAL_ID }]);
-    const statuses = [await rawGet(SUBNET_PATH, KARPENTER_PRINCIPAL_ID), await rawGet(SUBNET_PATH), await rawGet(SUBNET_PATH), await rawGet(SUBNET_PATH)].map((r) => r.status);
+    await sim.admin.setFaults([
+      { operation: "Subnets_Get", kind: "error", status: 500, after: 1, count: 1, caller: OPERATOR_PRINCIPAL_ID },
+    ]);
+    const statuses = [
+      await rawGet(SUBNET_PATH, KARPENTER_PRINCIPAL_ID),
+      await rawGet(SUBNET_PATH),
+      await rawGet(SUBNET_PATH),
+      await rawGet(SUBNET_PATH),
+    ].map((r) => r.status);
     expect(statuses).toEqual([200, 200, 500, 200]);
     const [status] = await sim.admin.faults();
     expect(status).toMatchObject({ seen: 2, applied: 1 });
@@ -157,14 +184,20 @@ describe("faults", () => {
     await sim.admin.setFaults([{ operation: "Subnets_Get", kind: "hang" }]);
     const err = await rejection(getHealthy(net, AbortSignal.timeout(200)));
     expect(err).toMatchObject({ name: "AbortError" });
-    await expect.poll(async () => (await sim.admin.counters()).byOperationStatus["Subnets_Get"]?.["hang"], { timeout: 2000 }).toBe(1);
+    await expect
+      .poll(async () => (await sim.admin.counters()).byOperationStatus["Subnets_Get"]?.["hang"], { timeout: 2000 })
+      .toBe(1);
     await sim.admin.clearFaults();
     expect((await getHealthy(net)).name).toBe("aks-default");
   });
 
   it("rejects a bad fault spec with the field named", async () => {
-    await expect(sim.admin.setFaults([{ operation: "Subnets_Get", kind: "latency" }])).rejects.toThrow(/fault\[0\]: latencyMs/);
-    await expect(sim.admin.setFaults([{ operation: "Nope" as "Subnets_Get", kind: "reset" }])).rejects.toThrow(/fault\[0\]: operation/);
+    await expect(sim.admin.setFaults([{ operation: "Subnets_Get", kind: "latency" }])).rejects.toThrow(
+      /fault\[0\]: latencyMs/,
+    );
+    await expect(sim.admin.setFaults([{ operation: "Nope" as "Subnets_Get", kind: "reset" }])).rejects.toThrow(
+      /fault\[0\]: operation/,
+    );
   });
 });
 
@@ -182,6 +215,12 @@ describe("counters", () => {
     expect(c.byOperationStatus["Subnets_Get"]).toEqual({ "200": 1, "403": 1 });
     expect(c.apiVersions["Subnets_Get"]).toEqual({ "2026-01-01": 2 });
     await sim.admin.resetCounters();
-    expect(await sim.admin.counters()).toEqual({ total: 0, byOperation: {}, byCaller: {}, byOperationStatus: {}, apiVersions: {} });
+    expect(await sim.admin.counters()).toEqual({
+      total: 0,
+      byOperation: {},
+      byCaller: {},
+      byOperationStatus: {},
+      apiVersions: {},
+    });
   });
 });

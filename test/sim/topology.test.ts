@@ -21,23 +21,49 @@ function topologyError(fn: () => unknown): TopologyError {
 }
 
 const minimal = (subnet: Record<string, unknown>): unknown => ({
-  subscriptions: [{ id: "s1", resourceGroups: [{ name: "rg", virtualNetworks: [{ name: "v", addressSpace: ["10.0.0.0/16"], subnets: [subnet] }] }] }],
+  subscriptions: [
+    {
+      id: "s1",
+      resourceGroups: [
+        { name: "rg", virtualNetworks: [{ name: "v", addressSpace: ["10.0.0.0/16"], subnets: [subnet] }] },
+      ],
+    },
+  ],
 });
 
 describe("topology validation", () => {
   it("names the path of a bad field", () => {
     const e = topologyError(() => validateTopology(minimal({ name: "a", addressPrefix: "10.0.0.0/33" })));
-    expect(e.issues).toEqual([{ path: "subscriptions[0].resourceGroups[0].virtualNetworks[0].subnets[0].addressPrefix", message: expect.stringMatching(/CIDR/) }]);
+    expect(e.issues).toEqual([
+      {
+        path: "subscriptions[0].resourceGroups[0].virtualNetworks[0].subnets[0].addressPrefix",
+        message: expect.stringMatching(/CIDR/),
+      },
+    ]);
     expect(e.message).toContain("subscriptions[0].resourceGroups[0].virtualNetworks[0].subnets[0].addressPrefix");
   });
 
   it("rejects unknown fields (typos), missing prefixes, unknown roles and duplicates", () => {
-    expect(topologyError(() => validateTopology(minimal({ name: "a", adressPrefix: "10.0.0.0/24" }))).message).toMatch(/subnets\[0\].*adressPrefix|Unrecognized key.*adressPrefix/s);
-    expect(topologyError(() => validateTopology(minimal({ name: "a" }))).message).toMatch(/subnets\[0\]\.addressPrefix: a subnet needs addressPrefix/);
-    const badRole = { ...(minimal({ name: "a", addressPrefix: "10.0.0.0/24" }) as object), roleAssignments: [{ principalId: "p", scope: "/subscriptions/s1", role: "Network Contributer" }] };
-    expect(topologyError(() => validateTopology(badRole)).message).toContain("roleAssignments[0].role: unknown role name 'Network Contributer'");
-    const dup = minimal({ name: "a", addressPrefix: "10.0.0.0/24" }) as { subscriptions: Array<{ resourceGroups: Array<{ virtualNetworks: Array<{ subnets: unknown[] }> }> }> };
-    dup.subscriptions[0]?.resourceGroups[0]?.virtualNetworks[0]?.subnets.push({ name: "A", addressPrefix: "10.0.1.0/24" });
+    expect(topologyError(() => validateTopology(minimal({ name: "a", adressPrefix: "10.0.0.0/24" }))).message).toMatch(
+      /subnets\[0\].*adressPrefix|Unrecognized key.*adressPrefix/s,
+    );
+    expect(topologyError(() => validateTopology(minimal({ name: "a" }))).message).toMatch(
+      /subnets\[0\]\.addressPrefix: a subnet needs addressPrefix/,
+    );
+    const badRole = {
+      ...(minimal({ name: "a", addressPrefix: "10.0.0.0/24" }) as object),
+      roleAssignments: [{ principalId: "p", scope: "/subscriptions/s1", role: "Network Contributer" }],
+    };
+    expect(topologyError(() => validateTopology(badRole)).message).toContain(
+      "roleAssignments[0].role: unknown role name 'Network Contributer'",
+    );
+    const dup = minimal({ name: "a", addressPrefix: "10.0.0.0/24" }) as {
+      subscriptions: Array<{ resourceGroups: Array<{ virtualNetworks: Array<{ subnets: unknown[] }> }> }>;
+    };
+    dup.subscriptions[0]?.resourceGroups[0]?.virtualNetworks[0]?.subnets.push({
+      name: "A",
+      addressPrefix: "10.0.1.0/24",
+    });
     expect(topologyError(() => validateTopology(dup)).message).toContain("subnets[1].name: duplicate subnet 'A'");
   });
 
@@ -60,14 +86,18 @@ describe("topology validation", () => {
 });
 
 describe("example nodeclasses", () => {
-  const docs = parseAllDocuments(readFileSync(examplePath("nodeclasses.yaml"), "utf8")).map((d) => d.toJS() as {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string };
-    spec: { vnetSubnetID?: string };
-  });
+  const docs = parseAllDocuments(readFileSync(examplePath("nodeclasses.yaml"), "utf8")).map(
+    (d) =>
+      d.toJS() as {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string };
+        spec: { vnetSubnetID?: string };
+      },
+  );
   // the upstream CRD's pattern for spec.vnetSubnetID
-  const crdPattern = /^\/subscriptions\/[^/]+\/resourceGroups\/[a-zA-Z0-9_\-().]{0,89}[a-zA-Z0-9_\-()]\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i;
+  const crdPattern =
+    /^\/subscriptions\/[^/]+\/resourceGroups\/[a-zA-Z0-9_\-().]{0,89}[a-zA-Z0-9_\-()]\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i;
 
   it("has one AKSNodeClass per scenario, named after it, with the exported subnet IDs", () => {
     expect(docs.map((d) => d.metadata.name).sort()).toEqual(Object.keys(EXAMPLE_SUBNET_IDS).sort());

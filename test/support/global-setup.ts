@@ -32,7 +32,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const [ours, upstream] = await Promise.all([
       startControlPlane({ dir: path.join(runDir, "ours"), crd: "ours", bins }).then((s) => (started.push(s), s)),
-      startControlPlane({ dir: path.join(runDir, "upstream"), crd: "upstream", bins }).then((s) => (started.push(s), s)),
+      startControlPlane({ dir: path.join(runDir, "upstream"), crd: "upstream", bins }).then(
+        (s) => (started.push(s), s),
+      ),
     ]);
     project.provide("controlPlanes", { ours, upstream });
   } catch (err) {

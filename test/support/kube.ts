@@ -32,9 +32,18 @@ export function uniqueName(prefix: string): string {
 export interface AKSNodeClassObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; resourceVersion?: string; generation?: number; uid?: string; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    resourceVersion?: string;
+    generation?: number;
+    uid?: string;
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, unknown>;
-  status?: { conditions?: Array<Record<string, unknown>>; subnetHealth?: Record<string, unknown> } & Record<string, unknown>;
+  status?: { conditions?: Array<Record<string, unknown>>; subnetHealth?: Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
 }
 
 export function nodeClassApi(kc: KubeConfig): {
@@ -51,12 +60,18 @@ export function nodeClassApi(kc: KubeConfig): {
     create: async (name, spec) =>
       (await api.createClusterCustomObject({
         ...base,
-        body: { apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`, kind: AKSNODECLASS.kind, metadata: { name }, spec },
+        body: {
+          apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`,
+          kind: AKSNODECLASS.kind,
+          metadata: { name },
+          spec,
+        },
       })) as AKSNodeClassObject,
     get: async (name) => (await api.getClusterCustomObject({ ...base, name })) as AKSNodeClassObject,
     patchStatus: async (name, body) =>
       (await api.patchClusterCustomObjectStatus({ ...base, name, body }, merge)) as AKSNodeClassObject,
-    patchSpec: async (name, body) => (await api.patchClusterCustomObject({ ...base, name, body }, merge)) as AKSNodeClassObject,
+    patchSpec: async (name, body) =>
+      (await api.patchClusterCustomObject({ ...base, name, body }, merge)) as AKSNodeClassObject,
     remove: async (name) => {
       await api.deleteClusterCustomObject({ ...base, name });
     },
@@ -64,7 +79,10 @@ export function nodeClassApi(kc: KubeConfig): {
 }
 
 /** Polls until `fn` returns a value that is not undefined, or fails with the last error/value. */
-export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined> | T | undefined,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let last: unknown;
   for (;;) {
@@ -75,7 +93,9 @@ export async function eventually<T>(fn: () => Promise<T | undefined> | T | undef
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? "condition"}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ""}`);
+      throw new Error(
+        `timed out waiting for ${opts.what ?? "condition"}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }

@@ -28,7 +28,13 @@ export interface Stack {
   get(name: string): Promise<AKSNodeClassObject>;
   condition(obj: AKSNodeClassObject, short: string): Record<string, unknown> | undefined;
   /** poll until the nodeclass's condition `short` satisfies `pred` */
-  waitForCondition(name: string, short: string, pred: (c: Record<string, unknown>) => boolean, what?: string, timeoutMs?: number): Promise<AKSNodeClassObject>;
+  waitForCondition(
+    name: string,
+    short: string,
+    pred: (c: Record<string, unknown>) => boolean,
+    what?: string,
+    timeoutMs?: number,
+  ): Promise<AKSNodeClassObject>;
   metricsText(): Promise<string>;
   /** value of one series, undefined when absent */
   metric(name: string, labels: Record<string, string>): Promise<number | undefined>;
@@ -47,7 +53,10 @@ export async function startStack(opts: {
 }): Promise<Stack> {
   const flavor = opts.flavor ?? "ours";
   const kc = adminKubeConfig(flavor);
-  const sim = await startSimulator({ topology: opts.topology, ...(opts.readBucket ? { readBucket: opts.readBucket } : {}) });
+  const sim = await startSimulator({
+    topology: opts.topology,
+    ...(opts.readBucket ? { readBucket: opts.readBucket } : {}),
+  });
   const runLabel = `t${randomBytes(4).toString("hex")}`;
   const others: RunningOperator[] = [];
   const optionsFor = (flags: Record<string, unknown>): Options =>
@@ -85,7 +94,8 @@ export async function startStack(opts: {
   const base = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural };
   const created: string[] = [];
 
-  const get = async (name: string): Promise<AKSNodeClassObject> => (await api.getClusterCustomObject({ ...base, name })) as AKSNodeClassObject;
+  const get = async (name: string): Promise<AKSNodeClassObject> =>
+    (await api.getClusterCustomObject({ ...base, name })) as AKSNodeClassObject;
   const condition = (obj: AKSNodeClassObject, short: string): Record<string, unknown> | undefined =>
     obj.status?.conditions?.find((c) => c.type === `${CONDITION_PREFIX}${short}`);
 
@@ -109,7 +119,10 @@ export async function startStack(opts: {
       })) as AKSNodeClassObject;
     },
     patchSpec: async (name, spec) => {
-      await api.patchClusterCustomObject({ ...base, name, body: { spec } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      await api.patchClusterCustomObject(
+        { ...base, name, body: { spec } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
     },
     deleteNodeClass: async (name) => {
       await api.deleteClusterCustomObject({ ...base, name });
@@ -139,8 +152,16 @@ export async function startStack(opts: {
       return undefined;
     },
     events: async (name) => {
-      const list = await core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.name=${name}` });
-      return list.items.map((e) => ({ type: e.type ?? "", reason: e.reason ?? "", message: e.message ?? "", count: e.count ?? 1 }));
+      const list = await core.listNamespacedEvent({
+        namespace: "default",
+        fieldSelector: `involvedObject.name=${name}`,
+      });
+      return list.items.map((e) => ({
+        type: e.type ?? "",
+        reason: e.reason ?? "",
+        message: e.message ?? "",
+        count: e.count ?? 1,
+      }));
     },
     startAnotherOperator: async (flags = {}) => {
       const op = await launch(flags);

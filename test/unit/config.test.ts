@@ -7,7 +7,8 @@ import { azureEndpoints, ConfigError, resolveOptions } from "../../src/config/op
 import { renderConfigurationDoc } from "../../hack/generate-config-docs.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const SUBNET = "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/s";
+const SUBNET =
+  "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/s";
 
 function problems(flags: Record<string, unknown>, env: Record<string, string> = {}): string[] {
   try {
@@ -22,12 +23,24 @@ function problems(flags: Record<string, unknown>, env: Record<string, string> = 
 describe("configuration", () => {
   test("defaults follow Azure's read budget and the documented thresholds", () => {
     const o = resolveOptions({}, {});
-    expect(o).toMatchObject({ armReadBucket: 250, armReadRefill: 25, resyncPeriod: 180_000, freeRatioWarning: 0.2, freeRatioCritical: 0.05, headroomWarning: 10, headroomCritical: 2, leaderElect: false });
+    expect(o).toMatchObject({
+      armReadBucket: 250,
+      armReadRefill: 25,
+      resyncPeriod: 180_000,
+      freeRatioWarning: 0.2,
+      freeRatioCritical: 0.05,
+      headroomWarning: 10,
+      headroomCritical: 2,
+      leaderElect: false,
+    });
     expect(o.metricsBindAddress).toEqual({ host: "0.0.0.0", port: 8080 });
   });
 
   test("flags win over environment variables; empty variables count as unset", () => {
-    const o = resolveOptions({ resyncPeriod: "30s" }, { RESYNC_PERIOD: "10m", VNET_SUBNET_ID: SUBNET, MAX_PODS: "", LEADER_ELECT: "true" });
+    const o = resolveOptions(
+      { resyncPeriod: "30s" },
+      { RESYNC_PERIOD: "10m", VNET_SUBNET_ID: SUBNET, MAX_PODS: "", LEADER_ELECT: "true" },
+    );
     expect(o.resyncPeriod).toBe(30_000);
     expect(o.vnetSubnetId).toBe(SUBNET);
     expect(o.maxPods).toBeUndefined();
@@ -57,7 +70,11 @@ describe("configuration", () => {
 
   test("sovereign clouds set endpoint, authority and token scope together", () => {
     const gov = azureEndpoints(resolveOptions({ azureCloud: "AzureUSGovernment" }, {}));
-    expect(gov).toEqual({ armEndpoint: "https://management.usgovcloudapi.net", authorityHost: "https://login.microsoftonline.us", armScope: "https://management.usgovcloudapi.net/.default" });
+    expect(gov).toEqual({
+      armEndpoint: "https://management.usgovcloudapi.net",
+      authorityHost: "https://login.microsoftonline.us",
+      armScope: "https://management.usgovcloudapi.net/.default",
+    });
     const sim = azureEndpoints(resolveOptions({ armEndpoint: "https://127.0.0.1:8443/" }, {}));
     expect(sim.armEndpoint).toBe("https://127.0.0.1:8443");
     expect(sim.armScope).toBe("https://management.azure.com/.default");
@@ -69,7 +86,11 @@ describe("configuration", () => {
 
   test("the CLI exits 2 with one clear message on invalid configuration", async () => {
     const run = promisify(execFile);
-    const err = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "run", "--resync-period", "never", "--max-pods", "3"], { cwd: root, env: { PATH: process.env.PATH ?? "" } }).then(
+    const err = await run(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "run", "--resync-period", "never", "--max-pods", "3"],
+      { cwd: root, env: { PATH: process.env.PATH ?? "" } },
+    ).then(
       () => undefined,
       (e: { code?: number; stderr?: string }) => e,
     );

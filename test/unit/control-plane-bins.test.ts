@@ -25,20 +25,26 @@ function fakeBins(names: string[]): string {
 describe("hack/control-plane-bins.sh", () => {
   test("KUBEBUILDER_ASSETS holding kube-apiserver and etcd is used as is", async () => {
     const dir = fakeBins(["kube-apiserver", "etcd"]);
-    const { stdout } = await run("/bin/bash", [script], { env: { PATH: "/nonexistent", HOME: tmpdir(), KUBEBUILDER_ASSETS: dir } });
+    const { stdout } = await run("/bin/bash", [script], {
+      env: { PATH: "/nonexistent", HOME: tmpdir(), KUBEBUILDER_ASSETS: dir },
+    });
     expect(stdout.trim()).toBe(dir);
   });
 
   test("a version-keyed cache directory is used without building", async () => {
     const dir = fakeBins(["kube-apiserver", "etcd", "kubectl"]);
-    const { stdout } = await run("/bin/bash", [script], { env: { PATH: "/nonexistent", HOME: tmpdir(), K8S_BIN_DIR: dir } });
+    const { stdout } = await run("/bin/bash", [script], {
+      env: { PATH: "/nonexistent", HOME: tmpdir(), K8S_BIN_DIR: dir },
+    });
     expect(stdout.trim()).toBe(dir);
   });
 
   test("without Go and without binaries: a clear error naming the fix", async () => {
     const empty = path.join(mkdtempSync(path.join(tmpdir(), "no-bins-")), "k8s");
     mkdirSync(empty);
-    const err = await run("/bin/bash", [script], { env: { PATH: "/nonexistent", HOME: tmpdir(), K8S_BIN_DIR: empty, KUBEBUILDER_ASSETS: fakeBins(["etcd"]) } }).then(
+    const err = await run("/bin/bash", [script], {
+      env: { PATH: "/nonexistent", HOME: tmpdir(), K8S_BIN_DIR: empty, KUBEBUILDER_ASSETS: fakeBins(["etcd"]) },
+    }).then(
       () => undefined,
       (e: { code?: number; stderr?: string }) => e,
     );

@@ -37,7 +37,11 @@ describe("condition evaluation", () => {
   it.each<[string, string, Tri]>([
     ["attribute alone is unknown", ATTR, "unknown"],
     ["Exists is unknown", "Exists @Resource[Microsoft.Network/virtualNetworks/subnets:tags:env]", "unknown"],
-    ["ForAnyOfAnyValues is unknown", "@Request[Microsoft.Network/x:names] ForAnyOfAnyValues:StringEquals {'a', 'b'}", "unknown"],
+    [
+      "ForAnyOfAnyValues is unknown",
+      "@Request[Microsoft.Network/x:names] ForAnyOfAnyValues:StringEquals {'a', 'b'}",
+      "unknown",
+    ],
     ["SubOperationMatches is unknown", "SubOperationMatches{'Blob.List'}", "unknown"],
     ["false AND unknown = false", `ActionMatches{'${WRITE}'} AND ${ATTR}`, "false"],
     ["unknown AND false = false", `${ATTR} AND ActionMatches{'${WRITE}'}`, "false"],
@@ -62,8 +66,16 @@ describe("condition evaluation", () => {
       `(@Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'a (b) AND c OR d') OR ActionMatches{'${SUBNET_READ}'}`,
       "true",
     ],
-    ["value sets", `(@Resource[x:tags] ForAnyOfAllValues:StringEquals {'a)', 'b'}) AND ActionMatches{'${WRITE}'}`, "false"],
-    ["attribute compared to attribute", `@Principal[Microsoft.Directory/x:y] StringEquals @Resource[a:b] || ActionMatches{'*'}`, "true"],
+    [
+      "value sets",
+      `(@Resource[x:tags] ForAnyOfAllValues:StringEquals {'a)', 'b'}) AND ActionMatches{'${WRITE}'}`,
+      "false",
+    ],
+    [
+      "attribute compared to attribute",
+      `@Principal[Microsoft.Directory/x:y] StringEquals @Resource[a:b] || ActionMatches{'*'}`,
+      "true",
+    ],
   ])("%s", (_label, condition, expected) => {
     const outcome = evaluateConditionText(condition, SUBNET_READ);
     expect(outcome.error).toBeUndefined();
@@ -82,7 +94,10 @@ describe("condition evaluation", () => {
 
   it("does not split on words that merely contain AND/OR", () => {
     const node = parseCondition("@Resource[x:y] StringNotEquals 'ORANGE' AND ActionMatches{'a'}");
-    expect(node).toMatchObject({ kind: "and", terms: [{ kind: "attribute", text: "@Resource[x:y] StringNotEquals 'ORANGE'" }, { kind: "action" }] });
+    expect(node).toMatchObject({
+      kind: "and",
+      terms: [{ kind: "attribute", text: "@Resource[x:y] StringNotEquals 'ORANGE'" }, { kind: "action" }],
+    });
   });
 });
 
@@ -169,7 +184,13 @@ describe("three-valued logic properties", () => {
         const ev = (n: ConditionNode): Tri => evaluateCondition(n, action);
         expect(ev({ kind: "not", operand: { kind: "not", operand: a } })).toBe(ev(a));
         expect(ev({ kind: "not", operand: { kind: "and", terms: [a, b] } })).toBe(
-          ev({ kind: "or", terms: [{ kind: "not", operand: a }, { kind: "not", operand: b }] }),
+          ev({
+            kind: "or",
+            terms: [
+              { kind: "not", operand: a },
+              { kind: "not", operand: b },
+            ],
+          }),
         );
       }),
     );
@@ -184,16 +205,24 @@ describe("three-valued logic properties", () => {
   });
 
   it("a condition without attributes is never unknown", () => {
-    const noAttr = tree.filter((n) => !JSON.stringify(n).includes('"attribute"') && !JSON.stringify(n).includes('"suboperation"'));
+    const noAttr = tree.filter(
+      (n) => !JSON.stringify(n).includes('"attribute"') && !JSON.stringify(n).includes('"suboperation"'),
+    );
     fc.assert(fc.property(noAttr, (n) => evaluateCondition(n, SUBNET_JOIN) !== "unknown"));
   });
 
   it("parsing arbitrary text either succeeds or throws ConditionParseError", () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(..."()!&|' {}[]@AaNnDdOoRrTtExistsActionMatches*/".split("")), maxLength: 40 }), (text) => {
-        const parsed = tryParseCondition(text);
-        if (!parsed.ok) expect(parsed.error.position).toBeGreaterThanOrEqual(0);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom(..."()!&|' {}[]@AaNnDdOoRrTtExistsActionMatches*/".split("")),
+          maxLength: 40,
+        }),
+        (text) => {
+          const parsed = tryParseCondition(text);
+          if (!parsed.ok) expect(parsed.error.position).toBeGreaterThanOrEqual(0);
+        },
+      ),
     );
   });
 });

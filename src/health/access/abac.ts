@@ -49,7 +49,9 @@ class Parser {
     const node = this.parseOr();
     this.skipWs();
     if (this.pos < this.text.length) {
-      this.fail(this.peek() === ")" ? "unbalanced ')'" : `expected AND, OR or end of condition but found '${this.snippet()}'`);
+      this.fail(
+        this.peek() === ")" ? "unbalanced ')'" : `expected AND, OR or end of condition but found '${this.snippet()}'`,
+      );
     }
     return node;
   }
@@ -72,7 +74,10 @@ class Parser {
 
   /** Case-insensitive keyword at the cursor that is not the prefix of a longer word. */
   private atWord(word: string, at: number = this.pos): boolean {
-    return this.text.slice(at, at + word.length).toLowerCase() === word.toLowerCase() && !isWordChar(this.text[at + word.length]);
+    return (
+      this.text.slice(at, at + word.length).toLowerCase() === word.toLowerCase() &&
+      !isWordChar(this.text[at + word.length])
+    );
   }
 
   private takeOperator(symbol: string, word: string): boolean {
@@ -116,7 +121,11 @@ class Parser {
       const inner = this.parseOr();
       this.skipWs();
       if (this.peek() !== ")") {
-        this.fail(this.pos >= this.text.length ? `'(' at position ${open} is never closed` : `expected ')' but found '${this.snippet()}'`);
+        this.fail(
+          this.pos >= this.text.length
+            ? `'(' at position ${open} is never closed`
+            : `expected ')' but found '${this.snippet()}'`,
+        );
       }
       this.pos++;
       return inner;
@@ -136,7 +145,9 @@ class Parser {
       return { kind: "suboperation", value: this.parseBracedString("SubOperationMatches") };
     }
     if (this.peek() === "@" || this.atWord("Exists")) return this.parseAttribute();
-    this.fail(`expected ActionMatches{…}, SubOperationMatches{…}, an attribute expression, '!' or '(' but found '${this.snippet()}'`);
+    this.fail(
+      `expected ActionMatches{…}, SubOperationMatches{…}, an attribute expression, '!' or '(' but found '${this.snippet()}'`,
+    );
   }
 
   private parseBracedString(fn: string): string {
@@ -278,9 +289,15 @@ export function evaluateCondition(node: ConditionNode, action: string): Tri {
     case "not":
       return kleeneNot(evaluateCondition(node.operand, action));
     case "and":
-      return node.terms.reduce<Tri>((acc, t) => (acc === "false" ? acc : kleeneAnd(acc, evaluateCondition(t, action))), "true");
+      return node.terms.reduce<Tri>(
+        (acc, t) => (acc === "false" ? acc : kleeneAnd(acc, evaluateCondition(t, action))),
+        "true",
+      );
     case "or":
-      return node.terms.reduce<Tri>((acc, t) => (acc === "true" ? acc : kleeneOr(acc, evaluateCondition(t, action))), "false");
+      return node.terms.reduce<Tri>(
+        (acc, t) => (acc === "true" ? acc : kleeneOr(acc, evaluateCondition(t, action))),
+        "false",
+      );
   }
 }
 

@@ -47,7 +47,10 @@ describe("action wildcard matching (azure-wire.md §6.5)", () => {
 
 describe("permits", () => {
   it("grants what actions match and notActions do not", () => {
-    const entry = { actions: ["Microsoft.Network/*"], notActions: ["Microsoft.Network/virtualNetworks/subnets/*/action"] };
+    const entry = {
+      actions: ["Microsoft.Network/*"],
+      notActions: ["Microsoft.Network/virtualNetworks/subnets/*/action"],
+    };
     expect(permits(entry, SUBNET_READ)).toBe(true);
     expect(permits(entry, SUBNET_JOIN)).toBe(false);
   });
@@ -83,9 +86,13 @@ describe("matching properties", () => {
 
   it("patterns full of regex metacharacters never throw", () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(actionChar, fc.constant("*")), { maxLength: 30 }).map((c) => c.join("")), actionString, (pattern, action) => {
-        expect(() => actionMatches(pattern, action)).not.toThrow();
-      }),
+      fc.property(
+        fc.array(fc.oneof(actionChar, fc.constant("*")), { maxLength: 30 }).map((c) => c.join("")),
+        actionString,
+        (pattern, action) => {
+          expect(() => actionMatches(pattern, action)).not.toThrow();
+        },
+      ),
     );
   });
 

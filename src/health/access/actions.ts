@@ -15,7 +15,12 @@ export const SUBNET_WRITE_ACTION = "Microsoft.Network/virtualNetworks/subnets/wr
 export const SUBNET_DELETE_ACTION = "Microsoft.Network/virtualNetworks/subnets/delete";
 export const VNET_WRITE_ACTION = "Microsoft.Network/virtualNetworks/write";
 export const VNET_DELETE_ACTION = "Microsoft.Network/virtualNetworks/delete";
-export const BROAD_ACTIONS = [SUBNET_WRITE_ACTION, SUBNET_DELETE_ACTION, VNET_WRITE_ACTION, VNET_DELETE_ACTION] as const;
+export const BROAD_ACTIONS = [
+  SUBNET_WRITE_ACTION,
+  SUBNET_DELETE_ACTION,
+  VNET_WRITE_ACTION,
+  VNET_DELETE_ACTION,
+] as const;
 
 const REGEX_META = /[.*+?^${}()|[\]\\]/g;
 

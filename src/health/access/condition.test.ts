@@ -22,9 +22,16 @@ import {
 import type { DenyAssignmentData, RoleAssignmentData } from "./types.js";
 
 const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
-const evaluate = (assignments: RoleAssignmentData[], denies: DenyAssignmentData[] = [], definitions = ALL_DEFINITIONS) =>
-  evaluateAccess({ principalId: KARPENTER, subnet: SUBNET, assignments, definitions, denies });
-const ok = (evaluation: AccessEvaluation): AccessObservation => ({ kind: "ok", evaluation, fetchedAt: 1_700_000_000_000 });
+const evaluate = (
+  assignments: RoleAssignmentData[],
+  denies: DenyAssignmentData[] = [],
+  definitions = ALL_DEFINITIONS,
+) => evaluateAccess({ principalId: KARPENTER, subnet: SUBNET, assignments, definitions, denies });
+const ok = (evaluation: AccessEvaluation): AccessObservation => ({
+  kind: "ok",
+  evaluation,
+  fetchedAt: 1_700_000_000_000,
+});
 
 describe("SubnetAccess condition from an evaluation", () => {
   it("Approach A → True AccessBroaderThanNeeded naming the assignment and suggesting Approach B", () => {
@@ -87,17 +94,23 @@ describe("SubnetAccess condition from an evaluation", () => {
   });
 
   it("attribute condition → Unknown AccessConditional naming the assignment", () => {
-    const a = assign(NETWORK_CONTRIBUTOR, SUBNET.id, { condition: "@Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'nodes'" });
+    const a = assign(NETWORK_CONTRIBUTOR, SUBNET.id, {
+      condition: "@Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'nodes'",
+    });
     const c = accessCondition(ok(evaluate([a])));
     expect([c.status, c.reason]).toEqual(["Unknown", "AccessConditional"]);
     expect(c.message).toContain(`an ABAC attribute condition on assignment ${a.id} cannot be evaluated offline`);
     expect(c.message).toMatch(/^Indeterminate: /);
     // the expression to change is named
-    expect(c.message).toContain("It depends on @Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'nodes'.");
+    expect(c.message).toContain(
+      "It depends on @Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'nodes'.",
+    );
   });
 
   it("missing role definition or group deny → Unknown AccessIndeterminate", () => {
-    expect(accessCondition(ok(evaluate([assign(NETWORK_CONTRIBUTOR, VNET_SCOPE)], [], new Map()))).reason).toBe("AccessIndeterminate");
+    expect(accessCondition(ok(evaluate([assign(NETWORK_CONTRIBUTOR, VNET_SCOPE)], [], new Map()))).reason).toBe(
+      "AccessIndeterminate",
+    );
     const groupDeny = deny(RG_SCOPE, { principals: [{ id: "g", type: "Group" }] });
     const c = accessCondition(ok(evaluate([assign(NETWORK_CONTRIBUTOR, VNET_SCOPE)], [groupDeny])));
     expect([c.status, c.reason]).toEqual(["Unknown", "AccessIndeterminate"]);
@@ -105,13 +118,18 @@ describe("SubnetAccess condition from an evaluation", () => {
   });
 
   it("operator-identity mode says whose identity was checked and how to check Karpenter's", () => {
-    const granted = evaluateSelfAccess({ subnet: SUBNET, permissions: [{ actions: ["Microsoft.Network/virtualNetworks/subnets/*"], notActions: ["*/write", "*/delete"] }] });
+    const granted = evaluateSelfAccess({
+      subnet: SUBNET,
+      permissions: [{ actions: ["Microsoft.Network/virtualNetworks/subnets/*"], notActions: ["*/write", "*/delete"] }],
+    });
     const c = accessCondition(ok(granted));
     expect([c.status, c.reason]).toEqual(["True", "AccessGranted"]);
     expect(c.message).toContain("operator's own identity");
     expect(c.message).toContain("assumes Karpenter uses the same identity");
     expect(c.message).toContain("--karpenter-principal-id");
-    const denied = accessCondition(ok(evaluateSelfAccess({ subnet: SUBNET, permissions: [{ actions: ["*/read"], notActions: [] }] })));
+    const denied = accessCondition(
+      ok(evaluateSelfAccess({ subnet: SUBNET, permissions: [{ actions: ["*/read"], notActions: [] }] })),
+    );
     expect([denied.status, denied.reason]).toEqual(["False", "JoinDenied"]);
     expect(denied.message).toContain("--karpenter-principal-id");
   });
@@ -122,7 +140,8 @@ describe("SubnetAccess condition without an evaluation", () => {
     kind: "throttled",
     statusCode: 429,
     code: "SubscriptionRequestsThrottled",
-    message: "Too many requests. Retry after 17 seconds. Correlation ID: 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0. Timestamp: 2025-01-02T03:04:05.678Z",
+    message:
+      "Too many requests. Retry after 17 seconds. Correlation ID: 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0. Timestamp: 2025-01-02T03:04:05.678Z",
     retryAfterSeconds: 17,
   };
 
@@ -157,9 +176,11 @@ describe("SubnetAccess condition without an evaluation", () => {
   });
 
   it("stableAzureMessage drops timestamps and request IDs but keeps the cause", () => {
-    expect(stableAzureMessage("The client 'x' lacks access. Request ID: 01234567-89ab-cdef-0123-456789abcdef 2024-05-06T07:08:09Z")).toBe(
-      "The client 'x' lacks access.",
-    );
+    expect(
+      stableAzureMessage(
+        "The client 'x' lacks access. Request ID: 01234567-89ab-cdef-0123-456789abcdef 2024-05-06T07:08:09Z",
+      ),
+    ).toBe("The client 'x' lacks access.");
   });
 });
 
@@ -179,19 +200,23 @@ describe("condition properties", () => {
       denyR: fc.boolean(),
       denyJ: fc.boolean(),
       mode: fc.constantFrom("karpenter-principal", "operator-identity" as const),
-      approach: fc.constantFrom("vnet-network-contributor", "subnet-custom-role", "subnet-conditioned-network-contributor", "other", "none" as const),
+      approach: fc.constantFrom(
+        "vnet-network-contributor",
+        "subnet-custom-role",
+        "subnet-conditioned-network-contributor",
+        "other",
+        "none" as const,
+      ),
       broad: fc.array(fc.constantFrom("x via role 'Owner' at /"), { maxLength: 2 }),
     })
-    .map(
-      (r): AccessEvaluation => ({
-        principalId: r.mode === "karpenter-principal" ? KARPENTER : undefined,
-        mode: r.mode,
-        read: action(r.read, r.denyR),
-        join: action(r.join, r.denyJ),
-        approach: r.approach,
-        broadGrants: r.broad,
-      }),
-    );
+    .map((r): AccessEvaluation => ({
+      principalId: r.mode === "karpenter-principal" ? KARPENTER : undefined,
+      mode: r.mode,
+      read: action(r.read, r.denyR),
+      join: action(r.join, r.denyJ),
+      approach: r.approach,
+      broadGrants: r.broad,
+    }));
 
   it("status follows the verdicts: True iff both granted, False iff one is denied", () => {
     fc.assert(
@@ -199,7 +224,11 @@ describe("condition properties", () => {
         const c = accessCondition(ok(e));
         expect(c.reason).toMatch(REASON);
         const verdicts = [e.read.verdict, e.join.verdict];
-        const expected = verdicts.every((v) => v === "granted") ? "True" : verdicts.includes("denied") ? "False" : "Unknown";
+        const expected = verdicts.every((v) => v === "granted")
+          ? "True"
+          : verdicts.includes("denied")
+            ? "False"
+            : "Unknown";
         expect(c.status).toBe(expected);
         if (e.mode === "operator-identity") expect(c.message).toContain("--karpenter-principal-id");
       }),

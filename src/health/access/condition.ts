@@ -4,7 +4,15 @@
  * situation does.
  */
 import { ConditionType } from "../../domain.js";
-import type { AccessApproach, AccessEvaluation, AccessObservation, ActionAccess, AzureFailure, ConditionResult, SubnetRef } from "../types.js";
+import type {
+  AccessApproach,
+  AccessEvaluation,
+  AccessObservation,
+  ActionAccess,
+  AzureFailure,
+  ConditionResult,
+  SubnetRef,
+} from "../types.js";
 import { SUBNET_DELETE_ACTION, SUBNET_JOIN, SUBNET_READ, SUBNET_WRITE_ACTION } from "./actions.js";
 
 export const AccessReason = {
@@ -45,7 +53,9 @@ export function approachLabel(approach: AccessApproach): string {
 }
 
 function who(e: AccessEvaluation): string {
-  return e.mode === "operator-identity" ? "The operator's own identity" : `Karpenter's identity (principal ${e.principalId ?? "unknown"})`;
+  return e.mode === "operator-identity"
+    ? "The operator's own identity"
+    : `Karpenter's identity (principal ${e.principalId ?? "unknown"})`;
 }
 
 function scopeOf(subnet: SubnetRef | undefined): string {
@@ -88,8 +98,13 @@ export function joinDetails(actions: readonly ActionAccess[]): string {
     const template = (a: ActionAccess): string => a.detail.split(a.action).join("\u0000");
     if (template(first) === template(second)) {
       const both = `${first.action} and ${second.action}`;
-      const merged = template(first).startsWith("\u0000 is ") ? `\u0000 are ${template(first).slice("\u0000 is ".length)}` : template(first);
-      return merged.split("\u0000").join(both).replace(/\b(include|includes|excludes|grants) it\b/g, "$1 them");
+      const merged = template(first).startsWith("\u0000 is ")
+        ? `\u0000 are ${template(first).slice("\u0000 is ".length)}`
+        : template(first);
+      return merged
+        .split("\u0000")
+        .join(both)
+        .replace(/\b(include|includes|excludes|grants) it\b/g, "$1 them");
     }
   }
   return actions.map((a) => a.detail).join(" ");
@@ -104,7 +119,8 @@ function granted(e: AccessEvaluation, subnet: SubnetRef | undefined): ConditionR
     `${who(e)} may read and join ${target} (${how}` +
     (by.length > 0 ? `; granted by role assignment${by.length > 1 ? "s" : ""} ${by.join(", ")})` : ")") +
     ".";
-  if (e.broadGrants.length === 0) return { type, status: "True", reason: AccessReason.Granted, message: withSelfNote(e, base) };
+  if (e.broadGrants.length === 0)
+    return { type, status: "True", reason: AccessReason.Granted, message: withSelfNote(e, base) };
   return {
     type,
     status: "True",
@@ -137,9 +153,15 @@ function denied(e: AccessEvaluation, subnet: SubnetRef | undefined): ConditionRe
   }
   const readDenied = e.read.verdict === "denied";
   const joinDenied = e.join.verdict === "denied";
-  const reason = readDenied && joinDenied ? AccessReason.ReadAndJoinDenied : readDenied ? AccessReason.ReadDenied : AccessReason.JoinDenied;
+  const reason =
+    readDenied && joinDenied
+      ? AccessReason.ReadAndJoinDenied
+      : readDenied
+        ? AccessReason.ReadDenied
+        : AccessReason.JoinDenied;
   const what = readDenied && joinDenied ? "may neither read nor join" : readDenied ? "may not read" : "may not join";
-  const consequence = "Karpenter cannot create nodes' network interfaces in the subnet (NIC creation fails with LinkedAuthorizationFailed).";
+  const consequence =
+    "Karpenter cannot create nodes' network interfaces in the subnet (NIC creation fails with LinkedAuthorizationFailed).";
   return {
     type,
     status: "False",
@@ -167,7 +189,10 @@ function undecided(e: AccessEvaluation): ConditionResult {
   const conditional = open.filter((a) => a.verdict === "conditional");
   if (conditional.length > 0) {
     const ids = unique(conditional.flatMap((a) => a.grantedBy));
-    const others = open.filter((a) => a.verdict !== "conditional").map((a) => ` ${a.detail}`).join("");
+    const others = open
+      .filter((a) => a.verdict !== "conditional")
+      .map((a) => ` ${a.detail}`)
+      .join("");
     return {
       type,
       status: "Unknown",
@@ -182,7 +207,10 @@ function undecided(e: AccessEvaluation): ConditionResult {
     };
   }
   const details = joinDetails(open);
-  const subject = e.mode === "operator-identity" ? "the operator's own identity" : `Karpenter's identity (principal ${e.principalId ?? "unknown"})`;
+  const subject =
+    e.mode === "operator-identity"
+      ? "the operator's own identity"
+      : `Karpenter's identity (principal ${e.principalId ?? "unknown"})`;
   return {
     type,
     status: "Unknown",
@@ -223,7 +251,9 @@ export function stableAzureMessage(message: string): string {
 }
 
 function failureCause(f: AzureFailure): string {
-  const tags = [f.code, f.statusCode !== undefined ? `HTTP ${f.statusCode}` : undefined].filter((t): t is string => t !== undefined);
+  const tags = [f.code, f.statusCode !== undefined ? `HTTP ${f.statusCode}` : undefined].filter(
+    (t): t is string => t !== undefined,
+  );
   const msg = stableAzureMessage(f.message);
   return `${FAILURE_WORDS[f.kind]}${tags.length > 0 ? ` (${tags.join(", ")})` : ""}${msg ? `: ${msg}` : ""}`;
 }
@@ -236,7 +266,12 @@ export function accessCondition(obs: AccessObservation, subnet?: SubnetRef): Con
   const type = ConditionType.SubnetAccess;
   switch (obs.kind) {
     case "pending":
-      return { type, status: "Unknown", reason: AccessReason.AwaitingAzure, message: "Waiting for the first check of Karpenter's access to the subnet against Azure." };
+      return {
+        type,
+        status: "Unknown",
+        reason: AccessReason.AwaitingAzure,
+        message: "Waiting for the first check of Karpenter's access to the subnet against Azure.",
+      };
     case "disabled":
       return {
         type,
@@ -271,4 +306,3 @@ export function accessCondition(obs: AccessObservation, subnet?: SubnetRef): Con
     }
   }
 }
-

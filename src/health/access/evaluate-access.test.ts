@@ -33,8 +33,12 @@ describe("documented approaches", () => {
     expect(e.read.grantedBy).toEqual([a.id]);
     expect(e.join.grantedBy).toEqual([a.id]);
     expect(e.approach).toBe("vnet-network-contributor");
-    expect(e.broadGrants).toContain(`Microsoft.Network/virtualNetworks/subnets/write via role 'Network Contributor' at ${VNET_SCOPE}`);
-    expect(e.broadGrants).toContain(`Microsoft.Network/virtualNetworks/delete via role 'Network Contributor' at ${VNET_SCOPE}`);
+    expect(e.broadGrants).toContain(
+      `Microsoft.Network/virtualNetworks/subnets/write via role 'Network Contributor' at ${VNET_SCOPE}`,
+    );
+    expect(e.broadGrants).toContain(
+      `Microsoft.Network/virtualNetworks/delete via role 'Network Contributor' at ${VNET_SCOPE}`,
+    );
   });
 
   it("Approach B: custom role with read + join at the subnet", () => {
@@ -69,7 +73,13 @@ describe("documented approaches", () => {
   });
 
   it("read and join from two different assignments is granted as 'other'", () => {
-    const joinOnly = { ...KARPENTER_SUBNET_ROLE, name: "dead0000-0000-4000-8000-00000000j01n", id: "/providers/Microsoft.Authorization/roleDefinitions/dead0000-0000-4000-8000-00000000j01n", roleName: "Join Only", permissions: [{ actions: [SUBNET_JOIN], notActions: [] }] };
+    const joinOnly = {
+      ...KARPENTER_SUBNET_ROLE,
+      name: "dead0000-0000-4000-8000-00000000j01n",
+      id: "/providers/Microsoft.Authorization/roleDefinitions/dead0000-0000-4000-8000-00000000j01n",
+      roleName: "Join Only",
+      permissions: [{ actions: [SUBNET_JOIN], notActions: [] }],
+    };
     const defs = new Map([...ALL_DEFINITIONS, [joinOnly.name, joinOnly]]);
     const reader = assign(READER, SUBNET.id);
     const joiner = assign(joinOnly, SUBNET.id);
@@ -98,11 +108,16 @@ describe("not granted", () => {
     const e = run([]);
     expect([e.read.verdict, e.join.verdict]).toEqual(["denied", "denied"]);
     expect(e.approach).toBe("none");
-    expect(e.read.detail).toContain(`no role assignment of principal ${KARPENTER} that applies to subnet ${SUBNET.id} includes it`);
+    expect(e.read.detail).toContain(
+      `no role assignment of principal ${KARPENTER} that applies to subnet ${SUBNET.id} includes it`,
+    );
   });
 
   it("an assignment at a sibling subnet does not apply", () => {
-    const e = run([assign(NETWORK_CONTRIBUTOR, `${VNET_SCOPE}/subnets/nodes2`), assign(OWNER, `${VNET_SCOPE}/subnets/node`)]);
+    const e = run([
+      assign(NETWORK_CONTRIBUTOR, `${VNET_SCOPE}/subnets/nodes2`),
+      assign(OWNER, `${VNET_SCOPE}/subnets/node`),
+    ]);
     expect([e.read.verdict, e.join.verdict]).toEqual(["denied", "denied"]);
     expect(e.approach).toBe("none");
   });
@@ -116,7 +131,13 @@ describe("not granted", () => {
   });
 
   it("notActions in one role does not stop another role from granting", () => {
-    const noJoin = { ...CONTRIBUTOR, name: "dead0000-0000-4000-8000-000000000001", id: "/providers/Microsoft.Authorization/roleDefinitions/dead0000-0000-4000-8000-000000000001", roleName: "No Join", permissions: [{ actions: ["*"], notActions: [SUBNET_JOIN] }] };
+    const noJoin = {
+      ...CONTRIBUTOR,
+      name: "dead0000-0000-4000-8000-000000000001",
+      id: "/providers/Microsoft.Authorization/roleDefinitions/dead0000-0000-4000-8000-000000000001",
+      roleName: "No Join",
+      permissions: [{ actions: ["*"], notActions: [SUBNET_JOIN] }],
+    };
     const defs = new Map([...ALL_DEFINITIONS, [noJoin.name, noJoin]]);
     const alone = run([assign(noJoin, SUB_SCOPE)], [], defs);
     expect(alone.join.verdict).toBe("denied");
@@ -137,7 +158,8 @@ describe("not granted", () => {
 describe("uncertain outcomes", () => {
   it("an attribute condition makes the grant conditional and names the assignment", () => {
     const a = assign(NETWORK_CONTRIBUTOR, SUBNET.id, {
-      condition: "((!(ActionMatches{'Microsoft.Network/virtualNetworks/subnets/join/action'})) OR (@Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'nodes'))",
+      condition:
+        "((!(ActionMatches{'Microsoft.Network/virtualNetworks/subnets/join/action'})) OR (@Resource[Microsoft.Network/virtualNetworks/subnets:name] StringEquals 'nodes'))",
     });
     const e = run([a]);
     expect(e.read.verdict).toBe("granted");
@@ -170,7 +192,9 @@ describe("uncertain outcomes", () => {
   });
 
   it("looks up role definitions by trailing GUID in any case and ID form", () => {
-    const a = assign(NETWORK_CONTRIBUTOR, VNET_SCOPE, { roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${NETWORK_CONTRIBUTOR.name.toUpperCase()}` });
+    const a = assign(NETWORK_CONTRIBUTOR, VNET_SCOPE, {
+      roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${NETWORK_CONTRIBUTOR.name.toUpperCase()}`,
+    });
     expect(run([a]).approach).toBe("vnet-network-contributor");
     expect(roleGuid("/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/ABC/")).toBe("abc");
   });
@@ -191,7 +215,10 @@ describe("deny assignments", () => {
   it("everyone-denies apply unless the principal is excluded", () => {
     const everyone = { principals: [{ id: EVERYONE_PRINCIPAL_ID, type: "SystemDefined" }] };
     expect(run(granted(), [deny(RG_SCOPE, everyone)]).join.verdict).toBe("denied");
-    const excluded = deny(RG_SCOPE, { ...everyone, excludePrincipals: [{ id: KARPENTER.toUpperCase(), type: "ServicePrincipal" }] });
+    const excluded = deny(RG_SCOPE, {
+      ...everyone,
+      excludePrincipals: [{ id: KARPENTER.toUpperCase(), type: "ServicePrincipal" }],
+    });
     const e = run(granted(), [excluded]);
     expect(e.join.verdict).toBe("granted");
     expect(e.join.deniedBy).toEqual([]);
@@ -204,7 +231,9 @@ describe("deny assignments", () => {
 
   it("a deny at a sibling subnet or for another principal does not apply", () => {
     expect(run(granted(), [deny(`${VNET_SCOPE}/subnets/nodes2`)]).join.verdict).toBe("granted");
-    expect(run(granted(), [deny(RG_SCOPE, { principals: [{ id: OTHER_PRINCIPAL, type: "User" }] })]).join.verdict).toBe("granted");
+    expect(run(granted(), [deny(RG_SCOPE, { principals: [{ id: OTHER_PRINCIPAL, type: "User" }] })]).join.verdict).toBe(
+      "granted",
+    );
   });
 
   it("a deny naming a group makes the verdict unknown (membership needs Graph)", () => {
@@ -216,12 +245,25 @@ describe("deny assignments", () => {
   });
 
   it("a deny whose notActions exclude the action does not deny it", () => {
-    const e = run(granted(), [deny(RG_SCOPE, { permissions: [{ actions: ["Microsoft.Network/*"], notActions: ["Microsoft.Network/virtualNetworks/subnets/*"] }] })]);
+    const e = run(granted(), [
+      deny(RG_SCOPE, {
+        permissions: [
+          { actions: ["Microsoft.Network/*"], notActions: ["Microsoft.Network/virtualNetworks/subnets/*"] },
+        ],
+      }),
+    ]);
     expect(e.join.verdict).toBe("granted");
   });
 
   it("a deny also removes the broad grant it covers", () => {
-    const d = deny(RG_SCOPE, { permissions: [{ actions: ["Microsoft.Network/virtualNetworks/*/delete", "Microsoft.Network/virtualNetworks/delete"], notActions: [] }] });
+    const d = deny(RG_SCOPE, {
+      permissions: [
+        {
+          actions: ["Microsoft.Network/virtualNetworks/*/delete", "Microsoft.Network/virtualNetworks/delete"],
+          notActions: [],
+        },
+      ],
+    });
     const e = run(granted(), [d]);
     expect(e.broadGrants.some((g) => g.includes("/delete"))).toBe(false);
     expect(e.broadGrants.some((g) => g.includes("subnets/write"))).toBe(true);
@@ -251,7 +293,12 @@ describe("operator self-check (Permissions_ListForResource)", () => {
 
   it("flags broad effective permissions and honours deny assignments naming the operator", () => {
     const d = deny(RG_SCOPE, { principals: [{ id: OTHER_PRINCIPAL, type: "ServicePrincipal" }] });
-    const e = evaluateSelfAccess({ subnet: SUBNET, permissions: [{ actions: ["Microsoft.Network/*"], notActions: [] }], denies: [d], principalId: OTHER_PRINCIPAL });
+    const e = evaluateSelfAccess({
+      subnet: SUBNET,
+      permissions: [{ actions: ["Microsoft.Network/*"], notActions: [] }],
+      denies: [d],
+      principalId: OTHER_PRINCIPAL,
+    });
     expect(e.join.verdict).toBe("denied");
     expect(e.join.deniedBy).toEqual([d.id]);
     expect(e.read.verdict).toBe("granted");
@@ -259,7 +306,11 @@ describe("operator self-check (Permissions_ListForResource)", () => {
   });
 
   it("a principal-specific deny is undecidable when the operator's own ID is unknown", () => {
-    const e = evaluateSelfAccess({ subnet: SUBNET, permissions: [{ actions: ["*"], notActions: [] }], denies: [deny(RG_SCOPE)] });
+    const e = evaluateSelfAccess({
+      subnet: SUBNET,
+      permissions: [{ actions: ["*"], notActions: [] }],
+      denies: [deny(RG_SCOPE)],
+    });
     expect(e.join.verdict).toBe("unknown");
   });
 });
@@ -268,8 +319,15 @@ const roles = [NETWORK_CONTRIBUTOR, READER, OWNER, CONTRIBUTOR, KARPENTER_SUBNET
 const scopes = [SUBNET.id, VNET_SCOPE, RG_SCOPE, SUB_SCOPE, `${VNET_SCOPE}/subnets/other`, "/"];
 const conditions = [undefined, NAP_CONDITION, "@Resource[x:y] StringEquals 'z'", "((broken"];
 const assignmentArb = fc
-  .record({ role: fc.constantFrom(...roles), scope: fc.constantFrom(...scopes), condition: fc.constantFrom(...conditions), principal: fc.constantFrom(KARPENTER, OTHER_PRINCIPAL) })
-  .map(({ role, scope, condition, principal }) => assign(role, scope, { principalId: principal, ...(condition ? { condition } : {}) }));
+  .record({
+    role: fc.constantFrom(...roles),
+    scope: fc.constantFrom(...scopes),
+    condition: fc.constantFrom(...conditions),
+    principal: fc.constantFrom(KARPENTER, OTHER_PRINCIPAL),
+  })
+  .map(({ role, scope, condition, principal }) =>
+    assign(role, scope, { principalId: principal, ...(condition ? { condition } : {}) }),
+  );
 
 describe("access properties", () => {
   it("adding a role assignment never turns granted into anything else", () => {
@@ -286,10 +344,16 @@ describe("access properties", () => {
 
   it("an applicable deny naming the principal always denies an action it covers", () => {
     fc.assert(
-      fc.property(fc.array(assignmentArb, { maxLength: 5 }), fc.constantFrom(SUBNET.id, VNET_SCOPE, SUB_SCOPE), (base, scope) => {
-        const e = run(base, [deny(scope, { permissions: [{ actions: [SUBNET_READ, SUBNET_JOIN], notActions: [] }] })]);
-        expect([e.read.verdict, e.join.verdict]).toEqual(["denied", "denied"]);
-      }),
+      fc.property(
+        fc.array(assignmentArb, { maxLength: 5 }),
+        fc.constantFrom(SUBNET.id, VNET_SCOPE, SUB_SCOPE),
+        (base, scope) => {
+          const e = run(base, [
+            deny(scope, { permissions: [{ actions: [SUBNET_READ, SUBNET_JOIN], notActions: [] }] }),
+          ]);
+          expect([e.read.verdict, e.join.verdict]).toEqual(["denied", "denied"]);
+        },
+      ),
     );
   });
 });

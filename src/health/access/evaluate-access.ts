@@ -5,7 +5,16 @@
  */
 import type { AccessApproach, AccessEvaluation, AccessVerdict, ActionAccess, SubnetRef } from "../types.js";
 import { evaluateConditionText, undecidableAtoms, type Tri } from "./abac.js";
-import { BROAD_ACTIONS, SUBNET_DELETE_ACTION, SUBNET_JOIN, SUBNET_READ, SUBNET_WRITE_ACTION, VNET_DELETE_ACTION, VNET_WRITE_ACTION, permits } from "./actions.js";
+import {
+  BROAD_ACTIONS,
+  SUBNET_DELETE_ACTION,
+  SUBNET_JOIN,
+  SUBNET_READ,
+  SUBNET_WRITE_ACTION,
+  VNET_DELETE_ACTION,
+  VNET_WRITE_ACTION,
+  permits,
+} from "./actions.js";
 import { sameScope, scopeContains } from "./scope.js";
 import type { DenyAssignmentData, PermissionData, RoleAssignmentData, RoleDefinitionData } from "./types.js";
 
@@ -24,7 +33,10 @@ const sameId = (a: string | undefined, b: string | undefined): boolean =>
 
 /** Trailing GUID of a role definition ID, lower-case: the key of the definitions map. */
 export function roleGuid(roleDefinitionId: string): string {
-  const parts = roleDefinitionId.trim().split("/").filter((p) => p.length > 0);
+  const parts = roleDefinitionId
+    .trim()
+    .split("/")
+    .filter((p) => p.length > 0);
   return (parts[parts.length - 1] ?? "").toLowerCase();
 }
 
@@ -73,7 +85,10 @@ function describeAssignment(a: RoleAssignmentData, d: RoleDefinitionData | undef
   return `${role} at ${a.scope} (assignment ${a.id}${via})`;
 }
 
-function lookupDefinition(definitions: ReadonlyMap<string, RoleDefinitionData>, guid: string): RoleDefinitionData | undefined {
+function lookupDefinition(
+  definitions: ReadonlyMap<string, RoleDefinitionData>,
+  guid: string,
+): RoleDefinitionData | undefined {
   const direct = definitions.get(guid);
   if (direct) return direct;
   // Tolerate callers that keyed the map by the GUID as Azure spelled it.
@@ -83,11 +98,20 @@ function lookupDefinition(definitions: ReadonlyMap<string, RoleDefinitionData>, 
   return undefined;
 }
 
-function assessGrant(a: RoleAssignmentData, definitions: ReadonlyMap<string, RoleDefinitionData>, action: string): GrantOutcome {
+function assessGrant(
+  a: RoleAssignmentData,
+  definitions: ReadonlyMap<string, RoleDefinitionData>,
+  action: string,
+): GrantOutcome {
   const definition = lookupDefinition(definitions, roleGuid(a.roleDefinitionId));
   const who = describeAssignment(a, definition);
   if (!definition) {
-    return { kind: "unknown", assignment: a, definition, explanation: `the role definition of ${who} could not be read, so what it grants is unknown` };
+    return {
+      kind: "unknown",
+      assignment: a,
+      definition,
+      explanation: `the role definition of ${who} could not be read, so what it grants is unknown`,
+    };
   }
   if (!definition.permissions.some((p) => permits(p, action))) {
     return { kind: "none", assignment: a, definition, explanation: `${who} does not include it` };
@@ -106,9 +130,21 @@ function assessGrant(a: RoleAssignmentData, definitions: ReadonlyMap<string, Rol
   }
   switch (verdict.value) {
     case "true":
-      return { kind: "granted", assignment: a, definition, condition: "true", explanation: `granted by ${who}; its condition allows it` };
+      return {
+        kind: "granted",
+        assignment: a,
+        definition,
+        condition: "true",
+        explanation: `granted by ${who}; its condition allows it`,
+      };
     case "false":
-      return { kind: "none", assignment: a, definition, condition: "false", explanation: `${who} excludes it by its condition` };
+      return {
+        kind: "none",
+        assignment: a,
+        definition,
+        condition: "false",
+        explanation: `${who} excludes it by its condition`,
+      };
     case "unknown": {
       const atoms = verdict.node ? undecidableAtoms(verdict.node) : [];
       const first = atoms[0] !== undefined ? `: ${truncate(atoms[0], 160)}` : "";
@@ -137,7 +173,8 @@ function denyPrincipal(deny: DenyAssignmentData, principalId: string | undefined
   for (const p of deny.principals) {
     if (sameId(p.id, principalId)) return { kind: "denies", why: `names principal ${p.id}` };
     if (sameId(p.id, EVERYONE_PRINCIPAL_ID)) {
-      if (principalId !== undefined && !excludesGroup) return { kind: "denies", why: "applies to everyone and does not exclude this principal" };
+      if (principalId !== undefined && !excludesGroup)
+        return { kind: "denies", why: "applies to everyone and does not exclude this principal" };
       best = {
         kind: "maybe",
         why:
@@ -146,7 +183,10 @@ function denyPrincipal(deny: DenyAssignmentData, principalId: string | undefined
             : "applies to everyone except excluded groups, and group membership cannot be checked without Microsoft Graph",
       };
     } else if (isGroupType(p.type)) {
-      best = { kind: "maybe", why: `names group ${p.id}, and group membership cannot be checked without Microsoft Graph` };
+      best = {
+        kind: "maybe",
+        why: `names group ${p.id}, and group membership cannot be checked without Microsoft Graph`,
+      };
     } else if (principalId === undefined && best.kind === "no") {
       best = { kind: "maybe", why: `names principal ${p.id}, and the checked identity's object ID is not known` };
     }
@@ -155,7 +195,12 @@ function denyPrincipal(deny: DenyAssignmentData, principalId: string | undefined
 }
 
 /** `target` is the resource the action is performed on (the subnet, or the VNet for VNet actions). */
-function assessDeny(deny: DenyAssignmentData, principalId: string | undefined, target: string, action: string): DenyOutcome {
+function assessDeny(
+  deny: DenyAssignmentData,
+  principalId: string | undefined,
+  target: string,
+  action: string,
+): DenyOutcome {
   const inScope = deny.doNotApplyToChildScopes ? sameScope(deny.scope, target) : scopeContains(deny.scope, target);
   if (!inScope) return { kind: "no", deny, explanation: "" };
   const principal = denyPrincipal(deny, principalId);
@@ -187,12 +232,7 @@ function actsOnVNet(action: string): boolean {
 
 const GRANT_RANK: Record<GrantKind, number> = { granted: 3, conditional: 2, unknown: 1, none: 0 };
 
-function combine(
-  action: string,
-  grants: GrantOutcome[],
-  denies: DenyOutcome[],
-  notGrantedText: string,
-): ActionAccess {
+function combine(action: string, grants: GrantOutcome[], denies: DenyOutcome[], notGrantedText: string): ActionAccess {
   const definite = denies.filter((d) => d.kind === "denies");
   const possible = denies.filter((d) => d.kind === "maybe");
   if (definite.length > 0) {
@@ -230,7 +270,14 @@ function combine(
   const verdict: AccessVerdict = best;
   const prefix = verdict === "granted" ? `${action} is ` : `${action}: `;
   const undecided = [...new Set(contributing.flatMap((g) => g.undecided ?? []))];
-  return { action, verdict, grantedBy, deniedBy: [], detail: `${prefix}${grantText}.`, ...(verdict === "conditional" && undecided.length > 0 ? { undecidedConditions: undecided } : {}) };
+  return {
+    action,
+    verdict,
+    grantedBy,
+    deniedBy: [],
+    detail: `${prefix}${grantText}.`,
+    ...(verdict === "conditional" && undecided.length > 0 ? { undecidedConditions: undecided } : {}),
+  };
 }
 
 function isNetworkContributor(a: RoleAssignmentData): boolean {
@@ -245,7 +292,8 @@ function isCustomRole(a: RoleAssignmentData, d: RoleDefinitionData | undefined):
 
 function classify(subnet: SubnetRef, read: GrantOutcome[], join: GrantOutcome[]): AccessApproach {
   const grantsBoth = (a: RoleAssignmentData): boolean =>
-    read.some((g) => g.assignment === a && g.kind === "granted") && join.some((g) => g.assignment === a && g.kind === "granted");
+    read.some((g) => g.assignment === a && g.kind === "granted") &&
+    join.some((g) => g.assignment === a && g.kind === "granted");
   const both = read.filter((g) => g.kind === "granted" && grantsBoth(g.assignment));
   const atSubnet = both.filter((g) => sameScope(g.assignment.scope, subnet.id));
   // Narrowest first: when several approaches coexist the broader ones still show up in broadGrants.
@@ -273,7 +321,8 @@ export function evaluateAccess(input: EvaluateAccessInput): AccessEvaluation {
     (a) => (sameId(a.principalId, principalId) || isGroupType(a.principalType)) && scopeContains(a.scope, subnet.id),
   );
   const grantsFor = (action: string): GrantOutcome[] => applicable.map((a) => assessGrant(a, definitions, action));
-  const deniesFor = (action: string, target = subnet.id): DenyOutcome[] => input.denies.map((d) => assessDeny(d, principalId, target, action));
+  const deniesFor = (action: string, target = subnet.id): DenyOutcome[] =>
+    input.denies.map((d) => assessDeny(d, principalId, target, action));
   const notGranted = `no role assignment of principal ${principalId} that applies to subnet ${subnet.id} includes it`;
 
   const readGrants = grantsFor(SUBNET_READ);
@@ -321,9 +370,17 @@ export function evaluateSelfAccess(input: EvaluateSelfAccessInput): AccessEvalua
   };
   const grant = (action: string): GrantOutcome[] =>
     permissions.some((p) => permits(p, action))
-      ? [{ kind: "granted", assignment: selfAssignment, definition: undefined, explanation: `granted by the operator identity's effective permissions at ${subnet.id}` }]
+      ? [
+          {
+            kind: "granted",
+            assignment: selfAssignment,
+            definition: undefined,
+            explanation: `granted by the operator identity's effective permissions at ${subnet.id}`,
+          },
+        ]
       : [];
-  const deniesFor = (action: string, target = subnet.id): DenyOutcome[] => denies.map((d) => assessDeny(d, principalId, target, action));
+  const deniesFor = (action: string, target = subnet.id): DenyOutcome[] =>
+    denies.map((d) => assessDeny(d, principalId, target, action));
   const notGranted = `the operator identity's effective permissions at subnet ${subnet.id} do not include it`;
   const strip = (a: ActionAccess): ActionAccess => ({ ...a, grantedBy: [] });
 
@@ -331,7 +388,10 @@ export function evaluateSelfAccess(input: EvaluateSelfAccessInput): AccessEvalua
   const join = strip(combine(SUBNET_JOIN, grant(SUBNET_JOIN), deniesFor(SUBNET_JOIN), notGranted));
   // Permissions_ListForResource answered for the subnet; VNet actions there say nothing about the VNet.
   const broadGrants = BROAD_ACTIONS.filter(
-    (action) => !actsOnVNet(action) && permissions.some((p) => permits(p, action)) && !deniesFor(action).some((d) => d.kind === "denies"),
+    (action) =>
+      !actsOnVNet(action) &&
+      permissions.some((p) => permits(p, action)) &&
+      !deniesFor(action).some((d) => d.kind === "denies"),
   ).map((action) => `${action} via the operator identity's effective permissions at ${subnet.id}`);
   const anyGrant = grant(SUBNET_READ).length + grant(SUBNET_JOIN).length > 0;
   return {

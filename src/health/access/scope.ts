@@ -14,7 +14,11 @@ export function sameScope(a: string, b: string): boolean {
 
 export function isManagementGroupScope(scope: string): boolean {
   const s = normalizeScope(scope);
-  return s.startsWith(MANAGEMENT_GROUP_PREFIX) && s.length > MANAGEMENT_GROUP_PREFIX.length && !s.slice(MANAGEMENT_GROUP_PREFIX.length).includes("/");
+  return (
+    s.startsWith(MANAGEMENT_GROUP_PREFIX) &&
+    s.length > MANAGEMENT_GROUP_PREFIX.length &&
+    !s.slice(MANAGEMENT_GROUP_PREFIX.length).includes("/")
+  );
 }
 
 /**

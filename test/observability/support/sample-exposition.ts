@@ -23,8 +23,26 @@ const id = (rg: string, vnet: string, subnet: string): string =>
   `/subscriptions/${SUB}/resourcegroups/${rg}/providers/microsoft.network/virtualnetworks/${vnet}/subnets/${subnet}`;
 
 export const SAMPLE_SUBNETS: SampleSubnet[] = [
-  { subnet_id: id("rg-net", "vnet-hub", "snet-nodes"), subscription_id: SUB, resource_group: "rg-net", vnet: "vnet-hub", subnet: "snet-nodes", total: 251, used: 230, ageSeconds: 42 },
-  { subnet_id: id("rg-net", "vnet-spoke", "snet-gpu"), subscription_id: SUB, resource_group: "rg-net", vnet: "vnet-spoke", subnet: "snet-gpu", total: 4091, used: 300, ageSeconds: 1200 },
+  {
+    subnet_id: id("rg-net", "vnet-hub", "snet-nodes"),
+    subscription_id: SUB,
+    resource_group: "rg-net",
+    vnet: "vnet-hub",
+    subnet: "snet-nodes",
+    total: 251,
+    used: 230,
+    ageSeconds: 42,
+  },
+  {
+    subnet_id: id("rg-net", "vnet-spoke", "snet-gpu"),
+    subscription_id: SUB,
+    resource_group: "rg-net",
+    vnet: "vnet-spoke",
+    subnet: "snet-gpu",
+    total: 4091,
+    used: 300,
+    ageSeconds: 1200,
+  },
 ];
 
 export interface SampleNodeClass {
@@ -44,12 +62,28 @@ export const SAMPLE_NODECLASSES: SampleNodeClass[] = [
 ];
 
 export const SAMPLE_MIN_HEADROOM = Math.min(...SAMPLE_NODECLASSES.map((n) => n.headroom));
-export const SAMPLE_SUBNETS_NOT_READY = new Set(SAMPLE_NODECLASSES.filter((n) => n.ready === "False").map((n) => n.subnet.subnet_id)).size;
+export const SAMPLE_SUBNETS_NOT_READY = new Set(
+  SAMPLE_NODECLASSES.filter((n) => n.ready === "False").map((n) => n.subnet.subnet_id),
+).size;
 
-const CONDITION_TYPES = ["SubnetReady", "SubnetFound", "SubnetCapacity", "SubnetAccess", "NetworkPlan", "SubnetStable"] as const;
+const CONDITION_TYPES = [
+  "SubnetReady",
+  "SubnetFound",
+  "SubnetCapacity",
+  "SubnetAccess",
+  "NetworkPlan",
+  "SubnetStable",
+] as const;
 const STATUSES = ["True", "False", "Unknown"] as const;
 const VERDICTS = ["granted", "denied", "conditional", "unknown"] as const;
-const DRIFT_KINDS = ["migration", "correction", "prefix-changed", "subnet-deleted", "default-changed", "nodes-outside"] as const;
+const DRIFT_KINDS = [
+  "migration",
+  "correction",
+  "prefix-changed",
+  "subnet-deleted",
+  "default-changed",
+  "nodes-outside",
+] as const;
 const OPERATIONS = ["VirtualNetworks_Get", "VirtualNetworks_ListUsage", "RoleAssignments_ListForScope"] as const;
 
 /** Names of every metric family the operator exports besides prom-client's defaults. */
@@ -98,7 +132,13 @@ export function sampleExporter(): SampleExporter {
   const utilization = perSubnet("subnet_utilization_ratio", "used / total.");
   const age = perSubnet("subnet_data_age_seconds", "Age of the Azure data.");
   for (const s of SAMPLE_SUBNETS) {
-    const l = { subnet_id: s.subnet_id, subscription_id: s.subscription_id, resource_group: s.resource_group, vnet: s.vnet, subnet: s.subnet };
+    const l = {
+      subnet_id: s.subnet_id,
+      subscription_id: s.subscription_id,
+      resource_group: s.resource_group,
+      vnet: s.vnet,
+      subnet: s.subnet,
+    };
     total.set(l, s.total);
     used.set(l, s.used);
     available.set(l, s.total - s.used);
@@ -106,14 +146,49 @@ export function sampleExporter(): SampleExporter {
     age.set(l, s.ageSeconds);
   }
 
-  const info = new Gauge({ name: P + "nodeclass_info", help: "nodeclass → subnet", labelNames: ["nodeclass", "subnet_id", "source"], registers });
-  const headroom = new Gauge({ name: P + "nodeclass_node_headroom", help: "headroom", labelNames: ["nodeclass", "subnet_id"], registers });
-  const condition = new Gauge({ name: P + "nodeclass_condition", help: "condition", labelNames: ["nodeclass", "type", "status"], registers });
-  const reason = new Gauge({ name: P + "nodeclass_condition_reason", help: "reason", labelNames: ["nodeclass", "type", "reason"], registers });
-  const access = new Gauge({ name: P + "nodeclass_access", help: "access", labelNames: ["nodeclass", "action", "result"], registers });
-  const conflicts = new Gauge({ name: P + "nodeclass_cidr_conflicts", help: "conflicts", labelNames: ["nodeclass", "with"], registers });
+  const info = new Gauge({
+    name: P + "nodeclass_info",
+    help: "nodeclass → subnet",
+    labelNames: ["nodeclass", "subnet_id", "source"],
+    registers,
+  });
+  const headroom = new Gauge({
+    name: P + "nodeclass_node_headroom",
+    help: "headroom",
+    labelNames: ["nodeclass", "subnet_id"],
+    registers,
+  });
+  const condition = new Gauge({
+    name: P + "nodeclass_condition",
+    help: "condition",
+    labelNames: ["nodeclass", "type", "status"],
+    registers,
+  });
+  const reason = new Gauge({
+    name: P + "nodeclass_condition_reason",
+    help: "reason",
+    labelNames: ["nodeclass", "type", "reason"],
+    registers,
+  });
+  const access = new Gauge({
+    name: P + "nodeclass_access",
+    help: "access",
+    labelNames: ["nodeclass", "action", "result"],
+    registers,
+  });
+  const conflicts = new Gauge({
+    name: P + "nodeclass_cidr_conflicts",
+    help: "conflicts",
+    labelNames: ["nodeclass", "with"],
+    registers,
+  });
   const drift = new Gauge({ name: P + "nodeclass_drift", help: "drift", labelNames: ["nodeclass", "kind"], registers });
-  const outside = new Gauge({ name: P + "nodeclass_nodes_outside_subnet", help: "outside", labelNames: ["nodeclass"], registers });
+  const outside = new Gauge({
+    name: P + "nodeclass_nodes_outside_subnet",
+    help: "outside",
+    labelNames: ["nodeclass"],
+    registers,
+  });
   for (const nc of SAMPLE_NODECLASSES) {
     const nodeclass = nc.name;
     info.set({ nodeclass, subnet_id: nc.subnet.subnet_id, source: nc.source }, 1);
@@ -131,21 +206,43 @@ export function sampleExporter(): SampleExporter {
     for (const kind of DRIFT_KINDS) drift.set({ nodeclass, kind }, nc.name === "gpu" && kind === "migration" ? 1 : 0);
     outside.set({ nodeclass }, nc.name === "gpu" ? 3 : 0);
   }
-  new Gauge({ name: P + "cluster_network_supported", help: "supported", labelNames: ["plugin", "mode", "policy", "dataplane"], registers }).set(
-    { plugin: "azure", mode: "overlay", policy: "cilium", dataplane: "cilium" },
-    1,
-  );
+  new Gauge({
+    name: P + "cluster_network_supported",
+    help: "supported",
+    labelNames: ["plugin", "mode", "policy", "dataplane"],
+    registers,
+  }).set({ plugin: "azure", mode: "overlay", policy: "cilium", dataplane: "cilium" }, 1);
 
-  const reconciles = new Counter({ name: P + "reconcile_total", help: "reconciles", labelNames: ["result"], registers });
+  const reconciles = new Counter({
+    name: P + "reconcile_total",
+    help: "reconciles",
+    labelNames: ["result"],
+    registers,
+  });
   const reconcileDuration = new Histogram({
     name: P + "reconcile_duration_seconds",
     help: "reconcile duration",
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
-  const requests = new Counter({ name: P + "azure_requests_total", help: "requests", labelNames: ["operation", "code"], registers });
-  const requestDuration = new Histogram({ name: P + "azure_request_duration_seconds", help: "latency", labelNames: ["operation"], registers });
-  const throttled = new Counter({ name: P + "azure_throttled_total", help: "throttled", labelNames: ["operation"], registers });
+  const requests = new Counter({
+    name: P + "azure_requests_total",
+    help: "requests",
+    labelNames: ["operation", "code"],
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: P + "azure_request_duration_seconds",
+    help: "latency",
+    labelNames: ["operation"],
+    registers,
+  });
+  const throttled = new Counter({
+    name: P + "azure_throttled_total",
+    help: "throttled",
+    labelNames: ["operation"],
+    registers,
+  });
   const writes = new Counter({ name: P + "status_writes_total", help: "writes", labelNames: ["result"], registers });
   new Gauge({ name: P + "workqueue_depth", help: "depth", registers }).set(2);
   new Gauge({ name: P + "leader", help: "leader", registers }).set(1);
