@@ -126,11 +126,9 @@ export const ManagedClusterSchema = z.strictObject({
 });
 
 export const ResourceGroupSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[-\w.()]{0,89}[-\w()]$/u, {
-      message: "must be a valid resource group name (1-90 chars, no trailing '.')",
-    }),
+  name: z.string().regex(/^[-\w.()]{0,89}[-\w()]$/u, {
+    message: "must be a valid resource group name (1-90 chars, no trailing '.')",
+  }),
   location: z.string().min(1).default("eastus"),
   virtualNetworks: z.array(VirtualNetworkSchema).default([]),
   managedClusters: z.array(ManagedClusterSchema).default([]),
