@@ -33,23 +33,29 @@ export interface ControlPlaneState {
   crd: CrdFlavor;
 }
 
-export function upstreamDir(): string {
-  // shared/ sits beside the repository checkout (developers and CI alike)
-  const candidates = [process.env.AKS_SUBNET_HEALTH_UPSTREAM_DIR, path.join(root, "..", "shared", "upstream")];
-  for (const c of candidates) if (c && existsSync(path.join(c, "karpenter.azure.com_aksnodeclasses.yaml"))) return c;
-  throw new Error(
-    `upstream CRDs not found (looked in ${candidates.filter(Boolean).join(", ")}); set AKS_SUBNET_HEALTH_UPSTREAM_DIR`,
-  );
-}
+/** Third-party CRDs kept in the repository (source, version and licence in third_party/crds/README.md). */
+export const THIRD_PARTY_CRDS = path.join(root, "third_party", "crds");
 
+/** The CRDs a control plane starts with: AKSNodeClass (ours or Karpenter's), NodePool, NodeClaim. */
 export function crdFiles(flavor: CrdFlavor): string[] {
-  const up = upstreamDir();
-  const karpenterCore = [path.join(up, "karpenter.sh_nodepools.yaml"), path.join(up, "karpenter.sh_nodeclaims.yaml")];
+  const karpenter = path.join(THIRD_PARTY_CRDS, "karpenter");
+  const karpenterCore = [
+    path.join(karpenter, "karpenter.sh_nodepools.yaml"),
+    path.join(karpenter, "karpenter.sh_nodeclaims.yaml"),
+  ];
   const nodeclass =
     flavor === "ours"
       ? path.join(root, "crds", "aksnodeclasses.yaml")
-      : path.join(up, "karpenter.azure.com_aksnodeclasses.yaml");
+      : path.join(karpenter, "karpenter.azure.com_aksnodeclasses.yaml");
   return [nodeclass, ...karpenterCore];
+}
+
+/** prometheus-operator's ServiceMonitor, PodMonitor and PrometheusRule CRDs (for the chart's monitoring objects). */
+export function prometheusOperatorCrdFiles(): string[] {
+  const dir = path.join(THIRD_PARTY_CRDS, "prometheus-operator");
+  return ["servicemonitors", "podmonitors", "prometheusrules"].map((k) =>
+    path.join(dir, `monitoring.coreos.com_${k}.yaml`),
+  );
 }
 
 export function binDir(): string {
@@ -231,7 +237,7 @@ async function waitFor(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}${logHint ? ` (logs: ${logHint})` : ""}`,
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ""}${logHint ? ` (logs: ${logHint})` : ""}`,
   );
 }
 

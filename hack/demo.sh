@@ -18,6 +18,11 @@ for _ in $(seq 1 120); do
   [[ "$done_count" -ge "$total" ]] && break
   sleep 0.5
 done
+if [[ "$done_count" -lt "$total" ]]; then
+  echo "the operator reported on ${done_count} of ${total} nodeclasses within 60 s; its log (.local/operator.log) ends:" >&2
+  tail -20 .local/operator.log >&2
+  exit 1
+fi
 echo
 echo "\$ kubectl get aksnodeclass"
 kubectl get aksnodeclass

@@ -4,6 +4,8 @@
  * Everything upstream (spec schema, validation, versions) passes through unchanged, so nodeclasses
  * valid for Karpenter are valid here and vice versa.
  *
+ * The upstream CRD is kept in third_party/crds/karpenter/ (source, version, licence in its README).
+ *
  * usage: tsx hack/generate-crd.ts [upstream.yaml] [out.yaml]   (--check: exit 1 when out is stale)
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -112,7 +114,8 @@ export function generateCrd(upstreamYaml: string): string {
 function main(): void {
   const args = process.argv.slice(2).filter((a) => a !== "--check");
   const check = process.argv.includes("--check");
-  const upstream = args[0] ?? path.join(root, "..", "shared", "upstream", "karpenter.azure.com_aksnodeclasses.yaml");
+  const upstream =
+    args[0] ?? path.join(root, "third_party", "crds", "karpenter", "karpenter.azure.com_aksnodeclasses.yaml");
   const out = args[1] ?? path.join(root, "crds", "aksnodeclasses.yaml");
   const generated = generateCrd(readFileSync(upstream, "utf8"));
   if (check) {

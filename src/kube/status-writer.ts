@@ -6,7 +6,7 @@
  * foreign entry exactly as read → JSON merge patch on /status carrying metadata.resourceVersion (the
  * server turns a race into 409) → on 409 read again and retry. Server-side apply would conflict with
  * Karpenter's manager or, forced, replace its conditions. And we write only on a real change: every
- * patch wakes Karpenter's controllers (see shared reference karpenter-azure.md §6-§7).
+ * patch wakes Karpenter's controllers: each is a watch event for them.
  */
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { AKSNODECLASS, CONDITION_PREFIX } from "../domain.js";

@@ -1,7 +1,7 @@
 /**
  * The ARM operations: each checks the subscription, then the caller's permission (ARM authorizes
  * at its gateway, before the resource provider looks anything up), then existence, then answers
- * with Azure's JSON shapes (see /work/shared/reference/azure-examples).
+ * with Azure's JSON shapes (see the Azure REST API reference examples for Network and Authorization).
  */
 import {
   authorizationFailed,
