@@ -6,6 +6,7 @@
  * status.subnetHealth and metrics instead.
  */
 import { ConditionType } from "../domain.js";
+import { conditionBuilder, type SeverityTable } from "./severity.js";
 import { azureUsableIPv4, parseCidr } from "./cidr.js";
 import { describeFailure, type ExistenceOutcome } from "./existence.js";
 import type { CapacityThresholds, ClusterNetwork, ConditionResult, VNetObservation } from "./types.js";
@@ -20,6 +21,19 @@ export const CapacityReason = {
   AzureUnavailable: "AzureUnavailable",
   SubnetUnavailable: "SubnetUnavailable",
 } as const;
+export type CapacityReasonValue = (typeof CapacityReason)[keyof typeof CapacityReason];
+
+/** Running out of IPs is the most urgent advisory there is: it is the next outage. */
+export const CAPACITY_SEVERITY: SeverityTable<CapacityReasonValue> = {
+  CapacitySufficient: "ok",
+  CapacityLow: { severity: "advisory", urgency: 1 },
+  CapacityCritical: { severity: "advisory", urgency: 0 },
+  SubnetFull: "blocking",
+  CapacityUnknown: "blocking",
+  UsageNotReported: "blocking",
+  AzureUnavailable: "blocking",
+  SubnetUnavailable: "blocking",
+};
 
 export type CniMode = "azure-node-subnet" | "azure-overlay" | "azure-pod-subnet" | "kubenet" | "none" | "other";
 
@@ -120,12 +134,7 @@ export interface CapacityInput {
 }
 
 const type = ConditionType.SubnetCapacity;
-const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({
-  type,
-  status,
-  reason,
-  message,
-});
+const cond = conditionBuilder(ConditionType.SubnetCapacity, CAPACITY_SEVERITY);
 
 const REMEDY =
   "Add an address prefix to the subnet, move the nodeclass to a bigger subnet, move the cluster to Azure CNI Overlay, or delete leaked network interfaces that still hold IPs.";
@@ -186,7 +195,7 @@ export function computeCapacity(input: CapacityInput): { numbers: CapacityNumber
   };
 }
 
-type Verdict = { status: ConditionResult["status"]; reason: string; problems: string[] };
+type Verdict = { status: ConditionResult["status"]; reason: CapacityReasonValue; problems: string[] };
 
 export function judgeCapacity(n: CapacityNumbers, t: CapacityThresholds): Verdict {
   const perNode = n.perNode;

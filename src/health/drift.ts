@@ -23,6 +23,7 @@
  * was in progress, and it ends when the nodes are inside.
  */
 import { ConditionType } from "../domain.js";
+import { conditionBuilder, isReasonOf, type SeverityTable } from "./severity.js";
 import { cidrContainsIp, parseCidr, parseIp, type Cidr } from "./cidr.js";
 import type { ExistenceOutcome } from "./existence.js";
 import { resolutionKey, type SubnetResolution } from "./resolve-subnet.js";
@@ -45,6 +46,18 @@ export const DriftReason = {
   StabilityUnknown: "StabilityUnknown",
   SubnetUnavailable: "SubnetUnavailable",
 } as const;
+export type DriftReasonValue = (typeof DriftReason)[keyof typeof DriftReason];
+
+/** Drift never stops new nodes by itself; a migration in progress is the most pressing of it. */
+export const DRIFT_SEVERITY: SeverityTable<DriftReasonValue> = {
+  SubnetStable: "ok",
+  SubnetMigration: { severity: "advisory", urgency: 2 },
+  NodesOutsideSubnet: { severity: "advisory", urgency: 3 },
+  SubnetDeleted: { severity: "advisory", urgency: 4 },
+  DefaultSubnetChanged: { severity: "advisory", urgency: 5 },
+  StabilityUnknown: "informational",
+  SubnetUnavailable: "blocking",
+};
 
 export const DriftEventReason = {
   SubnetCorrected: "SubnetCorrected",
@@ -82,12 +95,7 @@ export interface DriftOutcome {
 }
 
 const type = ConditionType.SubnetStable;
-const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({
-  type,
-  status,
-  reason,
-  message,
-});
+const cond = conditionBuilder(type, DRIFT_SEVERITY);
 const MAX_NAMED_NODES = 5;
 
 function normalizePrefixes(prefixes: readonly string[]): string[] {
@@ -289,8 +297,14 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
       );
     }
     // Azure did not answer and no earlier data: keep what we knew rather than guess.
-    if (input.previousStable !== undefined && previous !== undefined && current === previous.lastSubnetID) {
-      return cond(input.previousStable.status, input.previousStable.reason, input.previousStable.message);
+    const kept = input.previousStable;
+    if (
+      kept !== undefined &&
+      previous !== undefined &&
+      current === previous.lastSubnetID &&
+      isReasonOf(DRIFT_SEVERITY, kept.reason)
+    ) {
+      return cond(kept.status, kept.reason, kept.message);
     }
     return cond(
       "Unknown",

@@ -9,7 +9,9 @@ import { evaluateDrift } from "./drift.js";
 import { evaluateExistence } from "./existence.js";
 import { conflictKind, evaluateNetworkPlan } from "./network-plan.js";
 import { resolveSubnet } from "./resolve-subnet.js";
-import { CONCERN_ORDER, HEALTHY_REASONS, summarize } from "./summary.js";
+import { conditionsEqual, rfc3339, shortType } from "./conditions.js";
+import { CONCERN_ORDER, severityOf } from "./concerns.js";
+import { summarize } from "./summary.js";
 import type {
   AccessObservation,
   ClusterNetwork,
@@ -27,12 +29,7 @@ import type {
 /** Order of conditions in the result: the summary first, then the concerns. */
 export const CONDITION_ORDER = [ConditionType.SubnetReady, ...CONCERN_ORDER] as const;
 
-type ConditionLike = Pick<StoredCondition, "type" | "status" | "reason" | "message">;
-
-/** Same type, status, reason and message: the writer skips the write (and keeps lastTransitionTime) when true. */
-export function conditionsEqual(a: ConditionLike, b: ConditionLike): boolean {
-  return a.type === b.type && a.status === b.status && a.reason === b.reason && a.message === b.message;
-}
+export { conditionsEqual, rfc3339 };
 
 export function networkFromObservation(obs: ClusterNetworkObservation): ClusterNetwork | undefined {
   switch (obs.kind) {
@@ -51,16 +48,6 @@ function accessMetrics(obs: AccessObservation): NodeClassMetrics["access"] {
   return { read: evaluation.read.verdict, join: evaluation.join.verdict };
 }
 
-function shortType(t: string): string {
-  const i = t.indexOf("/");
-  return i >= 0 ? t.slice(i + 1) : t;
-}
-
-/** RFC3339 in UTC, whole seconds. */
-export function rfc3339(epochMs: number): string {
-  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
-
 /**
  * Events for condition transitions: Warning when a concern turns False (or stays False with a new
  * reason), Normal when a False concern turns True. Unknown is neither: throttling must not page anyone.
@@ -77,7 +64,7 @@ export function transitionEvents(
     if (now === undefined) continue;
     const before = previous.find((c) => c.type === t);
     if (skipReasons.has(now.reason)) continue;
-    const advisory = now.status === "True" && !HEALTHY_REASONS.has(now.reason);
+    const advisory = now.status === "True" && severityOf(now).severity !== "ok";
     const changed = before === undefined || before.status !== now.status || before.reason !== now.reason;
     if (now.status === "False" && changed) {
       events.push({ type: "Warning", reason: now.reason, message: `${shortType(t)} is False: ${now.message}` });
@@ -91,7 +78,7 @@ export function transitionEvents(
       !advisory &&
       before !== undefined &&
       before.status === "True" &&
-      !HEALTHY_REASONS.has(before.reason)
+      severityOf(before).severity !== "ok"
     ) {
       events.push({ type: "Normal", reason: now.reason, message: `${shortType(t)} is healthy again: ${now.message}` });
     }

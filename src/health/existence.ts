@@ -5,6 +5,7 @@
  * outages) is Unknown, never False: "we could not ask" is not "it is gone".
  */
 import { ConditionType } from "../domain.js";
+import { conditionBuilder, type SeverityTable } from "./severity.js";
 import type { SubnetResolution } from "./resolve-subnet.js";
 import type {
   AzureFailure,
@@ -29,6 +30,23 @@ export const ExistenceReason = {
   AzureUnavailable: "AzureUnavailable",
   AwaitingAzure: "AwaitingAzure",
 } as const;
+export type ExistenceReasonValue = (typeof ExistenceReason)[keyof typeof ExistenceReason];
+
+/** Every False here stops new nodes; Unknown means the operator cannot tell. */
+export const EXISTENCE_SEVERITY: SeverityTable<ExistenceReasonValue> = {
+  SubnetFound: "ok",
+  SubnetIDInvalid: "blocking",
+  NoSubnetConfigured: "blocking",
+  SubscriptionNotAllowed: "blocking",
+  SubnetNotFound: "blocking",
+  VNetNotFound: "blocking",
+  ResourceGroupNotFound: "blocking",
+  SubscriptionNotFound: "blocking",
+  SubnetNotProvisioned: "blocking",
+  SubnetReadForbidden: "blocking",
+  AzureUnavailable: "blocking",
+  AwaitingAzure: "blocking",
+};
 
 export type ExistenceState =
   | "found"
@@ -58,9 +76,7 @@ export interface ExistenceOutcome {
 
 const type = ConditionType.SubnetFound;
 
-function cond(status: ConditionResult["status"], reason: string, message: string): ConditionResult {
-  return { type, status, reason, message };
-}
+const cond = conditionBuilder(type, EXISTENCE_SEVERITY);
 
 /** Describes an Azure failure by its kind and codes only: its text may carry counters that change per call. */
 export function describeFailure(failure: AzureFailure): string {
@@ -191,7 +207,7 @@ export function evaluateExistence(
   }
 }
 
-function notFound(ref: SubnetRef, reason: string, message: string): ExistenceOutcome {
+function notFound(ref: SubnetRef, reason: ExistenceReasonValue, message: string): ExistenceOutcome {
   return { ref, data: undefined, state: "not-found", condition: cond("False", reason, message) };
 }
 

@@ -17,6 +17,7 @@
  *   network is unknown.
  */
 import { ConditionType } from "../domain.js";
+import { conditionBuilder, type SeverityTable } from "./severity.js";
 import { cidrsOverlap, parseCidr, type Cidr } from "./cidr.js";
 import type { CidrConflict, ClusterNetwork, ConditionResult, PeerSubnet } from "./types.js";
 
@@ -29,6 +30,18 @@ export const NetworkPlanReason = {
   NetworkUnknown: "NetworkUnknown",
   SubnetUnavailable: "SubnetUnavailable",
 } as const;
+export type NetworkPlanReasonValue = (typeof NetworkPlanReason)[keyof typeof NetworkPlanReason];
+
+/** An unknown network is informational: a cluster the operator cannot see must still be Ready. */
+export const NETWORK_PLAN_SEVERITY: SeverityTable<NetworkPlanReasonValue> = {
+  NetworkPlanSupported: "ok",
+  NetworkPlanRecommended: "ok",
+  BYOCNI: "advisory",
+  CIDRConflict: "blocking",
+  UnsupportedNetworking: "blocking",
+  NetworkUnknown: "informational",
+  SubnetUnavailable: "blocking",
+};
 
 /** Ranges AKS forbids for cluster networks (aks-docs, concepts-network). */
 export const RESERVED_RANGES = ["169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24"] as const;
@@ -217,12 +230,7 @@ export interface NetworkPlanOutcome {
 }
 
 const type = ConditionType.NetworkPlan;
-const cond = (status: ConditionResult["status"], reason: string, message: string): ConditionResult => ({
-  type,
-  status,
-  reason,
-  message,
-});
+const cond = conditionBuilder(ConditionType.NetworkPlan, NETWORK_PLAN_SEVERITY);
 
 export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome {
   const support = input.network !== undefined ? classifyNetworkSupport(input.network) : undefined;

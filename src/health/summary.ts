@@ -1,88 +1,29 @@
 /**
- * SubnetReady: one answer from the five concern conditions.
+ * SubnetReady: one answer from the concern conditions, ranked only by the severity each concern gave
+ * its reason (severity.ts, concerns.ts); no reason strings are listed here.
  *
- * - False when anything blocks new nodes: SubnetFound False, SubnetAccess False, SubnetCapacity False
- *   with SubnetFull, NetworkPlan False. Reason = the first blocking reason in CONCERN_ORDER.
- * - Unknown when nothing blocks but something is Unknown.
- * - True with an advisory reason when something needs attention but does not block (CapacityCritical,
- *   CapacityLow, AccessBroaderThanNeeded, SubnetMigration, NodesOutsideSubnet, BYOCNI, …); the most
- *   severe advisory (False before True, then CONCERN_ORDER) names the reason.
+ * - False when a concern is False with a `blocking` reason; reason = the first in CONCERN_ORDER.
+ * - Unknown when nothing blocks but a concern is Unknown with a `blocking` reason (cannot tell).
+ * - True with an advisory reason when something is `advisory` or `informational`; the most urgent
+ *   (the concern's urgency, then False before True before Unknown, then CONCERN_ORDER) names it.
  * - True SubnetReady otherwise.
  * Messages list every problem in a fixed order so the same inputs always give the same text.
  */
-import { ConditionType, CONDITION_PREFIX } from "../domain.js";
+import { ConditionType } from "../domain.js";
+import { shortType } from "./conditions.js";
+import { CONCERN_ORDER, severityOf } from "./concerns.js";
 import type { ConditionResult } from "./types.js";
 
+export { CONCERN_ORDER } from "./concerns.js";
 export const SummaryReason = { SubnetReady: "SubnetReady" } as const;
 
-/** Fixed order of concerns: it decides which reason the summary shows. */
-export const CONCERN_ORDER = [
-  ConditionType.SubnetFound,
-  ConditionType.SubnetAccess,
-  ConditionType.SubnetCapacity,
-  ConditionType.NetworkPlan,
-  ConditionType.SubnetStable,
-] as const;
+const STATUS_RANK = { False: 0, True: 10, Unknown: 20 } as const;
 
-/** True reasons that mean "nothing to see"; any other True reason is advisory. */
-export const HEALTHY_REASONS: ReadonlySet<string> = new Set([
-  "SubnetFound",
-  "AccessGranted",
-  "AccessNotChecked",
-  "CapacitySufficient",
-  "NetworkPlanSupported",
-  "NetworkPlanRecommended",
-  "SubnetStable",
-]);
-
-/** False conditions that do not block new nodes. */
-function isBlocking(c: ConditionResult): boolean {
-  if (c.status !== "False") return false;
-  switch (c.type) {
-    case ConditionType.SubnetFound:
-    case ConditionType.SubnetAccess:
-    case ConditionType.NetworkPlan:
-      return true;
-    case ConditionType.SubnetCapacity:
-      return c.reason === "SubnetFull";
-    default:
-      return false;
-  }
-}
-
-/**
- * Unknowns that say "not enough information to check" rather than "cannot tell whether nodes
- * launch": without them a cluster whose network the operator cannot see would never be Ready.
- */
-const INFORMATIONAL_UNKNOWN_REASONS: ReadonlySet<string> = new Set(["NetworkUnknown", "StabilityUnknown"]);
-
-function isAdvisory(c: ConditionResult): boolean {
-  if (c.status === "Unknown") return INFORMATIONAL_UNKNOWN_REASONS.has(c.reason);
-  if (c.status === "False") return !isBlocking(c);
-  return c.status === "True" && !HEALTHY_REASONS.has(c.reason);
-}
-
-/** Lower is more urgent: running out of IPs beats a broad grant or an unknown network. */
-const ADVISORY_PRIORITY: readonly string[] = [
-  "CapacityCritical",
-  "CapacityLow",
-  "SubnetMigration",
-  "NodesOutsideSubnet",
-  "SubnetDeleted",
-  "DefaultSubnetChanged",
-  "SubnetNotProvisioned",
-];
-
+/** Lower is more urgent: the concern's urgency first, then False before True before Unknown, then concern order. */
 function advisoryRank(c: ConditionResult): number {
-  const i = ADVISORY_PRIORITY.indexOf(c.reason);
-  if (i >= 0) return i;
-  // then False before True before informational Unknown, keeping CONCERN_ORDER among equals
-  const base = ADVISORY_PRIORITY.length + (c.status === "False" ? 0 : c.status === "True" ? 10 : 20);
-  return base + CONCERN_ORDER.indexOf(c.type as (typeof CONCERN_ORDER)[number]);
-}
-
-function shortType(t: string): string {
-  return t.startsWith(CONDITION_PREFIX) ? t.slice(CONDITION_PREFIX.length) : t;
+  const { urgency } = severityOf(c);
+  if (urgency !== undefined) return urgency;
+  return 1000 + STATUS_RANK[c.status] + CONCERN_ORDER.indexOf(c.type as (typeof CONCERN_ORDER)[number]);
 }
 
 /**
@@ -103,12 +44,15 @@ export function summarize(conditions: readonly ConditionResult[]): ConditionResu
   const ordered = CONCERN_ORDER.map((t) => conditions.find((c) => c.type === t)).filter(
     (c): c is ConditionResult => c !== undefined,
   );
-  const blocking = ordered.filter(isBlocking);
-  const unknown = ordered.filter((c) => c.status === "Unknown" && !isAdvisory(c));
+  const severity = (c: ConditionResult): string => severityOf(c).severity;
+  const blocking = ordered.filter((c) => c.status === "False" && severity(c) === "blocking");
+  const unknown = ordered.filter((c) => c.status === "Unknown" && severity(c) === "blocking");
+  // advisories and informational notes; a True "blocking" reason (someone else's edit) counts as advisory
+  const notes = ordered.filter((c) => severity(c) !== "ok" && !blocking.includes(c) && !unknown.includes(c));
   const advisory = [
-    ...ordered.filter((c) => c.status === "False" && isAdvisory(c)),
-    ...ordered.filter((c) => c.status === "Unknown" && isAdvisory(c)),
-    ...ordered.filter((c) => c.status === "True" && isAdvisory(c)),
+    ...notes.filter((c) => c.status === "False"),
+    ...notes.filter((c) => c.status === "Unknown"),
+    ...notes.filter((c) => c.status === "True"),
   ];
   const rest = (first: ConditionResult[], ...more: ConditionResult[][]): string =>
     [...first, ...more.flat()].map(line).join(" | ");

@@ -10,9 +10,9 @@ import type {
   AccessObservation,
   ActionAccess,
   AzureFailure,
-  ConditionResult,
   SubnetRef,
 } from "../types.js";
+import type { ConcernCondition, SeverityTable } from "../severity.js";
 import { SUBNET_DELETE_ACTION, SUBNET_JOIN, SUBNET_READ, SUBNET_WRITE_ACTION } from "./actions.js";
 
 export const AccessReason = {
@@ -30,6 +30,23 @@ export const AccessReason = {
   AwaitingAzure: "AwaitingAzure",
 } as const;
 export type AccessReasonValue = (typeof AccessReason)[keyof typeof AccessReason];
+
+/** Denied rights stop NIC creation; an undecidable check means the operator cannot tell. */
+export const ACCESS_SEVERITY: SeverityTable<AccessReasonValue> = {
+  AccessGranted: "ok",
+  AccessNotChecked: "ok",
+  AccessBroaderThanNeeded: "advisory",
+  ReadDenied: "blocking",
+  JoinDenied: "blocking",
+  ReadAndJoinDenied: "blocking",
+  DeniedByDenyAssignment: "blocking",
+  AccessConditional: "blocking",
+  AccessIndeterminate: "blocking",
+  AzureUnavailable: "blocking",
+  AccessCheckForbidden: "blocking",
+  AwaitingAzure: "blocking",
+};
+type AccessCondition = ConcernCondition<AccessReasonValue>;
 
 /** The condition NAP's docs used to keep Network Contributor on the subnet from writing or deleting it. */
 export const NO_WRITE_DELETE_CONDITION = `((!(ActionMatches{'${SUBNET_WRITE_ACTION}'})) AND (!(ActionMatches{'${SUBNET_DELETE_ACTION}'})))`;
@@ -110,7 +127,7 @@ export function joinDetails(actions: readonly ActionAccess[]): string {
   return actions.map((a) => a.detail).join(" ");
 }
 
-function granted(e: AccessEvaluation, subnet: SubnetRef | undefined): ConditionResult {
+function granted(e: AccessEvaluation, subnet: SubnetRef | undefined): AccessCondition {
   const type = ConditionType.SubnetAccess;
   const by = unique([...e.read.grantedBy, ...e.join.grantedBy]);
   const target = subnet ? `subnet ${subnet.id}` : "the subnet";
@@ -133,7 +150,7 @@ function granted(e: AccessEvaluation, subnet: SubnetRef | undefined): ConditionR
   };
 }
 
-function denied(e: AccessEvaluation, subnet: SubnetRef | undefined): ConditionResult | undefined {
+function denied(e: AccessEvaluation, subnet: SubnetRef | undefined): AccessCondition | undefined {
   const type = ConditionType.SubnetAccess;
   const actions = [e.read, e.join].filter((a) => a.verdict === "denied");
   if (actions.length === 0) return undefined;
@@ -183,7 +200,7 @@ function attributeText(conditional: readonly ActionAccess[]): string {
   return ` It depends on ${shown.join("; ")}${atoms.length > 3 ? ` and ${atoms.length - 3} more` : ""}.`;
 }
 
-function undecided(e: AccessEvaluation): ConditionResult {
+function undecided(e: AccessEvaluation): AccessCondition {
   const type = ConditionType.SubnetAccess;
   const open = [e.read, e.join].filter((a) => a.verdict !== "granted");
   const conditional = open.filter((a) => a.verdict === "conditional");
@@ -262,7 +279,7 @@ function failureCause(f: AzureFailure): string {
  * Builds the SubnetAccess condition. `subnet`, when given, lets the message carry a ready-to-run
  * `az role assignment create --scope …` command; without it the command has a placeholder.
  */
-export function accessCondition(obs: AccessObservation, subnet?: SubnetRef): ConditionResult {
+export function accessCondition(obs: AccessObservation, subnet?: SubnetRef): AccessCondition {
   const type = ConditionType.SubnetAccess;
   switch (obs.kind) {
     case "pending":
