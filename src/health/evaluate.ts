@@ -88,7 +88,7 @@ export function transitionEvents(
 
 export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   const { nodeClass, settings, previous } = input;
-  const resolution = resolveSubnet(nodeClass, settings);
+  const resolution = input.resolution ?? resolveSubnet(nodeClass, settings);
   const existence = evaluateExistence(resolution, input.vnet, settings.allowedSubscriptions);
   const access = accessCondition(input.access, existence.ref);
   const network = networkFromObservation(input.network);

@@ -6,7 +6,7 @@
  */
 import { ConditionType } from "../domain.js";
 import { conditionBuilder, type SeverityTable } from "./severity.js";
-import type { SubnetResolution } from "./resolve-subnet.js";
+import { subscriptionAllowed, type SubnetResolution } from "./resolve-subnet.js";
 import type {
   AzureFailure,
   ConditionResult,
@@ -126,8 +126,7 @@ export function evaluateExistence(
   }
   const ref = resolution.parsed.ref;
   const withRef = { ref, data: undefined };
-  const sub = ref.subscriptionId.toLowerCase();
-  if ((allowedSubscriptions !== undefined && !allowedSubscriptions.includes(sub)) || vnet?.kind === "not-allowed") {
+  if (!subscriptionAllowed(ref, allowedSubscriptions) || vnet?.kind === "not-allowed") {
     return {
       ...withRef,
       state: "not-allowed",

@@ -7,7 +7,7 @@
  * server, so this only matters for hand-made inputs.
  */
 import { parseSubnetId, type SubnetIdParse } from "./subnet-id.js";
-import type { EvaluationSettings, NodeClassInput, SubnetSource } from "./types.js";
+import type { EvaluationSettings, NodeClassInput, SubnetRef, SubnetSource } from "./types.js";
 
 export interface SubnetResolution {
   source: SubnetSource;
@@ -32,4 +32,14 @@ export function resolveSubnet(nodeClass: NodeClassInput, settings: EvaluationSet
 export function resolutionKey(resolution: SubnetResolution): string | undefined {
   if (resolution.parsed?.ok) return resolution.parsed.ref.canonical;
   return resolution.raw;
+}
+
+/** The strictly parsed subnet of a resolution, if any: the only thing Azure is ever asked about. */
+export function resolvedRef(resolution: SubnetResolution): SubnetRef | undefined {
+  return resolution.parsed?.ok ? resolution.parsed.ref : undefined;
+}
+
+/** Whether the operator may read the subnet's subscription (`--allowed-subscriptions`, lower-case). */
+export function subscriptionAllowed(ref: SubnetRef, allowedSubscriptions: readonly string[] | undefined): boolean {
+  return allowedSubscriptions === undefined || allowedSubscriptions.includes(ref.subscriptionId.toLowerCase());
 }

@@ -4,6 +4,7 @@
  * The imperative shell (src/azure, src/kube, src/operator) gathers the inputs.
  */
 import type { OurConditionType } from "../domain.js";
+import type { SubnetResolution } from "./resolve-subnet.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
 
@@ -249,6 +250,8 @@ export interface PreviousState {
 export interface EvaluationInput {
   nodeClass: NodeClassInput;
   settings: EvaluationSettings;
+  /** resolveSubnet(nodeClass, settings) when the caller already has it (it resolved to fetch Azure data) */
+  resolution?: SubnetResolution;
   /** the VNet observation of the resolved subnet's VNet (undefined when the ID did not parse) */
   vnet: VNetObservation | undefined;
   access: AccessObservation;

@@ -268,6 +268,49 @@ describe("writeConditions", () => {
     ]);
   });
 
+  it("with a current cached copy a write is one PATCH and no GET; nothing changed is no request at all", async () => {
+    const api = new FakeStatusApi();
+    const cached = await api.getClusterCustomObject();
+    api.gets = 0;
+    const desired = { conditions: [found("True"), capacity], observedGeneration: 3 };
+    const first = await writeConditions(api, "nc", desired, { ...noWait, current: cached });
+    expect(first).toMatchObject({ written: true, conflicts: 0, requests: { get: 0, patch: 1 } });
+    expect(api.gets).toBe(0);
+    expect(api.patches).toHaveLength(1);
+    // the copy the server returned is current: the same desired state costs nothing
+    const again = await writeConditions(api, "nc", desired, { ...noWait, current: first.stored });
+    expect(again).toMatchObject({ written: false, requests: { get: 0, patch: 0 } });
+  });
+
+  it("a cached copy behind the server costs one 409, one GET and one retried PATCH", async () => {
+    const api = new FakeStatusApi();
+    const stale = await api.getClusterCustomObject();
+    api.gets = 0;
+    // Karpenter writes after our cache last saw the object
+    const karpenterWrite = {
+      type: "SubnetsReady",
+      status: "True",
+      reason: "Ready",
+      message: "",
+      lastTransitionTime: T0,
+    };
+    api.status = { conditions: [karpenterReady, karpenterWrite] };
+    api.rv++;
+    const r = await writeConditions(
+      api,
+      "nc",
+      { conditions: [capacity], observedGeneration: 3 },
+      { ...noWait, current: stale },
+    );
+    expect(r).toMatchObject({ written: true, attempts: 2, conflicts: 1, requests: { get: 1, patch: 2 } });
+    expect(api.patches).toHaveLength(1);
+    expect(api.status.conditions).toEqual([
+      karpenterReady,
+      karpenterWrite,
+      { ...capacity, lastTransitionTime: NOW, observedGeneration: 3 },
+    ]);
+  });
+
   it("gives up with context after the attempt budget", async () => {
     const api = new FakeStatusApi();
     api.patchClusterCustomObjectStatus = async () => {
@@ -283,7 +326,7 @@ describe("writeConditions", () => {
     api.exists = false;
     await expect(
       writeConditions(api, "nc", { conditions: [capacity], observedGeneration: 1 }, noWait),
-    ).resolves.toEqual({ written: false, gone: true, attempts: 1, conflicts: 0 });
+    ).resolves.toEqual({ written: false, gone: true, attempts: 1, conflicts: 0, requests: { get: 1, patch: 0 } });
   });
 
   it("wraps other errors with the nodeclass and operation", async () => {

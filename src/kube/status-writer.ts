@@ -1,15 +1,20 @@
 /**
- * Writes our conditions (and status.subnetHealth) onto an AKSNodeClass that Karpenter owns.
+ * Writes our conditions (and status.subnetHealth) onto an AKSNodeClass that Karpenter owns: the one
+ * status path of the operator.
  *
  * Karpenter's status.conditions is an atomic list with no list-type, so the only safe protocol for a
- * second writer is: GET fresh → merge our domain-prefixed types into the full list, leaving every
- * foreign entry exactly as read → JSON merge patch on /status carrying metadata.resourceVersion (the
- * server turns a race into 409) → on 409 read again and retry. Server-side apply would conflict with
- * Karpenter's manager or, forced, replace its conditions. And we write only on a real change: every
- * patch wakes Karpenter's controllers: each is a watch event for them.
+ * second writer is: merge our domain-prefixed types into the full list as last read, leaving every
+ * foreign entry exactly as read → JSON merge patch on /status carrying that copy's
+ * metadata.resourceVersion (the server turns a race into 409) → on 409 GET, merge again and retry.
+ * The copy first merged against is the informer's (as Karpenter's own status controller does), so a
+ * write costs one PATCH and nothing at all when nothing of ours changed; only a caller without a copy
+ * pays a GET first. Server-side apply would conflict with Karpenter's manager or, forced, replace its
+ * conditions. And we write only on a real change: every patch wakes Karpenter's controllers: each is
+ * a watch event for them.
  */
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { AKSNODECLASS, CONDITION_PREFIX } from "../domain.js";
+import { isOurType, rfc3339 } from "../health/conditions.js";
 import type { ConditionResult, StoredCondition } from "../health/types.js";
 import { sleep, systemClock, type Clock } from "./clock.js";
 import { describeError, statusCodeOf } from "./errors.js";
@@ -35,12 +40,29 @@ export interface WriteResult {
   written: boolean;
   /** the object no longer exists */
   gone?: boolean;
-  /** GET/PATCH rounds used */
+  /** PATCH rounds used (1 unless conflicts) */
   attempts: number;
   /** 409s met */
   conflicts: number;
+  /** API requests made: GETs (only after a 409, or without a cached copy) and PATCHes */
+  requests: { get: number; patch: number };
   /** resourceVersion after our write (or as read when nothing was written) */
   resourceVersion?: string;
+  /** the object as the server returned it after our PATCH */
+  stored?: unknown;
+}
+
+/** For one object: what we sent as status.subnetHealth and what the server kept of it. */
+export interface LossyWrite {
+  sent: string;
+  stored: string;
+}
+
+/** Where the per-object part of the memory lives (the controller keeps it in its nodeclass record). */
+export interface LossyWriteStore {
+  get(name: string): LossyWrite | undefined;
+  set(name: string, value: LossyWrite): unknown;
+  delete(name: string): unknown;
 }
 
 /**
@@ -51,7 +73,8 @@ export interface WriteResult {
 export class SubnetHealthMemory {
   /** the server dropped the whole field: stop sending it */
   droppedEntirely = false;
-  private readonly lossy = new Map<string, { sent: string; stored: string }>();
+
+  constructor(private readonly lossy: LossyWriteStore = new Map<string, LossyWrite>()) {}
 
   /** Remember that for `name`, sending `sent` left `stored` on the server. */
   recordWrite(name: string, sent: unknown, stored: unknown): { droppedNow: boolean } {
@@ -103,7 +126,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function isOurs(entry: unknown, prefix: string): entry is Record<string, unknown> {
-  return isRecord(entry) && typeof entry.type === "string" && entry.type.startsWith(prefix);
+  return isRecord(entry) && typeof entry.type === "string" && isOurType(entry.type, prefix);
 }
 
 /**
@@ -120,7 +143,7 @@ export function mergeConditions(
 ): MergeResult {
   const want = new Map<string, ConditionResult>();
   for (const d of desired) {
-    if (!d.type.startsWith(prefix))
+    if (!isOurType(d.type, prefix))
       throw new Error(`condition type ${d.type} lacks our prefix ${prefix}: refusing to write a foreign type`);
     want.set(d.type, d);
   }
@@ -187,7 +210,8 @@ export function canonicalJson(v: unknown): string {
   });
 }
 
-interface ReadObject {
+/** The part of an object the writer merges against. */
+export interface ReadObject {
   resourceVersion: string;
   conditions: unknown[];
   subnetHealth: unknown;
@@ -209,16 +233,24 @@ function readObject(obj: unknown, name: string): ReadObject {
 const mergePatchOptions = (): ReturnType<typeof setHeaderOptions> =>
   setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
+export interface WriteTarget {
+  /**
+   * The copy to merge against first, e.g. the informer's. Without one (or without a resourceVersion in
+   * it) the writer GETs the object first.
+   */
+  current?: unknown;
+}
+
 /**
- * GET the object, merge our conditions, PATCH /status only when something of ours changed.
- * Conflicts are retried from a fresh read; a missing object is `{ gone: true }`; other errors throw
- * with the nodeclass and operation in the message.
+ * Merge our conditions into the given copy (or a fresh GET), PATCH /status with its resourceVersion
+ * only when something of ours changed. A 409 means the copy was behind: GET, merge again, retry.
+ * A missing object is `{ gone: true }`; other errors throw with the nodeclass and operation.
  */
 export async function writeConditions(
   api: StatusApi,
   name: string,
   desired: DesiredStatus,
-  opts: WriteOptions = {},
+  opts: WriteOptions & WriteTarget = {},
 ): Promise<WriteResult> {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
@@ -226,47 +258,54 @@ export async function writeConditions(
   const memory = opts.memory ?? defaultMemory;
   const log = opts.log ?? noopLogger;
   const coords = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural, name };
+  const requests = { get: 0, patch: 0 };
   let conflicts = 0;
+  let current = cachedCopy(opts.current, name);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    let current: ReadObject;
-    try {
-      current = readObject(await api.getClusterCustomObject(coords), name);
-    } catch (err) {
-      if (statusCodeOf(err) === 404) {
-        memory.forget(name);
-        return { written: false, gone: true, attempts: attempt, conflicts };
+    if (current === undefined) {
+      try {
+        requests.get++;
+        current = readObject(await api.getClusterCustomObject(coords), name);
+      } catch (err) {
+        if (statusCodeOf(err) === 404) {
+          memory.forget(name);
+          return { written: false, gone: true, attempts: attempt, conflicts, requests };
+        }
+        throw new Error(`status write for aksnodeclass ${name}: GET failed: ${describeError(err)}`, { cause: err });
       }
-      throw new Error(`status write for aksnodeclass ${name}: GET failed: ${describeError(err)}`, { cause: err });
     }
-    const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const merged = mergeConditions(
       current.conditions,
       desired.conditions,
       desired.observedGeneration,
-      now,
+      rfc3339(clock.now()),
       opts.prefix,
     );
     const sendHealth = desired.subnetHealth !== undefined && !memory.droppedEntirely;
     const healthChanged = sendHealth && !memory.equivalent(name, desired.subnetHealth, current.subnetHealth);
     if (!merged.changed && !healthChanged) {
-      return { written: false, attempts: attempt, conflicts, resourceVersion: current.resourceVersion };
+      return { written: false, attempts: attempt, conflicts, requests, resourceVersion: current.resourceVersion };
     }
     const status: Record<string, unknown> = { conditions: merged.conditions };
     if (sendHealth) status.subnetHealth = desired.subnetHealth;
     const body = { metadata: { resourceVersion: current.resourceVersion }, status };
     let response: unknown;
     try {
+      requests.patch++;
       response = await api.patchClusterCustomObjectStatus({ ...coords, body }, mergePatchOptions());
     } catch (err) {
       const code = statusCodeOf(err);
       if (code === 404) {
         memory.forget(name);
-        return { written: false, gone: true, attempts: attempt, conflicts };
+        return { written: false, gone: true, attempts: attempt, conflicts, requests };
       }
       if (code === 409) {
         conflicts++;
+        current = undefined;
         log.debug({ nodeclass: name, operation: "status-patch", attempt }, "resourceVersion conflict; re-reading");
-        if (attempt < maxAttempts) await sleep(clock, Math.round(50 * 2 ** (attempt - 1) * (0.5 + random())));
+        // the first conflict is a copy behind the server: read at once; more mean a busy second writer
+        if (attempt > 1 && attempt < maxAttempts)
+          await sleep(clock, Math.round(50 * 2 ** (attempt - 2) * (0.5 + random())));
         continue;
       }
       throw new Error(`status write for aksnodeclass ${name}: PATCH /status failed: ${describeError(err)}`, {
@@ -284,9 +323,23 @@ export async function writeConditions(
         );
       }
     }
-    return { written: true, attempts: attempt, conflicts, resourceVersion };
+    return {
+      written: true,
+      attempts: attempt,
+      conflicts,
+      requests,
+      ...(resourceVersion !== undefined ? { resourceVersion, stored: response } : {}),
+    };
   }
   throw new Error(
     `status write for aksnodeclass ${name}: gave up after ${maxAttempts} attempts, ${conflicts} resourceVersion conflicts`,
   );
+}
+
+/** The caller's copy, when it is one the server can check (it carries a resourceVersion). */
+function cachedCopy(obj: unknown, name: string): ReadObject | undefined {
+  if (obj === undefined) return undefined;
+  const metadata = isRecord(obj) ? obj.metadata : undefined;
+  const rv = isRecord(metadata) ? metadata.resourceVersion : undefined;
+  return typeof rv === "string" && rv !== "" ? readObject(obj, name) : undefined;
 }

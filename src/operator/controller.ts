@@ -1,46 +1,31 @@
 /**
- * The imperative shell around evaluateNodeClass: gathers the inputs (nodeclass from the informer
- * cache, Azure observations from the shared caches, nodes, cluster network), evaluates, then writes
- * status, events and metrics. One key per nodeclass in a work queue; a periodic resync re-reads
- * Azure (through caches keyed by VNet and by (principal, subnet), so cost follows VNets).
+ * The reconcile shell: watch events → work queue → gather → evaluate (pure, src/health) → plan the
+ * write (pure) → status writer → events and metrics. One key per nodeclass in the work queue; one
+ * record per nodeclass (records.ts) dropped by one `forget`; a periodic resync re-reads Azure through
+ * caches keyed by VNet and by (principal, subnet), so cost follows VNets.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { AKSNODECLASS, CONDITION_PREFIX } from "../domain.js";
-import { conditionsEqual, evaluateNodeClass } from "../health/evaluate.js";
-import { resolveSubnet } from "../health/resolve-subnet.js";
-import type {
-  AccessObservation,
-  ClusterNetworkObservation,
-  EvaluationResult,
-  EvaluationSettings,
-  PeerSubnet,
-  StoredCondition,
-  SubnetHealthStatus,
-  SubnetRef,
-  VNetObservation,
-} from "../health/types.js";
+import { AKSNODECLASS } from "../domain.js";
+import { conditionsKey, shortType } from "../health/conditions.js";
+import { evaluateNodeClass } from "../health/evaluate.js";
+import { peerOf } from "../health/peers.js";
+import type { EvaluationResult, EvaluationSettings, VNetObservation } from "../health/types.js";
 import type { Logger } from "../log.js";
 import type { OperatorMetrics, SubnetNumbers } from "../metrics/metrics.js";
+import { systemClock, type Clock } from "../kube/clock.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { ResilientInformer } from "../kube/informer.js";
 import type { NodeAddressWatch } from "../kube/node-addresses.js";
-import { mergeConditions, SubnetHealthMemory, writeConditions, type StatusApi } from "../kube/status-writer.js";
+import { SubnetHealthMemory, writeConditions, type StatusApi } from "../kube/status-writer.js";
 import { WorkQueue, type HandlerResult } from "../kube/work-queue.js";
-import { nodeClassInput, previousState, storedConditions, type NodeClassObject } from "./nodeclass.js";
+import { gatherInput, type AccessSource, type NetworkSource, type VNetSource } from "./gather.js";
+import type { NodeClassObject } from "./nodeclass.js";
+import { NodeClassRecords, type NodeClassRecord } from "./records.js";
+import { needsVisit } from "./visit.js";
+import { planWrite } from "./write-plan.js";
 
+export type { AccessSource, NetworkSource, VNetSource } from "./gather.js";
 export type NodeClassResource = NodeClassObject & KubernetesObject;
-
-export interface VNetSource {
-  get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<VNetObservation>;
-  retain?(vnets: Iterable<string>): unknown;
-}
-export interface AccessSource {
-  get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<AccessObservation>;
-  retain?(subnets: Iterable<string>): unknown;
-}
-export interface NetworkSource {
-  get(): Promise<ClusterNetworkObservation>;
-}
 
 export interface ControllerOptions {
   settings: () => EvaluationSettings;
@@ -51,33 +36,16 @@ export interface ControllerOptions {
 }
 
 export interface ControllerDeps {
-  nodeClasses: ResilientInformer<NodeClassResource, NodeClassResource>;
-  nodes: NodeAddressWatch | undefined;
+  nodeClasses: Pick<ResilientInformer<NodeClassResource, NodeClassResource>, "on" | "get" | "list">;
+  nodes: Pick<NodeAddressWatch, "on" | "addressesFor"> | undefined;
   vnets: VNetSource;
   access: AccessSource | undefined;
   network: NetworkSource;
   statusApi: StatusApi;
-  events: EventRecorder | undefined;
+  events: Pick<EventRecorder, "record"> | undefined;
   metrics: OperatorMetrics;
   log: Logger;
-  now?: () => number;
-}
-
-/** Fields of status.subnetHealth that move with every Azure read: never worth a write on their own. */
-const NUMBER_FIELDS = ["freeIPs", "totalIPs", "usedIPs", "nodeHeadroom"] as const;
-
-function ourConditions(list: StoredCondition[]): StoredCondition[] {
-  return list.filter((c) => c.type.startsWith(CONDITION_PREFIX));
-}
-
-function withoutMoving(sh: SubnetHealthStatus | undefined): Record<string, unknown> {
-  if (!sh) return {};
-  const { freeIPs: _f, totalIPs: _t, usedIPs: _u, nodeHeadroom: _h, dataTime: _d, ...rest } = sh;
-  return rest;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a, Object.keys(a ?? {}).sort()) === JSON.stringify(b, Object.keys(b ?? {}).sort());
+  clock?: Pick<Clock, "now">;
 }
 
 export class SubnetHealthController {
@@ -86,27 +54,27 @@ export class SubnetHealthController {
   private resyncTimer: ReturnType<typeof setInterval> | undefined;
   /** when the current resync pass began: the oldest Azure data a reconcile may use */
   private passStartedAt = 0;
-  /** drift memory per nodeclass; the only copy when the installed CRD prunes status.subnetHealth */
-  private readonly memory = new Map<string, SubnetHealthStatus>();
-  /** each nodeclass's last subnet and prefixes, for cross-nodeclass overlap checks */
-  private readonly peers = new Map<string, PeerSubnet>();
-  private readonly lastNumbersWrite = new Map<string, number>();
-  /** generation last reconciled: an update with another generation is a spec change */
-  private readonly lastGeneration = new Map<string, number>();
-  /** our conditions as last written, to notice someone else changing them */
-  private readonly lastWritten = new Map<string, string>();
-  /** the subnet each nodeclass resolved to last (valid or not): what the caches must keep */
-  private readonly resolved = new Map<string, SubnetRef>();
-  private readonly subnetHealthMemory = new SubnetHealthMemory();
-  private readonly now: () => number;
+  /** the one per-nodeclass memory of this process */
+  readonly records = new NodeClassRecords();
+  private readonly subnetHealthMemory = new SubnetHealthMemory(this.records);
+  private readonly clock: Pick<Clock, "now">;
   /** counts for tests and benchmarks */
-  readonly stats = { reconciles: 0, writes: 0, conflicts: 0, events: 0, resyncs: 0 };
+  readonly stats = {
+    reconciles: 0,
+    writes: 0,
+    conflicts: 0,
+    events: 0,
+    resyncs: 0,
+    /** API requests of the status path */
+    statusGets: 0,
+    statusPatches: 0,
+  };
 
   constructor(
     private readonly opts: ControllerOptions,
     private readonly deps: ControllerDeps,
   ) {
-    this.now = deps.now ?? Date.now;
+    this.clock = deps.clock ?? systemClock;
     this.queue = new WorkQueue({
       workers: opts.concurrency,
       handler: (key, signal) => this.reconcileTimed(key, signal),
@@ -117,8 +85,16 @@ export class SubnetHealthController {
         ),
     });
     deps.nodeClasses.on("add", (o) => this.enqueue(o.metadata?.name));
-    deps.nodeClasses.on("update", (o) => this.onUpdate(o));
-    deps.nodeClasses.on("delete", (o) => this.onDelete(o.metadata?.name));
+    deps.nodeClasses.on("update", (o) => {
+      const name = o.metadata?.name;
+      if (name && needsVisit(o, this.records.peek(name))) this.enqueue(name);
+    });
+    deps.nodeClasses.on("delete", (o) => {
+      const name = o.metadata?.name;
+      if (!name) return;
+      this.forget(name);
+      deps.log.info({ nodeclass: name, operation: "delete" }, "nodeclass deleted; its metrics are dropped");
+    });
     deps.nodes?.on("changed", (nodeclass) => this.enqueue(nodeclass));
   }
 
@@ -148,16 +124,9 @@ export class SubnetHealthController {
   resyncAll(): void {
     if (!this.active) return;
     this.stats.resyncs++;
-    this.passStartedAt = this.now();
-    const names = this.deps.nodeClasses
-      .list()
-      .map((o) => o.metadata?.name)
-      .filter((n): n is string => !!n);
-    // forget Azure data no nodeclass uses any more (e.g. after a migration), so caches stay bounded
-    const used = this.inUse();
-    this.deps.vnets.retain?.(used.vnets);
-    this.deps.access?.retain?.(used.subnets);
-    for (const n of names) this.queue.add(n);
+    this.passStartedAt = this.clock.now();
+    this.retainInUse();
+    for (const o of this.deps.nodeClasses.list()) if (o.metadata?.name) this.queue.add(o.metadata.name);
   }
 
   async shutdown(drainMs: number): Promise<void> {
@@ -166,37 +135,28 @@ export class SubnetHealthController {
     await this.queue.shutdown({ drainMs });
   }
 
-  private enqueue(name: string | undefined): void {
-    if (name && this.active) this.queue.add(name);
-  }
-
-  private onUpdate(o: NodeClassResource): void {
-    // our own status writes come back as updates: only a spec change, or someone touching our
-    // conditions, needs a visit before the next resync
-    const name = o.metadata?.name;
-    if (!name) return;
-    const mem = this.memory.get(name);
-    const seenGeneration = this.lastGeneration.get(name);
-    if (seenGeneration === undefined || seenGeneration !== (o.metadata?.generation ?? 0)) return this.enqueue(name);
-    const written = this.lastWritten.get(name);
-    const current = JSON.stringify(
-      ourConditions(storedConditions(o)).map((c) => [c.type, c.status, c.reason, c.message]),
-    );
-    if (written !== undefined && written !== current) return this.enqueue(name);
-    if (mem === undefined) this.enqueue(name);
-  }
-
-  private onDelete(name: string | undefined): void {
-    if (!name) return;
-    this.memory.delete(name);
-    this.peers.delete(name);
-    this.lastNumbersWrite.delete(name);
-    this.resolved.delete(name);
-    this.lastGeneration.delete(name);
-    this.lastWritten.delete(name);
+  /** Drops everything this process holds about a nodeclass: its record, metric series, cached Azure data. */
+  forget(name: string): void {
+    this.records.forget(name);
     this.queue.forget(name);
     this.deps.metrics.forgetNodeClass(name);
-    this.deps.log.info({ nodeclass: name, operation: "delete" }, "nodeclass deleted; its metrics are dropped");
+    this.retainInUse();
+  }
+
+  /** Subnets and VNets in use, so the caches can drop the rest. */
+  inUse(): { vnets: Set<string>; subnets: Set<string> } {
+    return this.records.inUse();
+  }
+
+  /** Forget Azure data no nodeclass uses any more (e.g. after a migration), so caches stay bounded. */
+  private retainInUse(): void {
+    const used = this.records.inUse();
+    this.deps.vnets.retain?.(used.vnets);
+    this.deps.access?.retain?.(used.subnets);
+  }
+
+  private enqueue(name: string | undefined): void {
+    if (name && this.active) this.queue.add(name);
   }
 
   private async reconcileTimed(name: string, signal: AbortSignal): Promise<void | HandlerResult> {
@@ -215,101 +175,93 @@ export class SubnetHealthController {
   }
 
   /**
-   * One nodeclass: gather, evaluate, write. Returns the result label and, when Azure could not
-   * answer, how soon to look again (sooner than the next resync, never sooner than Retry-After).
+   * One nodeclass: gather, evaluate, write. Returns the result label and, when something should be
+   * looked at again before the next resync (Azure could not answer, numbers held back), how soon.
    */
   async reconcile(
     name: string,
     signal?: AbortSignal,
   ): Promise<{ result: "success" | "skipped"; retryAfterMs?: number }> {
     const skipped = { result: "skipped" as const };
-    const obj = this.deps.nodeClasses.get(name);
-    if (!obj) return skipped;
+    const cached = this.deps.nodeClasses.get(name);
+    if (!cached) return skipped;
     this.stats.reconciles++;
-    const nodeClass = nodeClassInput(obj);
+    const record = this.records.of(name);
+    const obj = effectiveCopy(cached, record);
     // before the write: its own watch event must not look like a spec change
-    this.lastGeneration.set(name, nodeClass.generation);
-    // first: the managed cluster names the default subnet and Karpenter's identity, both needed below
-    const network = await this.deps.network.get();
-    const settings = this.opts.settings();
-    const resolution = resolveSubnet(nodeClass, settings);
-    const ref = resolution.parsed?.ok ? resolution.parsed.ref : undefined;
-
-    let vnet: VNetObservation | undefined;
-    let access: AccessObservation = this.deps.access ? { kind: "pending" } : { kind: "disabled" };
-    if (ref) {
-      const allowed =
-        settings.allowedSubscriptions === undefined ||
-        settings.allowedSubscriptions.includes(ref.subscriptionId.toLowerCase());
-      if (!allowed) {
-        vnet = { kind: "not-allowed", message: `subscription ${ref.subscriptionId} is not in --allowed-subscriptions` };
-      } else {
-        // a resync pass re-reads Azure: data fetched before the pass began is not served to it, while
-        // everything fetched since is shared (one read per VNet and per (principal, subnet) per pass)
-        const sincePass = Math.max(1, this.now() - this.passStartedAt);
-        // Azure requests only ever for a strictly parsed ID
-        [vnet, access] = await Promise.all([
-          this.deps.vnets.get(ref, { maxAgeMs: Math.min(this.opts.vnetMaxAgeMs, sincePass) }),
-          this.deps.access
-            ? this.deps.access.get(ref, { maxAgeMs: sincePass })
-            : Promise.resolve<AccessObservation>({ kind: "disabled" }),
-        ]);
-      }
-    }
+    record.generation = obj.metadata?.generation ?? 0;
+    const input = await gatherInput(
+      obj,
+      { vnets: this.deps.vnets, access: this.deps.access, network: this.deps.network, nodes: this.deps.nodes },
+      {
+        settings: this.opts.settings,
+        clock: this.clock,
+        passStartedAt: this.passStartedAt,
+        vnetMaxAgeMs: this.opts.vnetMaxAgeMs,
+        peers: this.records.peers(),
+        remembered: record.subnetHealth,
+      },
+    );
     // a replica that lost leadership while waiting on Azure must not write or export anything
     if (signal?.aborted || !this.active) return skipped;
-    const previous = previousState(obj, this.memory.get(name));
-    const result = evaluateNodeClass({
-      nodeClass,
-      settings,
-      vnet,
-      access,
-      network,
-      peers: this.peersFor(name, ref),
-      nodes: this.deps.nodes?.addressesFor(name) ?? [],
-      previous,
-      now: this.now(),
-    });
-    this.remember(name, result);
-    this.deps.metrics.recordEvaluation(name, result, numbersOf(result, vnet));
+    // deleted while we waited on Azure: remember nothing of it
+    if (!this.deps.nodeClasses.get(name)) return this.gone(name);
+    const result = evaluateNodeClass(input);
+    remember(name, record, result);
+    this.deps.metrics.recordEvaluation(name, result, numbersOf(result, input.vnet));
 
-    const subnetHealth = this.throttleNumbers(name, previous.subnetHealth, result, previous.conditions);
-    const retryAfterMs = retryHint(vnet, access, this.opts.resyncPeriodMs);
-    const done = { result: "success" as const, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-    if (this.unchangedInCache(obj, result, subnetHealth, nodeClass.generation)) {
-      this.lastWritten.set(name, JSON.stringify(result.conditions.map((c) => [c.type, c.status, c.reason, c.message])));
-      // drift events (a prefix change) need no status change of their own
-      await this.recordEvents(name, nodeClass.uid, obj.metadata?.resourceVersion, result);
-      return done;
-    }
+    const plan = planWrite({
+      result,
+      previous: input.previous,
+      generation: input.nodeClass.generation,
+      numbersWrittenAt: record.numbersWrittenAt,
+      now: this.clock.now(),
+      numbersMinIntervalMs: this.opts.statusNumbersMinIntervalMs,
+      resyncPeriodMs: this.opts.resyncPeriodMs,
+      vnet: input.vnet,
+      access: input.access,
+    });
+    const done = {
+      result: "success" as const,
+      ...(plan.lookAgainAfterMs !== undefined ? { retryAfterMs: plan.lookAgainAfterMs } : {}),
+    };
     if (!this.active) return skipped;
-    const write = await writeConditions(
-      this.deps.statusApi,
-      name,
-      { conditions: result.conditions, subnetHealth, observedGeneration: nodeClass.generation },
-      { memory: this.subnetHealthMemory, log: this.deps.log },
-    );
-    this.lastWritten.set(name, JSON.stringify(result.conditions.map((c) => [c.type, c.status, c.reason, c.message])));
+    const write = await writeConditions(this.deps.statusApi, name, plan.desired, {
+      current: obj,
+      memory: this.subnetHealthMemory,
+      log: this.deps.log,
+    });
+    this.stats.statusGets += write.requests.get;
+    this.stats.statusPatches += write.requests.patch;
     this.stats.conflicts += write.conflicts;
     if (write.conflicts > 0) this.deps.metrics.statusWrites.inc({ result: "conflict" }, write.conflicts);
-    if (write.gone) return skipped;
+    if (write.gone) return this.gone(name);
+    record.writtenKey = conditionsKey(result.conditions);
     if (write.written) {
       this.stats.writes++;
       this.deps.metrics.statusWrites.inc({ result: "written" });
-      if (subnetHealth && !sameNumbers(subnetHealth, previous.subnetHealth))
-        this.lastNumbersWrite.set(name, this.now());
+      if (plan.numbersChanged) record.numbersWrittenAt = this.clock.now();
+      const basedOn = cached.metadata?.resourceVersion;
+      if (write.stored !== undefined && basedOn !== undefined) record.ownWrite = { basedOn, object: write.stored };
       this.deps.log.info(
         {
           nodeclass: name,
           subnet: result.subnet?.id,
           operation: "write-status",
-          conditions: result.conditions.map((c) => `${c.type.slice(CONDITION_PREFIX.length)}=${c.status}/${c.reason}`),
+          conditions: result.conditions.map((c) => `${shortType(c.type)}=${c.status}/${c.reason}`),
         },
         "status updated",
       );
     }
-    await this.recordEvents(name, nodeClass.uid, write.resourceVersion ?? obj.metadata?.resourceVersion, result);
+    // drift events (a prefix change) need no status change of their own
+    await this.recordEvents(name, input.nodeClass.uid, write.resourceVersion ?? obj.metadata?.resourceVersion, result);
+    if (!this.deps.nodeClasses.get(name)) return this.gone(name);
     return done;
+  }
+
+  private gone(name: string): { result: "skipped" } {
+    this.forget(name);
+    return { result: "skipped" };
   }
 
   private async recordEvents(
@@ -331,127 +283,31 @@ export class SubnetHealthController {
       if (outcome !== "failed") this.stats.events++;
     }
   }
-
-  /**
-   * Whether the informer's copy already holds exactly what we would write. Saves a GET per nodeclass
-   * per quiet resync; if the cache is behind, the watch event that brings it up to date enqueues the
-   * nodeclass again, and the write path always re-reads before patching.
-   */
-  private unchangedInCache(
-    obj: NodeClassResource,
-    result: EvaluationResult,
-    subnetHealth: SubnetHealthStatus,
-    generation: number,
-  ): boolean {
-    const existing = Array.isArray(obj.status?.conditions) ? (obj.status.conditions as unknown[]) : [];
-    const merged = mergeConditions(existing, result.conditions, generation, new Date(this.now()).toISOString());
-    if (merged.changed) return false;
-    const memory = this.subnetHealthMemory;
-    return (
-      memory.droppedEntirely || memory.equivalent(obj.metadata?.name ?? "", subnetHealth, obj.status?.subnetHealth)
-    );
-  }
-
-  /**
-   * Numbers in status feed the printer columns only; metrics carry the live values. A write that
-   * would change nothing but numbers waits for the minimum interval, so busy subnets do not turn
-   * into a stream of patches (each of which makes Karpenter reconcile the nodeclass).
-   */
-  private throttleNumbers(
-    name: string,
-    stored: SubnetHealthStatus | undefined,
-    result: EvaluationResult,
-    storedConditions: StoredCondition[],
-  ): SubnetHealthStatus {
-    const next = result.subnetHealth;
-    if (!stored) return next;
-    const stored0 = ourConditions(storedConditions);
-    const conditionsSame =
-      stored0.length === result.conditions.length &&
-      result.conditions.every((c) => stored0.some((s) => conditionsEqual(s, c)));
-    const restSame = sameJson(withoutMoving(next), withoutMoving(stored));
-    if (!conditionsSame || !restSame) return next;
-    const numbersChanged = !sameNumbers(next, stored);
-    const last = this.lastNumbersWrite.get(name) ?? 0;
-    const due = this.now() - last >= this.opts.statusNumbersMinIntervalMs;
-    if (numbersChanged && due) return next;
-    if (numbersChanged) this.queue.addAfter(name, last + this.opts.statusNumbersMinIntervalMs - this.now());
-    // keep what is stored, dataTime included, so nothing is written
-    const kept: SubnetHealthStatus = { ...next };
-    for (const f of NUMBER_FIELDS) {
-      if (stored[f] === undefined) delete kept[f];
-      else kept[f] = stored[f];
-    }
-    if (stored.dataTime === undefined) delete kept.dataTime;
-    else kept.dataTime = stored.dataTime;
-    return kept;
-  }
-
-  private remember(name: string, result: EvaluationResult): void {
-    this.memory.set(name, result.subnetHealth);
-    if (result.subnet) this.resolved.set(name, result.subnet);
-    else this.resolved.delete(name);
-    const prefixes = result.subnetHealth.lastPrefixes;
-    if (
-      result.subnet &&
-      prefixes &&
-      prefixes.length > 0 &&
-      result.subnetHealth.lastValidSubnetID === result.subnet.canonical
-    ) {
-      this.peers.set(name, {
-        nodeclass: name,
-        subnetCanonical: result.subnet.canonical,
-        vnetCanonical: result.subnet.vnetCanonical,
-        addressPrefixes: prefixes,
-      });
-    } else {
-      this.peers.delete(name);
-    }
-  }
-
-  /**
-   * Other nodeclasses' subnets in other VNets (subnets of one VNet cannot overlap in Azure), one entry
-   * per subnet: many classes share few subnets, and each entry costs CIDR comparisons.
-   */
-  private peersFor(name: string, ref: SubnetRef | undefined): PeerSubnet[] {
-    const bySubnet = new Map<string, PeerSubnet>();
-    for (const p of this.peers.values()) {
-      if (p.nodeclass === name || p.vnetCanonical === ref?.vnetCanonical || bySubnet.has(p.subnetCanonical)) continue;
-      bySubnet.set(p.subnetCanonical, p);
-    }
-    return [...bySubnet.values()];
-  }
-
-  /** Subnets and VNets in use, so the caches can drop the rest. */
-  inUse(): { vnets: Set<string>; subnets: Set<string> } {
-    const vnets = new Set<string>();
-    const subnets = new Set<string>();
-    for (const ref of this.resolved.values()) {
-      vnets.add(ref.vnetCanonical);
-      subnets.add(ref.canonical);
-    }
-    return { vnets, subnets };
-  }
 }
 
-/** Retry sooner than the resync when Azure could not answer: after Retry-After, else in 15 s. */
-function retryHint(
-  vnet: VNetObservation | undefined,
-  access: AccessObservation,
-  resyncPeriodMs: number,
-): number | undefined {
-  const failures = [
-    vnet?.kind === "unavailable" ? vnet.failure : undefined,
-    access.kind === "unavailable" ? access.failure : undefined,
-  ].filter((f) => f !== undefined);
-  if (failures.length === 0) return undefined;
-  const retryAfterMs = Math.max(0, ...failures.map((f) => (f.retryAfterSeconds ?? 0) * 1000));
-  const wait = Math.max(retryAfterMs, Math.min(15_000, resyncPeriodMs));
-  return wait < resyncPeriodMs ? wait : undefined;
+/**
+ * The copy to work from: the informer's, unless it is still the one our last write was based on, in
+ * which case the object our PATCH returned is newer (and patching the informer's would meet a 409).
+ */
+function effectiveCopy(cached: NodeClassResource, record: NodeClassRecord): NodeClassResource {
+  const own = record.ownWrite;
+  if (own === undefined) return cached;
+  if (own.basedOn === cached.metadata?.resourceVersion && isObject(own.object)) return own.object;
+  delete record.ownWrite;
+  return cached;
 }
 
-function sameNumbers(a: SubnetHealthStatus | undefined, b: SubnetHealthStatus | undefined): boolean {
-  return NUMBER_FIELDS.every((f) => a?.[f] === b?.[f]);
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function remember(name: string, record: NodeClassRecord, result: EvaluationResult): void {
+  record.subnetHealth = result.subnetHealth;
+  if (result.subnet) record.subnet = result.subnet;
+  else delete record.subnet;
+  const peer = peerOf(name, result);
+  if (peer) record.peer = peer;
+  else delete record.peer;
 }
 
 function numbersOf(result: EvaluationResult, vnet: VNetObservation | undefined): SubnetNumbers | undefined {

@@ -1,0 +1,95 @@
+/**
+ * Gathers everything one evaluation needs: the nodeclass as read, the cluster's network, the subnet it
+ * resolves to, the VNet and access observations of that subnet (from caches shared per VNet and per
+ * subnet), its peers, its nodes and the previous state. Azure is asked only about a strictly parsed
+ * subnet ID in an allowed subscription.
+ */
+import type { Clock } from "../kube/clock.js";
+import { peersFor } from "../health/peers.js";
+import { resolvedRef, resolveSubnet, subscriptionAllowed } from "../health/resolve-subnet.js";
+import type {
+  AccessObservation,
+  ClusterNetworkObservation,
+  EvaluationInput,
+  EvaluationSettings,
+  NodeAddress,
+  PeerSubnet,
+  SubnetHealthStatus,
+  SubnetRef,
+  VNetObservation,
+} from "../health/types.js";
+import { nodeClassInput, previousState, type NodeClassObject } from "./nodeclass.js";
+
+export interface VNetSource {
+  get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<VNetObservation>;
+  retain?(vnets: Iterable<string>): unknown;
+}
+export interface AccessSource {
+  get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<AccessObservation>;
+  retain?(subnets: Iterable<string>): unknown;
+}
+export interface NetworkSource {
+  get(): Promise<ClusterNetworkObservation>;
+}
+export interface NodeSource {
+  addressesFor(nodeclass: string): NodeAddress[];
+}
+
+export interface Sources {
+  vnets: VNetSource;
+  access: AccessSource | undefined;
+  network: NetworkSource;
+  nodes: NodeSource | undefined;
+}
+
+export interface GatherContext {
+  /** read after the cluster's network: the managed cluster may name the default subnet */
+  settings: () => EvaluationSettings;
+  clock: Pick<Clock, "now">;
+  /** when the current resync pass began: Azure data older than that is not served to it */
+  passStartedAt: number;
+  vnetMaxAgeMs: number;
+  peers: Iterable<PeerSubnet>;
+  /** status.subnetHealth as this process last evaluated it (the CRD may prune the object's copy) */
+  remembered: SubnetHealthStatus | undefined;
+}
+
+export async function gatherInput(
+  obj: NodeClassObject,
+  sources: Sources,
+  ctx: GatherContext,
+): Promise<EvaluationInput> {
+  const nodeClass = nodeClassInput(obj);
+  // first: the managed cluster names the default subnet and Karpenter's identity, both needed below
+  const network = await sources.network.get();
+  const settings = ctx.settings();
+  const resolution = resolveSubnet(nodeClass, settings);
+  const ref = resolvedRef(resolution);
+  let vnet: VNetObservation | undefined;
+  let access: AccessObservation = sources.access ? { kind: "pending" } : { kind: "disabled" };
+  if (ref && !subscriptionAllowed(ref, settings.allowedSubscriptions)) {
+    vnet = { kind: "not-allowed", message: `subscription ${ref.subscriptionId} is not in --allowed-subscriptions` };
+  } else if (ref) {
+    // a resync pass re-reads Azure: data fetched before the pass began is not served to it, while
+    // everything fetched since is shared (one read per VNet and per (principal, subnet) per pass)
+    const sincePass = Math.max(1, ctx.clock.now() - ctx.passStartedAt);
+    [vnet, access] = await Promise.all([
+      sources.vnets.get(ref, { maxAgeMs: Math.min(ctx.vnetMaxAgeMs, sincePass) }),
+      sources.access
+        ? sources.access.get(ref, { maxAgeMs: sincePass })
+        : Promise.resolve<AccessObservation>({ kind: "disabled" }),
+    ]);
+  }
+  return {
+    nodeClass,
+    settings,
+    resolution,
+    vnet,
+    access,
+    network,
+    peers: peersFor(nodeClass.name, ref, ctx.peers),
+    nodes: sources.nodes?.addressesFor(nodeClass.name) ?? [],
+    previous: previousState(obj, ctx.remembered),
+    now: ctx.clock.now(),
+  };
+}
