@@ -157,6 +157,66 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
     await nc.remove(name);
   });
 
+  test("a write costs one PATCH when the copy is current; a stale copy costs one 409, one GET and one retry", async () => {
+    const { name, nc } = await karpenterLikeNodeClass();
+    const real = kc().makeApiClient(CustomObjectsApi);
+    const sent: string[] = [];
+    const counting: StatusApi = {
+      getClusterCustomObject: (p) => (sent.push("GET"), real.getClusterCustomObject(p)),
+      patchClusterCustomObjectStatus: (p, o) => (sent.push("PATCH"), real.patchClusterCustomObjectStatus(p, o)),
+    };
+    const memory = new SubnetHealthMemory();
+    // the copy an informer would hold
+    const cached = await nc.get(name);
+    const first = await writeConditions(
+      counting,
+      name,
+      { conditions: [found], observedGeneration: 1 },
+      {
+        memory,
+        current: cached,
+      },
+    );
+    expect(first.written).toBe(true);
+    expect(sent).toEqual(["PATCH"]);
+
+    // nothing of ours changed: the returned object is current, and nothing is sent
+    sent.length = 0;
+    const same = await writeConditions(
+      counting,
+      name,
+      { conditions: [found], observedGeneration: 1 },
+      {
+        memory,
+        current: first.stored,
+      },
+    );
+    expect(same.written).toBe(false);
+    expect(sent).toEqual([]);
+
+    // Karpenter writes after our copy was taken: the server refuses the stale resourceVersion
+    const now = await nc.get(name);
+    await nc.patchStatus(name, {
+      metadata: { resourceVersion: now.metadata.resourceVersion },
+      status: { conditions: [...(now.status?.conditions ?? []), { ...karpenterConditions[0], type: "ImagesReady" }] },
+    });
+    sent.length = 0;
+    const retried = await writeConditions(
+      counting,
+      name,
+      { conditions: [found, capacity], observedGeneration: 1 },
+      {
+        memory,
+        current: first.stored,
+      },
+    );
+    expect(retried).toMatchObject({ written: true, conflicts: 1 });
+    expect(sent).toEqual(["PATCH", "GET", "PATCH"]);
+    const types = ((await nc.get(name)).status?.conditions ?? []).map((c) => c.type).sort();
+    expect(types).toEqual(["ImagesReady", "Ready", "SubnetsReady", found.type, capacity.type].sort());
+    await nc.remove(name);
+  });
+
   test("a deleted nodeclass is reported gone", async () => {
     const api = kc().makeApiClient(CustomObjectsApi);
     await expect(
