@@ -29,9 +29,11 @@ export const ROWS = {
 } as const;
 
 const m = (name: string): string => `aks_subnet_health_${name}`;
-const NC = `nodeclass=~"$nodeclass"`;
-const SUBNET_SEL = `vnet=~"$vnet", subnet=~"$subnet"`;
-const SUBNET_KEY = "subscription_id, resource_group, vnet, subnet";
+/** Every query is filtered by the cluster variable and keeps `cluster` in its aggregations. */
+const CL = `cluster=~"$cluster"`;
+const NC = `${CL}, nodeclass=~"$nodeclass"`;
+const SUBNET_SEL = `${CL}, vnet=~"$vnet", subnet=~"$subnet"`;
+const SUBNET_KEY = "cluster, subscription_id, resource_group, vnet, subnet";
 
 interface QuerySpec {
   expr: string;
@@ -123,14 +125,17 @@ function variables(): cog.Builder<dashboard.VariableModel>[] {
       .current({ text: "All", value: "$__all" });
   return [
     new dashboard.DatasourceVariableBuilder("datasource").label("Data source").type("prometheus"),
-    labelVar("nodeclass", "AKSNodeClass", `label_values(${m("nodeclass_info")}, nodeclass)`),
-    labelVar("vnet", "VNet", `label_values(${m("subnet_ips_total")}, vnet)`),
-    labelVar("subnet", "Subnet", `label_values(${m("subnet_ips_total")}{vnet=~"$vnet"}, subnet)`),
+    // Azure managed Prometheus (and most multi-cluster setups) label every series with `cluster`; with one
+    // cluster per Prometheus and no such label, "All" (.*) still matches every series.
+    labelVar("cluster", "Cluster", `label_values(${m("build_info")}, cluster)`),
+    labelVar("nodeclass", "AKSNodeClass", `label_values(${m("nodeclass_info")}{${CL}}, nodeclass)`),
+    labelVar("vnet", "VNet", `label_values(${m("subnet_ips_total")}{${CL}}, vnet)`),
+    labelVar("subnet", "Subnet", `label_values(${m("subnet_ips_total")}{${CL}, vnet=~"$vnet"}, subnet)`),
   ];
 }
 
 function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
-  const notReady = `max by (nodeclass) (${m("nodeclass_condition")}{type="SubnetReady", status="False", ${NC}}) == 1`;
+  const notReady = `max by (cluster, nodeclass) (${m("nodeclass_condition")}{type="SubnetReady", status="False", ${NC}}) == 1`;
   d.withRow(new dashboard.RowBuilder(ROWS.overview).id(ids.take()));
   d.withPanel(
     withQueries(
@@ -149,7 +154,7 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         .colorMode(common.BigValueColorMode.Background),
       [
         {
-          expr: `count(count by (subnet_id) (max by (nodeclass, subnet_id) (${m("nodeclass_info")}{${NC}}) * on (nodeclass) group_left () (${notReady}))) or vector(0)`,
+          expr: `count(count by (cluster, subnet_id) (max by (cluster, nodeclass, subnet_id) (${m("nodeclass_info")}{${NC}}) * on (cluster, nodeclass) group_left () (${notReady}))) or vector(0)`,
           legend: "subnets",
         },
       ],
@@ -165,7 +170,7 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ).textMode(common.BigValueTextMode.ValueAndName),
       [
         {
-          expr: `sum by (status) (max by (nodeclass, status) (${m("nodeclass_condition")}{type="SubnetReady", ${NC}}))`,
+          expr: `sum by (status) (max by (cluster, nodeclass, status) (${m("nodeclass_condition")}{type="SubnetReady", ${NC}}))`,
           legend: "{{status}}",
         },
       ],
@@ -212,7 +217,12 @@ function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
     withQueries(
       ids,
       ts("Free IPs per subnet", "Usable IPs not yet allocated, per subnet (Azure's subnet usage).", "short").min(0),
-      [{ expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_available")}{${SUBNET_SEL}})`, legend: "{{vnet}}/{{subnet}}" }],
+      [
+        {
+          expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_available")}{${SUBNET_SEL}})`,
+          legend: "{{cluster}} {{vnet}}/{{subnet}}",
+        },
+      ],
     ),
   );
   d.withPanel(
@@ -232,7 +242,7 @@ function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       [
         {
           expr: `max by (${SUBNET_KEY}) (${m("subnet_utilization_ratio")}{${SUBNET_SEL}})`,
-          legend: "{{vnet}}/{{subnet}}",
+          legend: "{{cluster}} {{vnet}}/{{subnet}}",
         },
       ],
     ),
@@ -254,7 +264,12 @@ function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
           ]),
         )
         .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line)),
-      [{ expr: `min by (nodeclass) (${m("nodeclass_node_headroom")}{${NC}})`, legend: "{{nodeclass}}" }],
+      [
+        {
+          expr: `min by (cluster, nodeclass) (${m("nodeclass_node_headroom")}{${NC}})`,
+          legend: "{{cluster}} {{nodeclass}}",
+        },
+      ],
     ),
   );
   const subnetTable = tbl("Subnets", "Current IP figures per subnet.", "short")
@@ -283,7 +298,7 @@ function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {
     withQueries(
       ids,
       tbl("Access per nodeclass", "Whether Karpenter's identity may read and join each nodeclass's subnet.", "short"),
-      [{ expr: `max by (nodeclass, action, result) (${m("nodeclass_access")}{${NC}}) == 1`, instant: true }],
+      [{ expr: `max by (cluster, nodeclass, action, result) (${m("nodeclass_access")}{${NC}}) == 1`, instant: true }],
     ),
   );
   d.withPanel(
@@ -296,7 +311,7 @@ function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ),
       [
         {
-          expr: `max by (nodeclass, type, reason) (${m("nodeclass_condition_reason")}{type=~"SubnetAccess|NetworkPlan", ${NC}})`,
+          expr: `max by (cluster, nodeclass, type, reason) (${m("nodeclass_condition_reason")}{type=~"SubnetAccess|NetworkPlan", ${NC}})`,
           instant: true,
         },
       ],
@@ -312,8 +327,8 @@ function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ).min(0),
       [
         {
-          expr: `max by (nodeclass, with) (${m("nodeclass_cidr_conflicts")}{${NC}})`,
-          legend: "{{nodeclass}} vs {{with}}",
+          expr: `max by (cluster, nodeclass, with) (${m("nodeclass_cidr_conflicts")}{${NC}})`,
+          legend: "{{cluster}} {{nodeclass}} vs {{with}}",
         },
       ],
     ),
@@ -326,7 +341,12 @@ function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         "The cluster's network configuration and whether node autoprovisioning supports it (1 = supported).",
         "short",
       ),
-      [{ expr: `max by (plugin, mode, policy, dataplane) (${m("cluster_network_supported")})`, instant: true }],
+      [
+        {
+          expr: `max by (cluster, plugin, mode, policy, dataplane) (${m("cluster_network_supported")}{${CL}})`,
+          instant: true,
+        },
+      ],
     ),
   );
 }
@@ -344,7 +364,12 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         .unit("bool_on_off")
         .span(12)
         .height(8),
-      [{ expr: `max by (nodeclass, kind) (${m("nodeclass_drift")}{${NC}})`, legend: "{{nodeclass}} {{kind}}" }],
+      [
+        {
+          expr: `max by (cluster, nodeclass, kind) (${m("nodeclass_drift")}{${NC}})`,
+          legend: "{{cluster}} {{nodeclass}} {{kind}}",
+        },
+      ],
     ),
   );
   d.withPanel(
@@ -355,7 +380,12 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         "Nodes of the nodeclass whose IPs are not in its current subnet.",
         "short",
       ).min(0),
-      [{ expr: `max by (nodeclass) (${m("nodeclass_nodes_outside_subnet")}{${NC}})`, legend: "{{nodeclass}}" }],
+      [
+        {
+          expr: `max by (cluster, nodeclass) (${m("nodeclass_nodes_outside_subnet")}{${NC}})`,
+          legend: "{{cluster}} {{nodeclass}}",
+        },
+      ],
     ),
   );
   d.withPanel(
@@ -366,7 +396,7 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         "Which subnet each nodeclass resolves to, and whether it comes from spec.vnetSubnetID or the cluster default.",
         "short",
       ),
-      [{ expr: `max by (nodeclass, subnet_id, source) (${m("nodeclass_info")}{${NC}})`, instant: true }],
+      [{ expr: `max by (cluster, nodeclass, subnet_id, source) (${m("nodeclass_info")}{${NC}})`, instant: true }],
     ),
   );
   d.withPanel(
@@ -375,7 +405,7 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       tbl("SubnetStable reasons", "Current reason of the SubnetStable condition per nodeclass.", "short"),
       [
         {
-          expr: `max by (nodeclass, reason) (${m("nodeclass_condition_reason")}{type="SubnetStable", ${NC}})`,
+          expr: `max by (cluster, nodeclass, reason) (${m("nodeclass_condition_reason")}{type="SubnetStable", ${NC}})`,
           instant: true,
         },
       ],
@@ -384,19 +414,19 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
 }
 
 function operatorRow(ids: Ids, d: dashboard.DashboardBuilder): void {
-  const rate = (metric: string, by: string, selector = ""): string =>
-    `sum by (${by}) (rate(${m(metric)}${selector}[$__rate_interval]))`;
+  const rate = (metric: string, by: string): string =>
+    `sum by (cluster, ${by}) (rate(${m(metric)}{${CL}}[$__rate_interval]))`;
   d.withRow(new dashboard.RowBuilder(ROWS.operator).id(ids.take()));
   d.withPanel(
     withQueries(ids, ts("Reconciles by result", "Reconcile rate, split into success, error and skipped.", "ops"), [
-      { expr: rate("reconcile_total", "result"), legend: "{{result}}" },
+      { expr: rate("reconcile_total", "result"), legend: "{{cluster}} {{result}}" },
     ]),
   );
   d.withPanel(
     withQueries(ids, ts("Reconcile duration p95", "95th percentile of the time one reconcile takes.", "s"), [
       {
-        expr: `histogram_quantile(0.95, sum by (le) (rate(${m("reconcile_duration_seconds_bucket")}[$__rate_interval])))`,
-        legend: "p95",
+        expr: `histogram_quantile(0.95, sum by (cluster, le) (rate(${m("reconcile_duration_seconds_bucket")}{${CL}}[$__rate_interval])))`,
+        legend: "{{cluster}} p95",
       },
     ]),
   );
@@ -404,20 +434,20 @@ function operatorRow(ids: Ids, d: dashboard.DashboardBuilder): void {
     withQueries(
       ids,
       ts("Azure requests by code", "ARM requests per operation and HTTP status (or error class).", "reqps"),
-      [{ expr: rate("azure_requests_total", "operation, code"), legend: "{{operation}} {{code}}" }],
+      [{ expr: rate("azure_requests_total", "operation, code"), legend: "{{cluster}} {{operation}} {{code}}" }],
     ),
   );
   d.withPanel(
     withQueries(ids, ts("Azure latency p95", "95th percentile ARM request latency per operation.", "s"), [
       {
-        expr: `histogram_quantile(0.95, sum by (operation, le) (rate(${m("azure_request_duration_seconds_bucket")}[$__rate_interval])))`,
-        legend: "{{operation}}",
+        expr: `histogram_quantile(0.95, sum by (cluster, operation, le) (rate(${m("azure_request_duration_seconds_bucket")}{${CL}}[$__rate_interval])))`,
+        legend: "{{cluster}} {{operation}}",
       },
     ]),
   );
   d.withPanel(
     withQueries(ids, ts("Azure throttling", "Requests Azure answered with 429, per operation.", "reqps"), [
-      { expr: rate("azure_throttled_total", "operation"), legend: "{{operation}}" },
+      { expr: rate("azure_throttled_total", "operation"), legend: "{{cluster}} {{operation}}" },
     ]),
   );
   d.withPanel(
@@ -429,19 +459,19 @@ function operatorRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       [
         {
           expr: `max by (${SUBNET_KEY}) (${m("subnet_data_age_seconds")}{${SUBNET_SEL}})`,
-          legend: "{{vnet}}/{{subnet}}",
+          legend: "{{cluster}} {{vnet}}/{{subnet}}",
         },
       ],
     ),
   );
   d.withPanel(
     withQueries(ids, ts("Status writes", "Writes of AKSNodeClass status by result (conflicts are retried).", "ops"), [
-      { expr: rate("status_writes_total", "result"), legend: "{{result}}" },
+      { expr: rate("status_writes_total", "result"), legend: "{{cluster}} {{result}}" },
     ]),
   );
   d.withPanel(
     withQueries(ids, ts("Work queue depth", "Nodeclasses waiting to be reconciled, per replica.", "short").min(0), [
-      { expr: `max by (instance) (${m("workqueue_depth")})`, legend: "{{instance}}" },
+      { expr: `max by (cluster, instance) (${m("workqueue_depth")}{${CL}})`, legend: "{{cluster}} {{instance}}" },
     ]),
   );
   d.withPanel(
@@ -453,14 +483,14 @@ function operatorRow(ids: Ids, d: dashboard.DashboardBuilder): void {
         .unit("bool_yes_no")
         .span(12)
         .height(6),
-      [{ expr: `max by (instance) (${m("leader")})`, legend: "{{instance}}" }],
+      [{ expr: `max by (cluster, instance) (${m("leader")}{${CL}})`, legend: "{{cluster}} {{instance}}" }],
     ),
   );
   d.withPanel(
     withQueries(
       ids,
       tbl("Versions", "Running operator versions and how many replicas run each.", "short").span(12).height(6),
-      [{ expr: `count by (version) (${m("build_info")})`, instant: true }],
+      [{ expr: `count by (cluster, version) (${m("build_info")}{${CL}})`, instant: true }],
     ),
   );
 }

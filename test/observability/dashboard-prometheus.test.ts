@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { allAlerts } from "../../observability/alerts.js";
 import { buildDashboard, ROWS } from "../../observability/dashboard.js";
 import { REPO_ROOT } from "../../observability/generate.js";
 import { type DashboardJson, panelsByRow, substituteVariables } from "./support/dashboard-walk.js";
@@ -35,6 +36,7 @@ interface PromResponse<T> {
 }
 
 const dash = buildDashboard() as unknown as DashboardJson;
+const SAMPLE_CLUSTER = "aks-prod-weu";
 const placed = panelsByRow(dash);
 
 async function freePort(): Promise<number> {
@@ -108,7 +110,13 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
     const config = {
       global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
       rule_files: [join(REPO_ROOT, "observability/generated/alerts.rules.yaml")],
-      scrape_configs: [{ job_name: "aks-subnet-health", static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] }],
+      // the cluster label as Azure managed Prometheus adds it
+      scrape_configs: [
+        {
+          job_name: "aks-subnet-health",
+          static_configs: [{ targets: [`127.0.0.1:${exporterPort}`], labels: { cluster: SAMPLE_CLUSTER } }],
+        },
+      ],
     };
     writeFileSync(join(dir, "prometheus.yml"), stringify(config));
     const port = await freePort();
@@ -204,7 +212,7 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
     expect((await value("Node headroom per nodeclass")).length).toBe(SAMPLE_NODECLASSES.length);
   });
 
-  it("variable queries list the sample's nodeclasses, VNets and subnets", async () => {
+  it("variable queries list the sample's cluster, nodeclasses, VNets and subnets", async () => {
     for (const v of dash.templating.list.filter((x) => x.type === "query")) {
       const q = String(v.query);
       const m = /^label_values\((.+),\s*(\w+)\)$/.exec(q);
@@ -215,9 +223,11 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
       );
       expect(r.status, q).toBe("success");
       const expected =
-        label === "nodeclass"
-          ? SAMPLE_NODECLASSES.map((n) => n.name)
-          : SAMPLE_SUBNETS.map((s) => (label === "vnet" ? s.vnet : s.subnet));
+        label === "cluster"
+          ? [SAMPLE_CLUSTER]
+          : label === "nodeclass"
+            ? SAMPLE_NODECLASSES.map((n) => n.name)
+            : SAMPLE_SUBNETS.map((s) => (label === "vnet" ? s.vnet : s.subnet));
       expect([...r.data].sort(), q).toEqual([...new Set(expected)].sort());
     }
   });
@@ -239,7 +249,7 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
       },
       logTail,
     );
-    expect(groups.length).toBe(12);
+    expect(groups.length).toBe(allAlerts().length);
     expect(groups.filter((r) => r.health !== "ok").map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
     // the sample has a full nodeclass (headroom 0) and a high-utilization subnet: the capacity alerts go pending
     const alerts = await api<{ alerts: Array<{ labels: Record<string, string> }> }>("/api/v1/alerts");
@@ -247,5 +257,7 @@ describe.runIf(shouldRunWith("prometheus"))("dashboard and alerts against a real
     expect(names.has("AKSSubnetFreeIPsCritical")).toBe(true);
     expect(names.has("AKSNodeClassSubnetNotReady")).toBe(true);
     expect(names.has("AKSSubnetDataStale")).toBe(true);
+    // every alert is labelled with the cluster its series came from
+    expect(alerts.data.alerts.filter((a) => a.labels.cluster !== SAMPLE_CLUSTER)).toEqual([]);
   }, 60_000);
 });

@@ -20,12 +20,13 @@ function promqlErrors(expr: string): string[] {
 }
 
 describe("Grafana dashboard", () => {
-  it("has the datasource variable and nodeclass / vnet / subnet variables bound to it", () => {
+  it("has the datasource variable and cluster / nodeclass / vnet / subnet variables bound to it", () => {
     const vars = dash.templating.list;
+    expect(vars.map((v) => v.name)).toEqual(["datasource", "cluster", "nodeclass", "vnet", "subnet"]);
     const ds = vars.find((v) => v.name === "datasource");
     expect(ds?.type).toBe("datasource");
     expect(ds?.query).toBe("prometheus");
-    for (const name of ["nodeclass", "vnet", "subnet"]) {
+    for (const name of ["cluster", "nodeclass", "vnet", "subnet"]) {
       const v = vars.find((x) => x.name === name);
       expect(v?.type, name).toBe("query");
       expect(v?.datasource?.uid, name).toBe(DS_UID);
@@ -82,6 +83,25 @@ describe("Grafana dashboard", () => {
       expect(panel.fieldConfig?.defaults?.unit, `${row}/${panel.title}`).toBeTruthy();
       if ((panel.targets ?? []).every((t) => t.expr?.includes("utilization_ratio"))) {
         expect(panel.fieldConfig?.defaults?.unit, panel.title).toBe("percentunit");
+      }
+    }
+  });
+
+  it("filters every query and every dependent variable by $cluster; graphs and tables keep cluster apart", () => {
+    const exprs = [
+      ...placed.flatMap(({ panel }) => (panel.targets ?? []).map((t) => ({ type: panel.type, expr: t.expr ?? "" }))),
+      ...dash.templating.list
+        .filter((v) => v.type === "query" && v.name !== "cluster")
+        .map((v) => ({ type: "variable", expr: String(v.query) })),
+    ];
+    for (const { type, expr } of exprs) {
+      for (const sel of expr.matchAll(/\baks_subnet_health_[a-z_]+(\{[^}]*\})?/g)) {
+        expect(sel[1] ?? "", `${sel[0]} in ${expr}`).toContain('cluster=~"$cluster"');
+      }
+      // a stat panel sums over the selected clusters on purpose; every other aggregation keeps them apart
+      const aggregations = [...expr.matchAll(/\b(?:max|min|sum|count) by \(([^)]*)\)/g)];
+      for (const by of type === "stat" ? aggregations.slice(1) : aggregations) {
+        expect(by[1]?.split(", "), `${by[0]} in ${expr}`).toContain("cluster");
       }
     }
   });

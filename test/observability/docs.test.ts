@@ -27,7 +27,7 @@ describe("docs", () => {
     const exprs = [
       ...allAlerts().map((a) => a.expr),
       ...panelsByRow(dash).flatMap(({ panel }) => (panel.targets ?? []).map((t) => t.expr ?? "")),
-      ...dash.templating.list.map((v) => String(v.query ?? "")),
+      ...dash.templating.list.map((v) => (typeof v.query === "string" ? v.query : "")),
     ];
     const used = new Set(exprs.flatMap(metricNames));
     expect(used.size).toBeGreaterThan(15);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { allAlerts, ruleGroups, runbookAnchor } from "../../observability/alerts.js";
+import { allAlerts, buildRuleGroups, ruleGroups, runbookAnchor } from "../../observability/alerts.js";
 import { generatedFiles, REPO_ROOT } from "../../observability/generate.js";
 
 describe("generated observability files", () => {
@@ -46,11 +46,13 @@ describe("alert rules", () => {
     "AKSSubnetFull",
     "AKSSubnetIPsExhaustionPredicted",
     "AKSNodeClassSubnetNotReady",
+    "AKSNodeClassSubnetUnknown",
     "AKSNodeClassSubnetAccessDenied",
     "AKSNodeClassCIDRConflict",
     "AKSNodeClassSubnetMigration",
     "AKSSubnetDataStale",
     "AKSSubnetHealthAzureThrottling",
+    "AKSSubnetHealthAzureRequestsFailing",
     "AKSSubnetHealthOperatorDown",
     "AKSSubnetHealthReconcileErrors",
   ];
@@ -77,11 +79,53 @@ describe("alert rules", () => {
     },
   );
 
-  it("descriptions of per-object alerts name the object", () => {
+  it("every alert aggregates by the cluster label and its description names the cluster", () => {
     for (const a of allAlerts()) {
-      if (a.expr.includes("by (nodeclass") || a.expr.includes("by (subnet_id")) {
-        expect(a.annotations.description, a.alert).toMatch(/\{\{ \$labels\.(nodeclass|vnet)/);
+      // every aggregation keeps `cluster`, except absent()/group() over nothing, which have no series to split
+      const aggregations = [...a.expr.matchAll(/\b(?:max|min|sum|topk|group) by \(([^)]*)\)/g)];
+      expect(aggregations.length, a.alert).toBeGreaterThan(0);
+      for (const [, labels] of aggregations)
+        expect(labels?.split(", ")[0], `${a.alert}: by (${labels})`).toBe("cluster");
+      for (const on of a.expr.matchAll(/\b(?:on|and on|unless on|or on) \(([^)]*)\)/g)) {
+        if (on[1] !== "") expect(on[1]?.split(", ")[0], `${a.alert}: ${on[0]}`).toBe("cluster");
       }
+      expect(a.annotations.description, a.alert).toContain("{{ with $labels.cluster }} in cluster {{ . }}{{ end }}");
     }
+  });
+
+  it("descriptions of nodeclass and subnet alerts name both the nodeclass and the subnet", () => {
+    const objectAlerts = allAlerts().filter((a) => a.expr.includes("nodeclass"));
+    expect(objectAlerts.length).toBe(10);
+    for (const a of objectAlerts) {
+      expect(a.annotations.description, a.alert).toContain("{{ $labels.nodeclass }}");
+      expect(a.annotations.description, a.alert).toMatch(/\{\{ \$labels\.vnet \}\}|\$labels\.subnet_id/);
+    }
+  });
+
+  it("critical only for what blocks new nodes now or soon; advisories and the operator's own health are warnings", () => {
+    const critical = allAlerts()
+      .filter((a) => a.labels.severity === "critical")
+      .map((a) => a.alert)
+      .sort();
+    expect(critical).toEqual(
+      [
+        "AKSSubnetFreeIPsCritical",
+        "AKSSubnetFull",
+        "AKSSubnetIPsExhaustionPredicted",
+        "AKSNodeClassSubnetNotReady",
+        "AKSNodeClassSubnetAccessDenied",
+      ].sort(),
+    );
+  });
+
+  it("the cluster label name and the Unknown delay are set at generation", () => {
+    const groups = buildRuleGroups({ clusterLabel: "aks_cluster", unknownFor: "45m" });
+    for (const a of allAlerts(groups)) {
+      expect(a.expr, a.alert).not.toMatch(/\bcluster\b/);
+      expect(a.annotations.description, a.alert).not.toMatch(/\$labels\.cluster\b/);
+    }
+    expect(allAlerts(groups).find((a) => a.alert === "AKSNodeClassSubnetUnknown")?.for).toBe("45m");
+    expect(() => buildRuleGroups({ clusterLabel: "cluster-name" })).toThrow(/not a label name/);
+    expect(() => buildRuleGroups({ unknownFor: "half an hour" })).toThrow(/not a Prometheus duration/);
   });
 });

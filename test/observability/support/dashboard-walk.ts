@@ -61,5 +61,5 @@ export function substituteVariables(expr: string, rateInterval = "1m"): string {
     .replaceAll("$__rate_interval", rateInterval)
     .replaceAll("$__interval", "30s")
     .replaceAll("$__range", "1h")
-    .replace(/\$\{?(nodeclass|vnet|subnet)\}?/g, ".*");
+    .replace(/\$\{?(cluster|nodeclass|vnet|subnet)\}?/g, ".*");
 }

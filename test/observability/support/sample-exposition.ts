@@ -116,7 +116,7 @@ export const OPERATOR_METRIC_NAMES = [
 export interface SampleExporter {
   registry: Registry;
   /** advances counters and histograms as a running operator would between scrapes */
-  tick(): void;
+  tick: () => void;
 }
 
 export function sampleExporter(): SampleExporter {
