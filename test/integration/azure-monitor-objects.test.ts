@@ -1,6 +1,6 @@
 /**
  * The Azure managed Prometheus scrape objects as the AKS metrics add-on's API server sees them: the add-on's own
- * CRDs (copied into test/fixtures/azure-monitor, see SOURCE.md there) are installed into the real kube-apiserver,
+ * CRDs (copied into third_party/crds/azure-monitor, see the README there) are installed into the real kube-apiserver,
  * and the generated ServiceMonitor and PodMonitor are created with strict field validation, so a field the add-on
  * does not know, or a wrong type, fails here rather than being silently pruned on a user's cluster.
  */
@@ -26,7 +26,7 @@ interface Monitor {
 const kube = (method: string, path: string, body?: unknown) => apiRequest(controlPlane(), method, path, body);
 
 async function installCrd(file: string): Promise<void> {
-  const crd = parse(read(`test/fixtures/azure-monitor/${file}`)) as { metadata: { name: string } };
+  const crd = parse(read(`third_party/crds/azure-monitor/${file}`)) as { metadata: { name: string } };
   const res = await kube("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
   // 409: another run on the shared API server installed it already
   if (res.status >= 300 && res.status !== 409) throw new Error(`creating CRD from ${file}: ${res.status} ${res.body}`);
