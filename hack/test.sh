@@ -8,6 +8,9 @@ source hack/lib-deps.sh
 ensure_deps
 if [[ -f observability/ensure-prometheus.sh ]]; then bash observability/ensure-prometheus.sh; fi
 echo "control-plane binaries: $(bash hack/control-plane-bins.sh)"
+# Helm for the chart tests (built from Go modules once, cached by version)
+HELM_BIN="$(bash hack/helm-bin.sh)"; export HELM_BIN
+echo "helm: $HELM_BIN"
 echo "--- typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "--- format (prettier)"

@@ -9,6 +9,7 @@
  *   observability/tests/rules.test.yaml         promtool unit tests (from observability/tests/rules-test.ts)
  *   manifests/grafana-dashboard.json            the Grafana dashboard
  *   manifests/grafana-dashboard-configmap.yaml  the dashboard as a ConfigMap for Grafana's sidecar
+ *   charts/aks-subnet-health/files/             the rules file and the dashboard, for the Helm chart's templates
  *
  * Run: npx tsx observability/generate.ts   (a test fails when the checked-in files differ from these)
  */
@@ -124,6 +125,8 @@ export function generatedFiles(): Record<string, string> {
     "observability/tests/rules.test.yaml": renderRulesTest(),
     "manifests/grafana-dashboard.json": renderDashboardJson(),
     "manifests/grafana-dashboard-configmap.yaml": renderDashboardConfigMap(),
+    "charts/aks-subnet-health/files/alerts.rules.yaml": renderRulesFile(),
+    "charts/aks-subnet-health/files/grafana-dashboard.json": renderDashboardJson(),
   };
 }
 

@@ -25,6 +25,7 @@ interface Container {
   image: string;
   args?: string[];
   env?: Array<{ name: string; value?: string }>;
+  envFrom?: Array<{ configMapRef?: { name: string } }>;
   ports?: Array<{ name?: string; containerPort: number }>;
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
@@ -163,11 +164,13 @@ describe("manifests", () => {
     }
   });
 
-  it("uses Azure workload identity", () => {
-    expect(find("ServiceAccount").metadata.annotations?.["azure.workload.identity/client-id"]).toMatch(
-      /^[0-9a-f-]{36}$/,
-    );
+  it("uses Azure workload identity, with the client ID and cluster ID left to operator.env (no placeholder shipped)", () => {
     expect(pod.metadata.labels["azure.workload.identity/use"]).toBe("true");
+    expect(find("ServiceAccount").metadata.annotations?.["azure.workload.identity/client-id"]).toBeUndefined();
+    const example = readFileSync(join(MANIFESTS, "operator.env.example"), "utf8");
+    for (const key of ["CLUSTER_RESOURCE_ID", "AZURE_CLIENT_ID"]) expect(example).toMatch(new RegExp(`^${key}=$`, "m"));
+    for (const { file, obj } of objects)
+      expect(JSON.stringify(obj), file).not.toMatch(/00000000-0000-0000-0000-000000000000|CHANGE-ME/i);
   });
 
   it("runs two leader-elected replicas with the documented args and settings", () => {
@@ -180,9 +183,10 @@ describe("manifests", () => {
       "--health-probe-bind-address=:8081",
     ]);
     expect(pod.spec.terminationGracePeriodSeconds).toBe(30);
+    // settings come from the ConfigMap kustomize generates from operator.env
+    expect(container.envFrom?.map((e) => e.configMapRef?.name)).toEqual(["aks-subnet-health"]);
     const env = new Set((container.env ?? []).map((e) => e.name));
-    expect(env.has("VNET_SUBNET_ID")).toBe(true);
-    expect([...env].some((n) => n.startsWith("AZURE_"))).toBe(true);
+    expect(env.has("AZURE_TOKEN_CREDENTIALS")).toBe(true);
     expect(container.resources?.requests?.cpu).toBeTruthy();
     expect(container.resources?.requests?.memory).toBeTruthy();
     expect(container.resources?.limits?.memory).toBeTruthy();
