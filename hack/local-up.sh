@@ -59,11 +59,12 @@ free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0
 
 if (( WITH_SIM )); then
   echo "starting the ARM simulator ($TOPOLOGY)" >&2
-  nohup node dist/cli/main.js azure-sim --topology "$TOPOLOGY" --port 0 --ca-out "$LOCAL/arm-sim-ca.pem" \
+  # the simulator is development-only: it runs from source (tsx), never from the operator's dist/
+  nohup node --import tsx src/sim/cli.ts serve --topology "$TOPOLOGY" --port 0 --ca-out "$LOCAL/arm-sim-ca.pem" \
     > "$LOCAL/arm-sim.out" 2> "$LOCAL/arm-sim.log" < /dev/null &
   SIM_PID=$!
   record SIM_PID "$SIM_PID"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 150); do
     [[ -s "$LOCAL/arm-sim.out" ]] && break
     pid_alive "$SIM_PID" || { cat "$LOCAL/arm-sim.log" >&2; exit 1; }
     sleep 0.1
@@ -71,17 +72,19 @@ if (( WITH_SIM )); then
   SIM_URL="$(node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").split("\n")[0]; process.stdout.write(JSON.parse(l).url)' "$LOCAL/arm-sim.out")"
   record ARM_SIM_URL "$SIM_URL"
   record ARM_SIM_CA_FILE "$LOCAL/arm-sim-ca.pem"
-  # the operator authenticates to the simulator as the example topology's operator principal
-  node --input-type=module -e '
-    import { simToken } from "./dist/sim/credential.js";
-    import { OPERATOR_PRINCIPAL_ID } from "./dist/sim/example-ids.js";
-    process.stdout.write(simToken({ oid: OPERATOR_PRINCIPAL_ID }));' > "$LOCAL/operator-token"
+  # what running the operator by hand against this stack needs (see the hint printed at the end):
+  # the example topology's cluster and the token of its operator principal
+  IDS="$(node --import tsx src/sim/cli.ts example-ids)"
+  id() { node -e 'process.stdout.write(JSON.parse(process.argv[1])[process.argv[2]])' "$IDS" "$1"; }
+  CLUSTER_ID="$(id EXAMPLE_CLUSTER_ID)"
+  record EXAMPLE_CLUSTER_RESOURCE_ID "$CLUSTER_ID"
+  node --import tsx src/sim/cli.ts token --oid "$(id OPERATOR_PRINCIPAL_ID)" > "$LOCAL/operator-token"
   chmod 600 "$LOCAL/operator-token"
+  record OPERATOR_TOKEN_FILE "$LOCAL/operator-token"
 fi
 
 if (( WITH_OPERATOR )); then
   METRICS_PORT="$(free_port)"; HEALTH_PORT="$(free_port)"
-  CLUSTER_ID="$(node --input-type=module -e 'import { EXAMPLE_CLUSTER_ID } from "./dist/sim/example-ids.js"; process.stdout.write(EXAMPLE_CLUSTER_ID)')"
   echo "starting the operator" >&2
   nohup node dist/cli/main.js run \
     --kubeconfig "$LOCAL/control-plane/kubeconfig" \
@@ -103,4 +106,9 @@ if (( WITH_OPERATOR )); then
 fi
 
 echo "local stack up. Use it with:  source $ENV_FILE && kubectl get aksnodeclass" >&2
+if (( WITH_SIM && ! WITH_OPERATOR )); then
+  echo "run the operator by hand against it:  source $ENV_FILE && node dist/cli/main.js run --kubeconfig \"\$KUBECONFIG\" \\" >&2
+  echo "  --arm-endpoint \"\$ARM_SIM_URL\" --azure-ca-file \"\$ARM_SIM_CA_FILE\" --azure-token-file \"\$OPERATOR_TOKEN_FILE\" \\" >&2
+  echo "  --cluster-resource-id \"\$EXAMPLE_CLUSTER_RESOURCE_ID\"" >&2
+fi
 echo "logs: $LOCAL/*.log, $LOCAL/control-plane/*.log; stop with hack/local-down.sh" >&2

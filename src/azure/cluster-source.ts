@@ -216,6 +216,25 @@ export function networkFromFlags(opts: NetworkFlags): ClusterNetwork | undefined
   return network;
 }
 
+/**
+ * The managed cluster's network with each explicitly set flag winning over what the cluster says:
+ * explicit settings override only where they are set (the source stays "managed-cluster").
+ */
+export function withFlagOverrides(net: ClusterNetwork, flags: ClusterNetwork | undefined): ClusterNetwork {
+  if (!flags) return net;
+  return {
+    ...net,
+    networkPlugin: flags.networkPlugin ?? net.networkPlugin,
+    networkPluginMode: flags.networkPluginMode ?? net.networkPluginMode,
+    networkPolicy: flags.networkPolicy ?? net.networkPolicy,
+    networkDataplane: flags.networkDataplane ?? net.networkDataplane,
+    podCidrs: flags.podCidrs.length > 0 ? flags.podCidrs : net.podCidrs,
+    serviceCidrs: flags.serviceCidrs.length > 0 ? flags.serviceCidrs : net.serviceCidrs,
+    dnsServiceIP: flags.dnsServiceIP ?? net.dnsServiceIP,
+    loadBalancerSku: flags.loadBalancerSku ?? net.loadBalancerSku,
+  };
+}
+
 export interface ManagedClusterReader {
   getManagedCluster(ref: ClusterRef): Promise<ManagedCluster>;
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * aks-subnet-health: the operator (`run`) and the ARM simulator (`azure-sim`).
+ * aks-subnet-health: the operator (`run`). Exit codes: 0 stopped on SIGTERM/SIGINT (at any moment),
+ * 1 runtime failure, 2 invalid configuration. (The ARM simulator has its own, development-only
+ * command: src/sim/cli.ts.)
  */
 import { Command, CommanderError } from "commander";
 import { addRunOptions, ConfigError, resolveOptions } from "../config/options.js";
-import { registerAzureSimCommand } from "./azure-sim-command.js";
+import { describeError } from "../kube/errors.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -31,17 +33,28 @@ export function buildProgram(): Command {
       throw err;
     }
     const { runOperator } = await import("../operator/run.js");
+    process.off("SIGTERM", stopEarly);
+    process.off("SIGINT", stopEarly);
     await runOperator(options);
   });
 
-  registerAzureSimCommand(program);
   return program;
 }
+
+// Until the operator installs its own handlers (which drain work), a stop request simply ends the
+// process: nothing has started that needs stopping.
+const stopEarly = (): void => process.exit(0);
+process.once("SIGTERM", stopEarly);
+process.once("SIGINT", stopEarly);
 
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    process.stderr.write(`aks-subnet-health: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // a runtime failure: its message and causes, without a stack trace (LOG_LEVEL=debug shows it)
+    const debug = process.env.LOG_LEVEL === "debug" || process.env.LOG_LEVEL === "trace";
+    process.stderr.write(
+      `aks-subnet-health: ${err instanceof Error && debug ? (err.stack ?? err.message) : describeError(err)}\n`,
+    );
     process.exit(1);
   });

@@ -57,6 +57,15 @@ const csv = z
       : [],
   );
 
+/** An all-zero GUID or CHANGE-ME: a template value nobody filled in (it would override real discovery). */
+const PLACEHOLDER = /00000000-0000-0000-0000-000000000000|change-?me/i;
+const PLACEHOLDER_FIXES = {
+  clusterResourceId: "set it to your cluster's ID (az aks show -g RG -n CLUSTER --query id -o tsv)",
+  vnetSubnetId: "unset it to use the cluster's default subnet, or set the subnet's resource ID",
+  karpenterPrincipalId: "unset it to check the managed cluster's identity, or set Karpenter's object ID",
+  allowedSubscriptions: "unset it to allow any subscription, or list real subscription IDs",
+} as const;
+
 export const optionsSchema = z
   .object({
     kubeconfig: z.string().optional(),
@@ -131,6 +140,17 @@ export const optionsSchema = z
     logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   })
   .superRefine((o, ctx) => {
+    for (const [key, fix] of Object.entries(PLACEHOLDER_FIXES)) {
+      const v = o[key as keyof typeof PLACEHOLDER_FIXES];
+      const values = Array.isArray(v) ? v : v ? [v] : [];
+      if (values.some((x) => PLACEHOLDER.test(x))) {
+        const spec = FLAGS[key as keyof typeof PLACEHOLDER_FIXES];
+        ctx.addIssue({
+          code: "custom",
+          message: `${spec.flag.split(" ")[0]} / ${spec.env} holds a placeholder (all-zero GUID or CHANGE-ME): ${fix}`,
+        });
+      }
+    }
     if (o.freeRatioCritical > o.freeRatioWarning) {
       ctx.addIssue({ code: "custom", message: "--free-ratio-critical must not exceed --free-ratio-warning" });
     }
@@ -139,7 +159,9 @@ export const optionsSchema = z
     }
   });
 
-export type Options = z.output<typeof optionsSchema>;
+/** Where each option given came from (for the start-up log of what was resolved). */
+export type OptionSources = Partial<Record<keyof z.output<typeof optionsSchema>, "flag" | "environment">>;
+export type Options = z.output<typeof optionsSchema> & { sources?: OptionSources };
 
 interface FlagSpec {
   flag: string;
@@ -336,12 +358,16 @@ export class ConfigError extends Error {
 /** Flags win over environment variables; empty environment variables count as unset. */
 export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Options {
   const raw: Record<string, unknown> = {};
+  const sources: Record<string, "flag" | "environment"> = {};
   for (const [key, spec] of Object.entries(FLAGS)) {
     const fromFlag = flags[key];
     const fromEnv = env[spec.env];
-    if (fromFlag !== undefined) raw[key] = fromFlag;
-    else if (fromEnv !== undefined && fromEnv !== "") {
+    if (fromFlag !== undefined) {
+      raw[key] = fromFlag;
+      sources[key] = "flag";
+    } else if (fromEnv !== undefined && fromEnv !== "") {
       raw[key] = spec.bool ? ["1", "true", "yes"].includes(fromEnv.toLowerCase()) : fromEnv;
+      sources[key] = "environment";
     }
   }
   const parsed = optionsSchema.safeParse(raw);
@@ -355,7 +381,7 @@ export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.Proce
       }),
     );
   }
-  return parsed.data;
+  return { ...parsed.data, sources };
 }
 
 /** ARM endpoint, authority host and token scope after applying the cloud preset. */

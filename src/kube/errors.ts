@@ -43,10 +43,27 @@ export function retryAfterMsOf(err: unknown): number | undefined {
   return typeof secs === "number" && secs >= 0 ? secs * 1000 : undefined;
 }
 
+/**
+ * The underlying causes of a failure without an HTTP answer: undici's "fetch failed" says nothing by
+ * itself; its cause says "connect ECONNREFUSED 10.0.0.1:443" or names the certificate problem.
+ */
+function causes(err: unknown): string[] {
+  const out: string[] = [];
+  let cause = field(err, "cause");
+  for (let depth = 0; depth < 3 && cause instanceof Error; depth++) {
+    const code = field(cause, "code");
+    const text = cause.message || (typeof code === "string" ? code : "");
+    if (text && !out.includes(text)) out.push(text);
+    cause = field(cause, "cause");
+  }
+  return out;
+}
+
 /** A short, token-free description for logs and wrapped errors. */
 export function describeError(err: unknown): string {
   const code = statusCodeOf(err);
   const message = field(statusBody(err), "message");
   const text = typeof message === "string" ? message : err instanceof Error ? err.message : String(err);
-  return code !== undefined ? `HTTP ${code}: ${text}` : text;
+  if (code !== undefined) return `HTTP ${code}: ${text}`;
+  return [text, ...causes(err)].join(": ");
 }

@@ -312,7 +312,13 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
     const retryAfter = statusCodeOf(err) === 429 ? retryAfterMsOf(err) : undefined;
     const delay = retryAfter ?? backoffDelay(this.stats_.consecutiveFailures - 1, this.backoff, this.random);
     this.log.warn(
-      { informer: this.opts.name, operation: "list-watch", err: this.stats_.lastError, retryInMs: delay },
+      {
+        informer: this.opts.name,
+        operation: "list-watch",
+        endpoint: this.opts.kubeConfig?.getCurrentCluster()?.server,
+        err: this.stats_.lastError,
+        retryInMs: delay,
+      },
       "list/watch failed; restarting",
     );
     this.emit("error", err);

@@ -13,12 +13,15 @@ import {
   networkFromFlags,
   parseClusterResourceId,
   principalFromCluster,
+  withFlagOverrides,
 } from "../azure/cluster-source.js";
 import { FileTokenCredential } from "../azure/static-token-credential.js";
 import { azureEndpoints, type Options } from "../config/options.js";
+import { resolvedSettings } from "../config/resolved.js";
 import { AKSNODECLASS } from "../domain.js";
 import { networkSupportMetric } from "../health/network-plan.js";
 import type { ClusterNetworkObservation, EvaluationSettings } from "../health/types.js";
+import { describeError } from "../kube/errors.js";
 import { EventRecorder } from "../kube/events.js";
 import { ResilientInformer } from "../kube/informer.js";
 import { createClients, loadKubeConfig, podIdentity } from "../kube/kubeconfig.js";
@@ -126,11 +129,13 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   });
   let discovered: { at: number; obs: Promise<ClusterNetworkObservation> } | undefined;
   let lastNetworkLabels = "";
+  let resolvedLogged = false;
   const network: NetworkSource = {
     get: async () => {
       let obs: ClusterNetworkObservation;
       if (clusterSource) {
         obs = withKarpenterMaxPods(await clusterSource.get(), o.maxPods);
+        if (obs.kind === "ok") obs = { ...obs, network: withFlagOverrides(obs.network, flagNetwork) };
         const mc = clusterSource.managedCluster;
         if (mc && !o.karpenterPrincipalId && access.configuredPrincipal === undefined) {
           const p = principalFromCluster(mc);
@@ -158,6 +163,14 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
         obs = await discovered.obs;
       }
       const net = obs.kind === "ok" ? obs.network : obs.kind === "unavailable" ? obs.last : undefined;
+      if (!resolvedLogged) {
+        // once, after the first answer: what the checks will use, and where each piece came from
+        resolvedLogged = true;
+        log.info(
+          { operation: "resolved", ...resolvedSettings(o, clusterSource?.managedCluster, net) },
+          "resolved configuration",
+        );
+      }
       if (net) {
         const m = networkSupportMetric(net);
         const key = JSON.stringify(m);
@@ -222,8 +235,13 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
 
   let stopping = false;
   const synced = Promise.all([nodeClasses.waitForSync(), nodes.waitForSync()]).then(() => undefined);
+  // a stop before the first sync rejects `synced`: that is a normal shutdown, not a crash
+  synced.catch(() => undefined);
   let isSynced = false;
-  void synced.then(() => (isSynced = true));
+  void synced.then(
+    () => (isSynced = true),
+    () => undefined,
+  );
   let elector: LeaderElector | undefined;
 
   const http: HttpEndpoints = await startHttp({
@@ -256,7 +274,13 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       identity,
       log,
       onStartedLeading: async () => {
-        await synced;
+        if (
+          !(await synced.then(
+            () => true,
+            () => false,
+          ))
+        )
+          return; // stopped before the caches synced
         log.info({ operation: "leader-election", identity }, "became leader; reconciling");
         controller.activate();
       },
@@ -267,9 +291,12 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     });
     elector.start();
   } else {
-    void synced.then(() => {
-      if (!stopping) controller.activate();
-    });
+    void synced.then(
+      () => {
+        if (!stopping) controller.activate();
+      },
+      () => undefined,
+    );
   }
   log.info(
     {
@@ -283,6 +310,9 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     },
     "aks-subnet-health started",
   );
+  // read the managed cluster (or discover the network) now, so what was resolved is logged at start
+  // even before the first nodeclass; the answer is cached for the first reconciles
+  void network.get().catch(() => undefined);
 
   return {
     metricsUrl: http.metricsUrl,
@@ -306,26 +336,36 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   };
 }
 
-/** The `run` command: start, then stop cleanly on SIGTERM / SIGINT. */
+/**
+ * The `run` command: start, then stop cleanly on SIGTERM / SIGINT, which may arrive at any moment,
+ * even while starting (then the start completes and is stopped at once).
+ */
 export async function runOperator(o: Options): Promise<void> {
   const log = createLogger(o.logLevel);
+  let signalled: NodeJS.Signals | undefined;
+  let onStopRequested = (): void => undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log.info({ operation: "shutdown", signal: sig }, "signal received");
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    signalled = sig;
+    const hard = setTimeout(() => {
+      log.error({ operation: "shutdown" }, "shutdown deadline passed; exiting");
+      process.exit(1);
+    }, o.shutdownTimeout + 10_000);
+    hard.unref();
+    onStopRequested();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   const op = await startOperator(o, { log });
   await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      log.info({ operation: "shutdown", signal: sig }, "signal received");
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      const hard = setTimeout(() => {
-        log.error({ operation: "shutdown" }, "shutdown deadline passed; exiting");
-        process.exit(1);
-      }, o.shutdownTimeout + 10_000);
-      hard.unref();
+    onStopRequested = () => {
       op.stop().then(resolve, (err: unknown) => {
-        log.error({ operation: "shutdown", err: String(err) }, "shutdown failed");
+        log.error({ operation: "shutdown", err: describeError(err) }, "shutdown failed");
         resolve();
       });
     };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+    if (signalled) onStopRequested();
   });
 }

@@ -1,11 +1,20 @@
+#!/usr/bin/env node
 /**
- * `aks-subnet-health azure-sim`: runs the ARM simulator standalone (demos, local stack, manual
- * testing with az-like clients). Prints one JSON line with the URL and CA file on stdout.
+ * The ARM simulator's own command, for development only (demos, the local stack, manual trials with
+ * az-like clients): not part of the operator's runtime package or image. Run with tsx:
+ *
+ *   node --import tsx src/sim/cli.ts serve --topology examples/topology.yaml   (npm run azure-sim -- …)
+ *   node --import tsx src/sim/cli.ts token --oid <object-id>                   a bearer token the simulator accepts
+ *   node --import tsx src/sim/cli.ts example-ids                               IDs of examples/topology.yaml as JSON
+ *
+ * `serve` prints one JSON line with the URL and CA file on stdout.
  */
 import { copyFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { startSimulator, TopologyError } from "../sim/index.js";
+import { simToken } from "./credential.js";
+import * as exampleIds from "./example-ids.js";
+import { startSimulator, TopologyError } from "./index.js";
 
 function parsePort(value: string): number {
   const n = Number(value);
@@ -30,9 +39,9 @@ interface AzureSimFlags {
   pageSize?: number;
 }
 
-export function registerAzureSimCommand(program: Command): Command {
+function registerServe(program: Command): Command {
   return program
-    .command("azure-sim")
+    .command("serve")
     .description("run the Azure Resource Manager simulator (HTTPS on loopback) from a topology file")
     .requiredOption("--topology <file>", "topology YAML file (see docs/simulator.md)")
     .option("--port <n>", "port to listen on (0 = any free port)", parsePort, 0)
@@ -79,5 +88,36 @@ export function registerAzureSimCommand(program: Command): Command {
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
+    });
+}
+
+export function buildSimProgram(): Command {
+  const program = new Command("azure-sim").description(
+    "the Azure Resource Manager simulator used by the tests and the demo (development only)",
+  );
+  registerServe(program);
+  program
+    .command("token")
+    .description("print a bearer token the simulator accepts, for the principal given")
+    .requiredOption("--oid <object-id>", "object ID of the caller (the operator's principal in the topology)")
+    .option("--tid <tenant-id>", "tenant ID claim")
+    .action((flags: { oid: string; tid?: string }) => {
+      process.stdout.write(simToken({ oid: flags.oid, ...(flags.tid ? { tid: flags.tid } : {}) }) + "\n");
+    });
+  program
+    .command("example-ids")
+    .description("print the IDs of examples/topology.yaml (cluster, subnets, principals) as JSON")
+    .action(() => {
+      process.stdout.write(JSON.stringify(exampleIds) + "\n");
+    });
+  return program;
+}
+
+if (process.argv[1] && import.meta.filename === resolve(process.argv[1])) {
+  buildSimProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`azure-sim: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
     });
 }

@@ -100,6 +100,18 @@ test("runs from flags and env, logs JSON without the token, reports ready, exits
       },
       { what: "SubnetFull written by the process" },
     );
+    // only CLUSTER_RESOURCE_ID was given: the start log says what came from the managed cluster
+    const resolved = out
+      .split("\n")
+      .filter((l) => l.includes('"operation":"resolved"'))
+      .map((l) => JSON.parse(l) as Record<string, { from: string; value?: string }>);
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]).toMatchObject({
+      clusterResourceId: { value: EXAMPLE_CLUSTER_ID, from: "environment" },
+      defaultSubnet: { from: "managed cluster" },
+      karpenterPrincipal: { from: "managed cluster" },
+      network: { from: "managed cluster" },
+    });
     const metrics = await (await fetch(started.metrics)).text();
     expect(metrics).toContain(`aks_subnet_health_nodeclass_info{nodeclass="${name}"`);
 

@@ -45,6 +45,12 @@ test(
     expect(table.stdout).toContain("reader-only");
     const metrics = await sh('curl -fsS "$METRICS_URL"');
     expect(metrics.stdout).toContain("aks_subnet_health_build_info");
+    // .local/env alone is enough to act as the operator against the simulator (a benchmark or a manual run)
+    const cluster = await sh(
+      'curl -fsS --cacert "$ARM_SIM_CA_FILE" -H "Authorization: Bearer $(cat "$OPERATOR_TOKEN_FILE")" ' +
+        '"$ARM_SIM_URL$EXAMPLE_CLUSTER_RESOURCE_ID?api-version=2025-07-01"',
+    );
+    expect(JSON.parse(cluster.stdout)).toMatchObject({ type: "Microsoft.ContainerService/managedClusters" });
 
     const again = await run("bash", ["hack/local-up.sh"], { cwd: root, env, timeout: 60_000 });
     expect(again.stdout + again.stderr).toContain("already running");
