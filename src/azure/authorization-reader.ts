@@ -13,6 +13,7 @@ import type {
 import type { SubnetRef } from "../health/types.js";
 import type { ArmLimiter } from "./arm-limiter.js";
 import type { AzureClients } from "./clients.js";
+import { withListingBudget } from "./request-guard.js";
 
 export interface AuthorizationReader {
   /** assignments at or above the subnet that apply to the principal (groups included), all pages */
@@ -111,16 +112,17 @@ export function armAuthorizationReader(
       const filter = roleAssignmentFilter(principalId);
       return limiter.schedule(
         "RoleAssignments_ListForScope",
-        async (abortSignal) => {
-          const out: RoleAssignmentData[] = [];
-          for await (const a of authz(subnet.subscriptionId).roleAssignments.listForScope(
-            withoutLeadingSlash(subnet.id),
-            { filter, abortSignal },
-          )) {
-            out.push(roleAssignmentFromSdk(a));
-          }
-          return out;
-        },
+        (abortSignal) =>
+          withListingBudget(clients.maxPages, async () => {
+            const out: RoleAssignmentData[] = [];
+            for await (const a of authz(subnet.subscriptionId).roleAssignments.listForScope(
+              withoutLeadingSlash(subnet.id),
+              { filter, abortSignal },
+            )) {
+              out.push(roleAssignmentFromSdk(a));
+            }
+            return out;
+          }),
         sched,
       );
     },
@@ -136,30 +138,32 @@ export function armAuthorizationReader(
     listDenyAssignments: (subnet) =>
       limiter.schedule(
         "DenyAssignments_ListForResource",
-        async (abortSignal) => {
-          const out: DenyAssignmentData[] = [];
-          for await (const d of authz(subnet.subscriptionId).denyAssignments.listForResource(
-            ...subnetResource(subnet),
-            { abortSignal },
-          )) {
-            out.push(denyAssignmentFromSdk(d));
-          }
-          return out;
-        },
+        (abortSignal) =>
+          withListingBudget(clients.maxPages, async () => {
+            const out: DenyAssignmentData[] = [];
+            for await (const d of authz(subnet.subscriptionId).denyAssignments.listForResource(
+              ...subnetResource(subnet),
+              { abortSignal },
+            )) {
+              out.push(denyAssignmentFromSdk(d));
+            }
+            return out;
+          }),
         sched,
       ),
     listPermissions: (subnet) =>
       limiter.schedule(
         "Permissions_ListForResource",
-        async (abortSignal) => {
-          const out: PermissionData[] = [];
-          for await (const p of authz(subnet.subscriptionId).permissions.listForResource(...subnetResource(subnet), {
-            abortSignal,
-          })) {
-            out.push({ actions: strings(p.actions), notActions: strings(p.notActions) });
-          }
-          return out;
-        },
+        (abortSignal) =>
+          withListingBudget(clients.maxPages, async () => {
+            const out: PermissionData[] = [];
+            for await (const p of authz(subnet.subscriptionId).permissions.listForResource(...subnetResource(subnet), {
+              abortSignal,
+            })) {
+              out.push({ actions: strings(p.actions), notActions: strings(p.notActions) });
+            }
+            return out;
+          }),
         sched,
       ),
   };

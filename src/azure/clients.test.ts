@@ -75,7 +75,12 @@ describe("createAzureClients", () => {
 
 describe("armRequestPolicy", () => {
   function response(status: number, headers: Record<string, string> = {}): PipelineResponse {
-    return { status, headers: createHttpHeaders(headers), request: createPipelineRequest({ url: BASE }) };
+    return {
+      status,
+      headers: createHttpHeaders({ "content-type": "application/json; charset=utf-8", ...headers }),
+      request: createPipelineRequest({ url: BASE }),
+      bodyAsText: JSON.stringify({ id: "/subscriptions/x", properties: {} }),
+    };
   }
 
   it("reports every attempt with operation, status and duration", async () => {

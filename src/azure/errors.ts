@@ -5,6 +5,27 @@
  * timeout never makes a subnet "missing" (azure-wire.md §5).
  */
 import type { AzureFailure } from "../health/types.js";
+import { ArmGuardError } from "./request-guard.js";
+
+/**
+ * The 404 codes ARM and the resource providers document for a missing resource, resource group or
+ * subscription (azure-wire.md §5). Any other code on a 404 (a proxy's, a gateway's own) is no answer.
+ */
+const DEFINITE_NOT_FOUND_CODES = new Set(
+  [
+    "NotFound",
+    "ResourceNotFound",
+    "ParentResourceNotFound",
+    "ResourceGroupNotFound",
+    "SubscriptionNotFound",
+    "InvalidSubscriptionId",
+    "RoleDefinitionDoesNotExist",
+  ].map((c) => c.toLowerCase()),
+);
+/** The 403 codes ARM's authorization check answers with. */
+const DEFINITE_FORBIDDEN_CODES = new Set(
+  ["AuthorizationFailed", "LinkedAuthorizationFailed"].map((c) => c.toLowerCase()),
+);
 
 export type DefiniteKind =
   | "resource-group-not-found"
@@ -195,6 +216,15 @@ export function classifyAzureError(err: unknown, ctx: ErrorContext, now: number 
   const name = nameOf(err);
   const fail = (failure: AzureFailure): ErrorClassification => ({ outcome: "failure", failure });
 
+  if (err instanceof ArmGuardError) {
+    // refused by us: a foreign nextLink, the page or body cap, or a 2xx that is not the resource
+    return fail({
+      kind: "other",
+      code: err.code,
+      ...(err.statusCode !== undefined ? { statusCode: err.statusCode } : {}),
+      message: `${where}: ${err.message}`,
+    });
+  }
   if (err instanceof ArmThrottledError) {
     return fail({ kind: "throttled", message: `${where}: ${err.message}`, retryAfterSeconds: err.retryAfterSeconds });
   }
@@ -206,19 +236,23 @@ export function classifyAzureError(err: unknown, ctx: ErrorContext, now: number 
     const detail = `${status}${code ? ` ${code}` : ""}${azureMessage ? `: ${azureMessage}` : ""}`;
     const base = { statusCode: status, ...(code ? { code } : {}) };
     if (status === 404) {
-      if (!code) {
+      if (!code || !DEFINITE_NOT_FOUND_CODES.has(code.toLowerCase())) {
         return fail({
           kind: "other",
           ...base,
-          message: `${where}: HTTP 404 without an Azure error body; not treated as missing`,
+          message: `${where}: HTTP 404 ${code ? `with code ${code.slice(0, 80)}, not one of Azure's not-found codes` : "without an Azure error body"}; not treated as missing`,
         });
       }
       const kind = notFoundKind(ctx.operation, code, azureMessage);
       return { outcome: "definite", kind, statusCode: 404, code, message: `${where}: ${detail}` };
     }
     if (status === 403) {
-      if (!code) {
-        return fail({ kind: "other", ...base, message: `${where}: HTTP 403 without an Azure error body` });
+      if (!code || !DEFINITE_FORBIDDEN_CODES.has(code.toLowerCase())) {
+        return fail({
+          kind: "other",
+          ...base,
+          message: `${where}: HTTP 403 ${code ? `with code ${code.slice(0, 80)}, not Azure's authorization failure` : "without an Azure error body"}`,
+        });
       }
       return { outcome: "definite", kind: "forbidden", statusCode: 403, code, message: `${where}: ${detail}` };
     }

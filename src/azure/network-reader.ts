@@ -6,6 +6,7 @@
 import type { Subnet, VirtualNetwork, VirtualNetworkUsage } from "@azure/arm-network";
 import type { ArmLimiter } from "./arm-limiter.js";
 import type { AzureClients } from "./clients.js";
+import { withListingBudget } from "./request-guard.js";
 
 export interface VNetNames {
   subscriptionId: string;
@@ -39,14 +40,15 @@ export function armNetworkReader(
     listUsage: (ref) =>
       limiter.schedule(
         "VirtualNetworks_ListUsage",
-        async (abortSignal) => {
-          const items: VirtualNetworkUsage[] = [];
-          const pages = clients
-            .forSubscription(ref.subscriptionId)
-            .network.virtualNetworks.listUsage(ref.resourceGroup, ref.vnet, { abortSignal });
-          for await (const item of pages) items.push(item);
-          return items;
-        },
+        (abortSignal) =>
+          withListingBudget(clients.maxPages, async () => {
+            const items: VirtualNetworkUsage[] = [];
+            const pages = clients
+              .forSubscription(ref.subscriptionId)
+              .network.virtualNetworks.listUsage(ref.resourceGroup, ref.vnet, { abortSignal });
+            for await (const item of pages) items.push(item);
+            return items;
+          }),
         sched,
       ),
     getSubnet: (ref, subnet) =>

@@ -10,7 +10,26 @@ export const FaultSpecSchema = z
   .strictObject({
     /** operation name (e.g. Subnets_Get) or "*" for all */
     operation: z.union([z.enum(OPERATIONS), z.literal("*")]),
-    kind: z.enum(["latency", "error", "throttle", "reset", "hang"]),
+    /**
+     * latency, error, throttle, reset, hang: see docs/simulator.md. Hostile answers (a proxy or an attacker
+     * in ARM's place): `html` (200 text/html), `error-body` (200 with ARM's error envelope), `wrong-shape`
+     * (200 JSON that is not the resource), `huge-body` (200 JSON of `bodyBytes` bytes, streamed),
+     * `foreign-next-link` (the real page, its nextLink replaced by `nextLink`), `looping-next-link` (the
+     * real page, its nextLink pointing back at this request; with `distinct` each time with a new query).
+     */
+    kind: z.enum([
+      "latency",
+      "error",
+      "throttle",
+      "reset",
+      "hang",
+      "html",
+      "error-body",
+      "wrong-shape",
+      "huge-body",
+      "foreign-next-link",
+      "looping-next-link",
+    ]),
     /** only requests from this caller (oid) */
     caller: z.string().optional(),
     /** latency: added delay in ms */
@@ -30,6 +49,16 @@ export const FaultSpecSchema = z
     count: z.number().int().min(1).optional(),
     /** let this many matching requests pass untouched first */
     after: z.number().int().min(0).default(0),
+    /** huge-body: size of the body in bytes (default 512 MiB) */
+    bodyBytes: z.number().int().min(1).optional(),
+    /** foreign-next-link: the URL put in nextLink */
+    nextLink: z.url().optional(),
+    /** looping-next-link: a new query string each time, so the URLs differ (default false: the same URL) */
+    distinct: z.boolean().default(false),
+  })
+  .refine((f) => f.kind !== "foreign-next-link" || f.nextLink !== undefined, {
+    message: "foreign-next-link faults need nextLink",
+    path: ["nextLink"],
   })
   .refine((f) => f.kind !== "latency" || f.latencyMs !== undefined, {
     message: "latency faults need latencyMs",
@@ -45,11 +74,13 @@ export interface FaultStatus {
   seen: number;
   /** requests it was applied to */
   applied: number;
+  /** huge-body: bytes actually written before the client stopped reading */
+  bytesSent?: number;
 }
 
 export interface FaultDecision {
   latencyMs: number;
-  terminal: ParsedFault | undefined;
+  terminal: AppliedFault | undefined;
 }
 
 function mulberry32(seed: number): () => number {
@@ -65,6 +96,11 @@ function mulberry32(seed: number): () => number {
 
 interface ActiveFault extends FaultStatus {
   rng: () => number;
+}
+
+/** The fault chosen for a request, with a way to report bytes sent (huge-body). */
+export interface AppliedFault extends ParsedFault {
+  noteBytesSent(n: number): void;
 }
 
 export class FaultBook {
@@ -88,13 +124,18 @@ export class FaultBook {
   }
 
   status(): FaultStatus[] {
-    return this.faults.map(({ spec, seen, applied }) => ({ spec, seen, applied }));
+    return this.faults.map(({ spec, seen, applied, bytesSent }) => ({
+      spec,
+      seen,
+      applied,
+      ...(bytesSent !== undefined ? { bytesSent } : {}),
+    }));
   }
 
   /** Decides what happens to one request; updates the faults' counts. */
   decide(operation: string, caller: string): FaultDecision {
     let latencyMs = 0;
-    let terminal: ParsedFault | undefined;
+    let terminal: AppliedFault | undefined;
     for (const f of this.faults) {
       if (f.spec.operation !== "*" && f.spec.operation.toLowerCase() !== operation.toLowerCase()) continue;
       if (f.spec.caller !== undefined && f.spec.caller.toLowerCase() !== caller.toLowerCase()) continue;
@@ -105,7 +146,10 @@ export class FaultBook {
       if (f.spec.rate < 1 && f.rng() >= f.spec.rate) continue;
       f.applied++;
       if (f.spec.kind === "latency") latencyMs += f.spec.latencyMs ?? 0;
-      else terminal = f.spec;
+      else {
+        const active = f;
+        terminal = { ...f.spec, noteBytesSent: (n) => (active.bytesSent = (active.bytesSent ?? 0) + n) };
+      }
     }
     return { latencyMs, terminal };
   }

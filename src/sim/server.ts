@@ -62,6 +62,58 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(text);
 }
 
+const HOSTILE_HTML =
+  "<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1>Proxy authentication required</h1></body></html>";
+
+function isListing(body: unknown): body is Record<string, unknown> {
+  return typeof body === "object" && body !== null && Array.isArray((body as Record<string, unknown>)["value"]);
+}
+
+function sendRaw(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  text: string,
+  headers: Record<string, string>,
+): void {
+  if (res.destroyed || res.headersSent) return;
+  res.writeHead(status, { ...headers, "content-type": contentType, "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * A JSON body of `total` bytes, generated as it is sent (the simulator holds one 64 KiB chunk), without
+ * content-length so that only reading it shows its size. Stops when the client goes away.
+ */
+function sendHuge(
+  res: ServerResponse,
+  total: number,
+  noteSent: (n: number) => void,
+  headers: Record<string, string>,
+): void {
+  if (res.destroyed || res.headersSent) return;
+  res.writeHead(200, { ...headers, "content-type": "application/json; charset=utf-8" });
+  const head = '{"id":"/subscriptions/huge","properties":{},"padding":"';
+  const tail = '"}';
+  const chunk = Buffer.alloc(64 * 1024, "x");
+  let remaining = Math.max(0, total - head.length - tail.length);
+  res.write(head);
+  noteSent(head.length);
+  const pump = (): void => {
+    while (remaining > 0 && !res.destroyed) {
+      const piece = remaining >= chunk.length ? chunk : chunk.subarray(0, remaining);
+      remaining -= piece.length;
+      noteSent(piece.length);
+      if (!res.write(piece)) {
+        res.once("drain", pump);
+        return;
+      }
+    }
+    if (!res.destroyed) res.end(tail);
+  };
+  pump();
+}
+
 function errorReply(err: ArmError, headers: Record<string, string>): Reply {
   return { status: err.status, body: err.body(), headers: { ...headers, ...err.headers } };
 }
@@ -72,6 +124,7 @@ export class SimServer {
   private readonly sockets = new Set<Socket>();
   private readonly hangs = new Set<() => void>();
   private closing = false;
+  private loopCounter = 0;
 
   constructor(opts: SimServerOptions) {
     this.core = opts.core;
@@ -178,8 +231,55 @@ export class SimServer {
       if (!released) return;
     }
     const fault = decision.terminal;
+    let rewriteNextLink: ((body: Record<string, unknown>) => void) | undefined;
     if (fault !== undefined) {
       switch (fault.kind) {
+        case "html":
+          outcome = "200";
+          sendRaw(res, 200, "text/html; charset=utf-8", HOSTILE_HTML, baseHeaders);
+          return;
+        case "error-body":
+          outcome = "200";
+          sendRaw(
+            res,
+            200,
+            "application/json; charset=utf-8",
+            JSON.stringify({
+              error: {
+                code: fault.code ?? "ResourceNotFound",
+                message: fault.message ?? "The Resource was not found.",
+              },
+            }),
+            baseHeaders,
+          );
+          return;
+        case "wrong-shape":
+          outcome = "200";
+          sendRaw(res, 200, "application/json; charset=utf-8", JSON.stringify({ hello: "world" }), baseHeaders);
+          return;
+        case "huge-body":
+          outcome = "200";
+          sendHuge(res, fault.bodyBytes ?? 512 * 1024 * 1024, (n) => fault.noteBytesSent(n), baseHeaders);
+          return;
+        case "foreign-next-link": {
+          const link = fault.nextLink ?? "";
+          rewriteNextLink = (body) => (body["nextLink"] = link);
+          break;
+        }
+        case "looping-next-link": {
+          const base = `https://${req.headers.host ?? "127.0.0.1"}${rawUrl}`;
+          const distinct = fault.distinct;
+          rewriteNextLink = (body) => {
+            if (!distinct) {
+              body["nextLink"] = base;
+              return;
+            }
+            const u = new URL(base);
+            u.searchParams.set("loop", String(++this.loopCounter));
+            body["nextLink"] = u.toString();
+          };
+          break;
+        }
         case "reset":
           outcome = "reset";
           req.socket.destroy();
@@ -274,6 +374,7 @@ export class SimServer {
         apiVersion,
         caller,
       });
+      if (rewriteNextLink && result.status === 200 && isListing(result.body)) rewriteNextLink(result.body);
       finish({ status: result.status, body: result.body, headers });
     } catch (err) {
       if (err instanceof ArmError) finish(errorReply(err, headers));
