@@ -45,12 +45,16 @@ export interface ArmLimiterOptions {
   /** upper bound on one pause, against absurd Retry-After values; default 300 000 ms */
   maxThrottleMs?: number;
   clock?: LimiterClock;
+  /** told of every logical call that failed, with the error it rejects with (for logs) */
+  onCallFailed?: (operation: string, err: unknown, target: string | undefined) => void;
 }
 
 export interface ScheduleOptions {
   timeoutMs?: number;
   /** caller's own cancellation */
   signal?: AbortSignal;
+  /** what the call is about (an ARM ID), for the failure log */
+  target?: string;
 }
 
 /** A token bucket with lazy refill from an injected clock. */
@@ -115,6 +119,7 @@ export class ArmLimiter {
   private pausedUntil = 0;
   private tokenWaiters = 0;
   private throttleCount = 0;
+  private readonly onCallFailed: ArmLimiterOptions["onCallFailed"];
 
   constructor(opts: ArmLimiterOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -123,6 +128,7 @@ export class ArmLimiter {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.defaultThrottleMs = opts.defaultThrottleMs ?? 10_000;
     this.maxThrottleMs = opts.maxThrottleMs ?? 300_000;
+    this.onCallFailed = opts.onCallFailed;
   }
 
   /** Epoch ms until which ARM asked us to pause, or undefined when not paused. */
@@ -218,13 +224,21 @@ export class ArmLimiter {
         { signal: controller.signal },
       );
     } catch (err) {
+      let final = err;
       if (controller.signal.aborted && controller.signal.reason === timeoutError) {
         // A pause that began while we waited turns our timeout into what it really was.
         const until = this.throttledUntil;
-        if (until !== undefined) throw new ArmThrottledError(operation, (until - this.clock.now()) / 1000);
-        throw timeoutError;
+        final =
+          until !== undefined ? new ArmThrottledError(operation, (until - this.clock.now()) / 1000) : timeoutError;
       }
-      throw err;
+      if (!opts.signal?.aborted) {
+        try {
+          this.onCallFailed?.(operation, final, opts.target);
+        } catch {
+          // logging must not change the call's outcome
+        }
+      }
+      throw final;
     } finally {
       this.clock.clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onCallerAbort);

@@ -105,7 +105,7 @@ export function armAuthorizationReader(
   limiter: ArmLimiter,
   opts: { timeoutMs?: number } = {},
 ): AuthorizationReader {
-  const sched = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
+  const timeout = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
   const authz = (sub: string) => clients.forSubscription(sub).authorization;
   return {
     listRoleAssignments: (subnet, principalId) => {
@@ -113,7 +113,7 @@ export function armAuthorizationReader(
       return limiter.schedule(
         "RoleAssignments_ListForScope",
         (abortSignal) =>
-          withListingBudget(clients.maxPages, async () => {
+          withListingBudget("RoleAssignments_ListForScope", clients.maxPages, async () => {
             const out: RoleAssignmentData[] = [];
             for await (const a of authz(subnet.subscriptionId).roleAssignments.listForScope(
               withoutLeadingSlash(subnet.id),
@@ -123,7 +123,7 @@ export function armAuthorizationReader(
             }
             return out;
           }),
-        sched,
+        { ...timeout, target: subnet.id },
       );
     },
     getRoleDefinition: (subscriptionId, roleDefinitionId) =>
@@ -133,13 +133,13 @@ export function armAuthorizationReader(
           roleDefinitionFromSdk(
             await authz(subscriptionId).roleDefinitions.getById(withoutLeadingSlash(roleDefinitionId), { abortSignal }),
           ),
-        sched,
+        { ...timeout, target: roleDefinitionId },
       ),
     listDenyAssignments: (subnet) =>
       limiter.schedule(
         "DenyAssignments_ListForResource",
         (abortSignal) =>
-          withListingBudget(clients.maxPages, async () => {
+          withListingBudget("DenyAssignments_ListForResource", clients.maxPages, async () => {
             const out: DenyAssignmentData[] = [];
             for await (const d of authz(subnet.subscriptionId).denyAssignments.listForResource(
               ...subnetResource(subnet),
@@ -149,13 +149,13 @@ export function armAuthorizationReader(
             }
             return out;
           }),
-        sched,
+        { ...timeout, target: subnet.id },
       ),
     listPermissions: (subnet) =>
       limiter.schedule(
         "Permissions_ListForResource",
         (abortSignal) =>
-          withListingBudget(clients.maxPages, async () => {
+          withListingBudget("Permissions_ListForResource", clients.maxPages, async () => {
             const out: PermissionData[] = [];
             for await (const p of authz(subnet.subscriptionId).permissions.listForResource(...subnetResource(subnet), {
               abortSignal,
@@ -164,7 +164,7 @@ export function armAuthorizationReader(
             }
             return out;
           }),
-        sched,
+        { ...timeout, target: subnet.id },
       ),
   };
 }

@@ -1,9 +1,15 @@
-import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
+import {
+  bearerTokenAuthenticationPolicyName,
+  createHttpHeaders,
+  createPipelineRequest,
+  type PipelineResponse,
+} from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import { ArmLimiter } from "./arm-limiter.js";
-import { armRequestPolicy, createAzureClients, credentialScopeFor } from "./clients.js";
+import { ARM_POLICY_NAME, armRequestPolicy, createAzureClients, credentialScopeFor } from "./clients.js";
 import { classifyAzureError } from "./errors.js";
 import { operationFromRequest } from "./operations.js";
+import { ARM_TARGET_GUARD_POLICY_NAME, checkRequestTarget } from "./request-guard.js";
 import { azureError, networkError } from "./testing.js";
 
 const SUB = "6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab";
@@ -131,5 +137,50 @@ describe("armRequestPolicy", () => {
     touched = false;
     await armRequestPolicy({ onRequest: () => undefined }).sendRequest(request, async () => response(200));
     expect(touched).toBe(false);
+  });
+});
+
+describe("ARM target guard placement", () => {
+  const credential = { getToken: async () => ({ token: "x", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  it("runs before the bearer-token policy on every client (a refused request never gets a token)", () => {
+    const c = createAzureClients({ credential }).forSubscription(SUB);
+    for (const client of [c.network, c.authorization, c.containerService]) {
+      const names = client.pipeline.getOrderedPolicies().map((p) => p.name);
+      const guard = names.indexOf(ARM_TARGET_GUARD_POLICY_NAME);
+      expect(guard).toBeGreaterThanOrEqual(0);
+      expect(guard).toBeLessThan(names.indexOf(bearerTokenAuthenticationPolicyName));
+      // and the per-attempt checks run after it, right before the transport
+      expect(names.indexOf(ARM_POLICY_NAME)).toBeGreaterThan(names.indexOf(bearerTokenAuthenticationPolicyName));
+    }
+  });
+});
+
+describe("checkRequestTarget", () => {
+  const origin = "https://management.azure.com";
+  it.each([
+    `${BASE}/subnets/s1?api-version=1`,
+    `${BASE}/usages?api-version=1&$skipToken=abc`,
+    `https://management.azure.com//subscriptions/${SUB}/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v1/subnets/s1/providers/Microsoft.Authorization/roleAssignments?$filter=x`,
+    `https://MANAGEMENT.azure.com:443/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`,
+  ])("lets %s go", (url) => {
+    expect(checkRequestTarget("GET", url, origin)).toBeUndefined();
+  });
+  it.each([
+    [
+      `https://evil.example/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1`,
+      "foreign-host",
+    ],
+    [`https://management.azure.com.evil.example${BASE.slice("https://management.azure.com".length)}`, "foreign-host"],
+    [`https://user:pw@management.azure.com${BASE.slice("https://management.azure.com".length)}`, "foreign-host"],
+    [`http://management.azure.com${BASE.slice("https://management.azure.com".length)}`, "foreign-host"],
+    [`https://management.azure.com:8443${BASE.slice("https://management.azure.com".length)}`, "foreign-host"],
+    [`https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg`, "path"],
+    [`${BASE}/subnets/s1%2F..%2F..?api-version=1`, "path"],
+    [`https://management.azure.com/tenants/x/providers/Microsoft.Network/virtualNetworks/v1`, "path"],
+  ])("refuses %s (%s)", (url, reason) => {
+    expect(checkRequestTarget("GET", url, origin)?.reason).toBe(reason);
+  });
+  it("refuses anything but GET", () => {
+    expect(checkRequestTarget("DELETE", `${BASE}/subnets/s1`, origin)?.reason).toBe("path");
   });
 });

@@ -253,7 +253,10 @@ export function armManagedClusterReader(
           clients
             .forSubscription(ref.subscriptionId)
             .containerService.managedClusters.get(ref.resourceGroup, ref.name, { abortSignal }),
-        sched,
+        {
+          ...sched,
+          target: `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${ref.name}`,
+        },
       ),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ArmThrottledError, ArmTimeoutError, classifyAzureError, errorClass, retryAfterSecondsFrom } from "./errors.js";
+import { ArmGuardError } from "./request-guard.js";
 import { azureError, networkError } from "./testing.js";
 
 const SUB = "6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab";
@@ -232,5 +233,31 @@ describe("errorClass (metrics label)", () => {
     expect(errorClass(new ArmTimeoutError("x", 1))).toBe("timeout");
     expect(errorClass(new Error("socket hang up"))).toBe("ECONNRESET");
     expect(errorClass(new Error("weird"))).toBe("error");
+  });
+});
+
+describe("classifyAzureError: only Azure's documented codes are answers", () => {
+  it.each([
+    [404, "NoSuchThing"],
+    [404, "InvalidResourceType"],
+    [403, "Forbidden"],
+    [403, "AccessDenied"],
+  ])("%i %s is a failure, not an answer", (status, code) => {
+    const c = classifyAzureError(azureError(status, code, "x"), { operation: "VirtualNetworks_Get" });
+    expect(c.outcome).toBe("failure");
+  });
+  it("a refusal by the request guard is a failure carrying its code", () => {
+    const err = new ArmGuardError(
+      "content-type",
+      "VirtualNetworks_Get",
+      "HTTP 200 answer is text/html",
+      undefined,
+      200,
+    );
+    const c = classifyAzureError(err, { operation: "VirtualNetworks_Get", resource: VNET });
+    expect(c).toMatchObject({
+      outcome: "failure",
+      failure: { kind: "other", code: "UnexpectedContentType", statusCode: 200 },
+    });
   });
 });

@@ -18,6 +18,7 @@ export * from "./cluster-source.js";
 export * from "./errors.js";
 export * from "./network-reader.js";
 export * from "./operations.js";
+export * from "./request-guard.js";
 export * from "./vnet-cache.js";
 
 export interface AzureDataLayerOptions {

@@ -26,7 +26,9 @@ export function armNetworkReader(
   limiter: ArmLimiter,
   opts: { timeoutMs?: number } = {},
 ): NetworkReader {
-  const sched = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
+  const timeout = opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs };
+  const vnetId = (ref: VNetNames): string =>
+    `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Network/virtualNetworks/${ref.vnet}`;
   return {
     getVirtualNetwork: (ref) =>
       limiter.schedule(
@@ -35,13 +37,13 @@ export function armNetworkReader(
           clients
             .forSubscription(ref.subscriptionId)
             .network.virtualNetworks.get(ref.resourceGroup, ref.vnet, { abortSignal }),
-        sched,
+        { ...timeout, target: vnetId(ref) },
       ),
     listUsage: (ref) =>
       limiter.schedule(
         "VirtualNetworks_ListUsage",
         (abortSignal) =>
-          withListingBudget(clients.maxPages, async () => {
+          withListingBudget("VirtualNetworks_ListUsage", clients.maxPages, async () => {
             const items: VirtualNetworkUsage[] = [];
             const pages = clients
               .forSubscription(ref.subscriptionId)
@@ -49,7 +51,7 @@ export function armNetworkReader(
             for await (const item of pages) items.push(item);
             return items;
           }),
-        sched,
+        { ...timeout, target: vnetId(ref) },
       ),
     getSubnet: (ref, subnet) =>
       limiter.schedule(
@@ -58,7 +60,7 @@ export function armNetworkReader(
           clients
             .forSubscription(ref.subscriptionId)
             .network.subnets.get(ref.resourceGroup, ref.vnet, subnet, { abortSignal }),
-        sched,
+        { ...timeout, target: `${vnetId(ref)}/subnets/${subnet}` },
       ),
   };
 }

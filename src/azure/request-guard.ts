@@ -82,8 +82,14 @@ const SUSPICIOUS_PATH = /%2f|%5c|%2e|%00|\\|\/\.\.?(\/|$)/i;
  * Undefined when the request may go: GET, to the configured origin, over https, on one of the paths the
  * operator reads (see operations.ts). Otherwise the refusal.
  */
-export function checkRequestTarget(method: string, url: string, origin: string): ArmGuardError | undefined {
-  const operation = operationFromRequest(method, url);
+export function checkRequestTarget(
+  method: string,
+  url: string,
+  origin: string,
+  listingOperation?: ArmOperation,
+): ArmGuardError | undefined {
+  const own = operationFromRequest(method, url);
+  const operation = own === "Other" && listingOperation ? listingOperation : own;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -99,7 +105,7 @@ export function checkRequestTarget(method: string, url: string, origin: string):
     );
   }
   const rawPath = url.slice(url.indexOf(parsed.host) + parsed.host.length).split(/[?#]/)[0] ?? "";
-  if (operation === "Other" || SUSPICIOUS_PATH.test(rawPath) || !/^\/+subscriptions\//i.test(parsed.pathname)) {
+  if (own === "Other" || SUSPICIOUS_PATH.test(rawPath) || !/^\/+subscriptions\//i.test(parsed.pathname)) {
     return new ArmGuardError(
       "path",
       operation,
@@ -110,6 +116,8 @@ export function checkRequestTarget(method: string, url: string, origin: string):
 }
 
 interface ListingBudget {
+  /** the listing's operation: a page on a foreign or odd URL is still reported under it */
+  operation: ArmOperation;
   maxPages: number;
   pages: number;
   seen: Set<string>;
@@ -121,8 +129,8 @@ const listing = new AsyncLocalStorage<ListingBudget>();
  * Runs one listing (all its pages) under a page cap: the guard counts each page request made inside `fn`
  * and fails the listing past `maxPages`, or at once when a nextLink repeats a page already read.
  */
-export function withListingBudget<T>(maxPages: number, fn: () => Promise<T>): Promise<T> {
-  return listing.run({ maxPages, pages: 0, seen: new Set() }, fn);
+export function withListingBudget<T>(operation: ArmOperation, maxPages: number, fn: () => Promise<T>): Promise<T> {
+  return listing.run({ operation, maxPages, pages: 0, seen: new Set() }, fn);
 }
 
 function notify(onRefused: RefusalObserver | undefined, err: ArmGuardError): ArmGuardError {
@@ -142,11 +150,11 @@ export function armTargetGuardPolicy(settings: GuardSettings): PipelinePolicy {
   return {
     name: ARM_TARGET_GUARD_POLICY_NAME,
     sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
-      const refused = checkRequestTarget(request.method, request.url, settings.origin);
-      if (refused) return Promise.reject(notify(settings.onRefused, refused));
       const budget = listing.getStore();
+      const refused = checkRequestTarget(request.method, request.url, settings.origin, budget?.operation);
+      if (refused) return Promise.reject(notify(settings.onRefused, refused));
       if (budget) {
-        const operation = operationFromRequest(request.method, request.url);
+        const operation = budget.operation;
         budget.pages++;
         if (budget.seen.has(request.url)) {
           return Promise.reject(

@@ -127,6 +127,13 @@ export const optionsSchema = z
     armReadBucket: z.coerce.number().int().min(1).default(250),
     armReadRefill: z.coerce.number().positive().default(25),
     armConcurrency: z.coerce.number().int().min(1).max(64).default(8),
+    armMaxPages: z.coerce.number().int().min(1).max(10_000).default(100),
+    armMaxResponseBytes: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .default(32 * 1024 * 1024),
     concurrency: z.coerce.number().int().min(1).max(100).default(10),
     metricsBindAddress: bindAddress.default({ host: "0.0.0.0", port: 8080 }),
     healthProbeBindAddress: bindAddress.default({ host: "0.0.0.0", port: 8081 }),
@@ -294,6 +301,16 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
     flag: "--arm-concurrency <n>",
     env: "ARM_CONCURRENCY",
     help: "concurrent ARM requests (default 8)",
+  },
+  armMaxPages: {
+    flag: "--arm-max-pages <n>",
+    env: "ARM_MAX_PAGES",
+    help: "pages one ARM listing may read before it fails as incomplete (default 100)",
+  },
+  armMaxResponseBytes: {
+    flag: "--arm-max-response-bytes <bytes>",
+    env: "ARM_MAX_RESPONSE_BYTES",
+    help: "largest ARM response body read, decoded; a larger one fails the call (default 33554432, 32 MiB)",
   },
   concurrency: { flag: "--concurrency <n>", env: "CONCURRENCY", help: "nodeclasses reconciled at once (default 10)" },
   metricsBindAddress: {

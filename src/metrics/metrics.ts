@@ -67,6 +67,7 @@ export class OperatorMetrics {
   readonly azureRequests: Counter<"operation" | "code">;
   readonly azureRequestDuration: Histogram<"operation">;
   readonly azureThrottled: Counter<"operation">;
+  readonly azureRefused: Counter<"operation" | "reason">;
   readonly statusWrites: Counter<"result">;
   readonly workqueueDepth: Gauge;
   readonly leader: Gauge;
@@ -187,6 +188,12 @@ export class OperatorMetrics {
       name: P + "azure_throttled_total",
       help: "Azure requests answered 429 (throttled).",
       labelNames: ["operation"],
+      registers,
+    });
+    this.azureRefused = new Counter({
+      name: P + "azure_requests_refused_total",
+      help: "Azure requests the operator refused to send (nextLink to another host, page cap) or answers it refused to use (body too large, not the expected resource), by reason.",
+      labelNames: ["operation", "reason"],
       registers,
     });
     this.statusWrites = new Counter({

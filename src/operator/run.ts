@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject } from "@kubernetes/client-node";
-import { createAzureDataLayer } from "../azure/index.js";
+import { ArmGuardError, classifyAzureError, createAzureDataLayer } from "../azure/index.js";
 import {
   defaultSubnetFromCluster,
   networkFromFlags,
@@ -28,7 +28,7 @@ import { createClients, loadKubeConfig, podIdentity } from "../kube/kubeconfig.j
 import { LeaderElector } from "../kube/leader-election.js";
 import { discoverClusterNetwork } from "../kube/network-discovery.js";
 import { NodeAddressWatch } from "../kube/node-addresses.js";
-import { createLogger, type Logger } from "../log.js";
+import { RateLimitedLog, createLogger, type Logger } from "../log.js";
 import { OperatorMetrics } from "../metrics/metrics.js";
 import { VERSION } from "../version.js";
 import { SubnetHealthController, type NetworkSource, type NodeClassResource } from "./controller.js";
@@ -85,6 +85,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   if (clusterRef && !clusterRef.ok) throw new Error(`--cluster-resource-id: ${clusterRef.error}`);
   const vnetTtl = o.vnetCacheTtl ?? Math.max(1_000, Math.floor(o.resyncPeriod / 2));
   let metrics!: OperatorMetrics;
+  const azureLog = new RateLimitedLog(log);
   const {
     vnets,
     access,
@@ -101,8 +102,39 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
         metrics.azureRequestDuration.observe({ operation }, seconds);
         if (code === "429") metrics.azureThrottled.inc({ operation });
       },
+      onRefused: (err) => {
+        metrics.azureRefused.inc({ operation: err.operation, reason: err.reason });
+        // once per (reason, host) per minute: a hostile nextLink repeats every failure window
+        azureLog.warn(
+          `refused:${err.reason}:${err.host ?? ""}`,
+          { operation: err.operation, reason: err.reason, code: err.code, ...(err.host ? { host: err.host } : {}) },
+          `Azure request refused: ${err.message}`,
+        );
+      },
+      maxPages: o.armMaxPages,
+      maxResponseBytes: o.armMaxResponseBytes,
     },
-    limiter: { capacity: o.armReadBucket, refillPerSecond: o.armReadRefill, concurrency: o.armConcurrency },
+    limiter: {
+      capacity: o.armReadBucket,
+      refillPerSecond: o.armReadRefill,
+      concurrency: o.armConcurrency,
+      onCallFailed: (operation, err, target) => {
+        if (err instanceof ArmGuardError) return; // logged as a refusal
+        const c = classifyAzureError(err, { operation, ...(target ? { resource: target } : {}) });
+        if (c.outcome !== "failure") return; // a definite answer (not found, forbidden) is reported as a condition
+        azureLog.warn(
+          `azure:${operation}:${c.failure.kind}`,
+          {
+            operation,
+            ...(target ? { target } : {}),
+            kind: c.failure.kind,
+            ...(c.failure.statusCode !== undefined ? { status: c.failure.statusCode } : {}),
+            ...(c.failure.code ? { code: c.failure.code } : {}),
+          },
+          `Azure read failed; keeping the last known data: ${c.failure.message.slice(0, 500)}`,
+        );
+      },
+    },
     ...(over.armTimeoutMs !== undefined ? { callTimeoutMs: over.armTimeoutMs } : {}),
     vnetTtlMs: vnetTtl,
     vnetFailureTtlMs: Math.min(15_000, vnetTtl),

@@ -3,8 +3,6 @@
  * host or in a loop, 200s that are not the resource, huge bodies. A second loopback HTTPS server with a
  * certificate the client trusts records everything it receives: it must receive nothing.
  */
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ArmLimiter } from "../../src/azure/arm-limiter.js";
 import { armAuthorizationReader } from "../../src/azure/authorization-reader.js";
@@ -13,14 +11,14 @@ import { classifyAzureError } from "../../src/azure/errors.js";
 import { armNetworkReader } from "../../src/azure/network-reader.js";
 import type { ArmGuardError } from "../../src/azure/request-guard.js";
 import { VNetCache } from "../../src/azure/vnet-cache.js";
-import { simTlsMaterial } from "../../src/sim/certs.js";
 import { SimTokenCredential, startSimulator, type FaultSpec, type RunningSimulator } from "../../src/sim/index.js";
+import { startRecordingServer, type RecordingServer } from "../support/recording-server.js";
 import { KARPENTER_A, NODES, OPERATOR, SUB, subnet, topology } from "./fixtures.js";
 
 let sim: RunningSimulator;
-let recorder: Server;
+let recorder: RecordingServer;
 let recorderUrl: string;
-const received: Array<{ url: string; authorization: string | undefined }> = [];
+let received: RecordingServer["received"];
 
 interface Harness {
   clients: AzureClients;
@@ -57,21 +55,13 @@ async function failureOf(p: Promise<unknown>, operation: string) {
 
 beforeAll(async () => {
   sim = await startSimulator({ topology: topology(), pageSize: 2 });
-  const tls = await simTlsMaterial();
-  // same CA as the simulator: without the guard the client would complete TLS and send its token here
-  recorder = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
-    received.push({ url: req.url ?? "", authorization: req.headers.authorization });
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ value: [] }));
-  });
-  await new Promise<void>((resolve) => recorder.listen(0, "127.0.0.1", resolve));
-  // "localhost" and 127.0.0.1 are different origins; the simulator's certificate covers both
-  recorderUrl = `https://localhost:${(recorder.address() as AddressInfo).port}`;
+  recorder = await startRecordingServer();
+  recorderUrl = recorder.url;
+  received = recorder.received;
 });
 afterAll(async () => {
   await sim?.close();
-  recorder?.closeAllConnections();
-  await new Promise<void>((resolve) => recorder?.close(() => resolve()));
+  await recorder?.close();
 });
 beforeEach(async () => {
   received.length = 0;
@@ -106,9 +96,7 @@ describe("requests stay on ARM", () => {
     expect(c.outcome).toBe("failure");
     expect(c.outcome === "failure" && c.failure.code).toBe("RequestToForeignHostRefused");
     expect(received).toEqual([]);
-    expect(h.refusals.map((r) => [r.reason, r.host])).toEqual([
-      ["foreign-host", `localhost:${(recorder.address() as AddressInfo).port}`],
-    ]);
+    expect(h.refusals.map((r) => [r.reason, r.host])).toEqual([["foreign-host", recorder.host]]);
     // the first page was read from ARM, nothing after it
     expect((await sim.admin.counters()).byOperation[l.operation]).toBe(1);
   });

@@ -107,6 +107,7 @@ export const OPERATOR_METRIC_NAMES = [
   "azure_requests_total",
   "azure_request_duration_seconds",
   "azure_throttled_total",
+  "azure_requests_refused_total",
   "status_writes_total",
   "workqueue_depth",
   "leader",
@@ -243,6 +244,12 @@ export function sampleExporter(): SampleExporter {
     labelNames: ["operation"],
     registers,
   });
+  new Counter({
+    name: P + "azure_requests_refused_total",
+    help: "refused",
+    labelNames: ["operation", "reason"],
+    registers,
+  }).inc({ operation: "VirtualNetworks_ListUsage", reason: "foreign-host" }, 0);
   const writes = new Counter({ name: P + "status_writes_total", help: "writes", labelNames: ["result"], registers });
   new Gauge({ name: P + "workqueue_depth", help: "depth", registers }).set(2);
   new Gauge({ name: P + "leader", help: "leader", registers }).set(1);
