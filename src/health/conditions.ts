@@ -34,6 +34,30 @@ export function conditionsKey(list: readonly ConditionLike[]): string {
   );
 }
 
+/**
+ * Upper bounds on what we write, far below the API server's own (condition message 32 768 characters,
+ * reason 1 024): whatever the input, a write is accepted. Messages lead with the fix; access advice with
+ * its az commands is the longest we write (about 1 500 characters).
+ */
+export const MAX_MESSAGE_LENGTH = 4_000;
+export const MAX_REASON_LENGTH = 128;
+
+/** Cuts text to `max` characters, marking the cut with "…". */
+export function bounded(text: string, max: number = MAX_MESSAGE_LENGTH): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A condition or Event with its message and reason bounded. */
+export function boundedOutput<T extends { reason: string; message: string }>(c: T): T {
+  if (c.message.length <= MAX_MESSAGE_LENGTH && c.reason.length <= MAX_REASON_LENGTH) return c;
+  // a reason is a fixed identifier from our code: cutting keeps it matching the CRD's reason pattern
+  return {
+    ...c,
+    reason: c.reason.slice(0, MAX_REASON_LENGTH).replace(/[^A-Za-z0-9_]+$/, ""),
+    message: bounded(c.message),
+  };
+}
+
 /** RFC3339 in UTC, whole seconds (what metav1.Time serialises). */
 export function rfc3339(epochMs: number): string {
   return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(".000Z", "Z");

@@ -9,7 +9,7 @@ import { evaluateDrift } from "./drift.js";
 import { evaluateExistence } from "./existence.js";
 import { conflictKind, evaluateNetworkPlan } from "./network-plan.js";
 import { resolveSubnet } from "./resolve-subnet.js";
-import { conditionsEqual, rfc3339, shortType } from "./conditions.js";
+import { boundedOutput, conditionsEqual, rfc3339, shortType } from "./conditions.js";
 import { CONCERN_ORDER, severityOf } from "./concerns.js";
 import { summarize } from "./summary.js";
 import type {
@@ -115,8 +115,10 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     defaultSubnetID: settings.defaultSubnetID,
   });
 
-  const concerns = [existence.condition, access, capacity.condition, plan.condition, drift.condition];
-  const conditions = [summarize(concerns), ...concerns];
+  const concerns = [existence.condition, access, capacity.condition, plan.condition, drift.condition].map(
+    boundedOutput,
+  );
+  const conditions = [boundedOutput(summarize(concerns)), ...concerns];
 
   const numbers = capacity.numbers;
   const dataAt = numbers?.fetchedAt ?? existence.data?.snapshot.fetchedAt;
@@ -153,7 +155,7 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   };
 
   const driftReasons = new Set(drift.events.map((e) => e.reason));
-  const events = [...drift.events, ...transitionEvents(previous.conditions, concerns, driftReasons)];
+  const events = [...drift.events, ...transitionEvents(previous.conditions, concerns, driftReasons)].map(boundedOutput);
 
   return { conditions, subnetHealth, metrics, events, subnet: existence.ref };
 }

@@ -6,12 +6,15 @@
  * therefore invalid, not a fallback to the default. The CRD pattern makes "" impossible through the API
  * server, so this only matters for hand-made inputs.
  */
-import { parseSubnetId, type SubnetIdParse } from "./subnet-id.js";
+import { echoSubnetId, parseSubnetId, type SubnetIdParse } from "./subnet-id.js";
 import type { EvaluationSettings, NodeClassInput, SubnetRef, SubnetSource } from "./types.js";
 
 export interface SubnetResolution {
   source: SubnetSource;
-  /** the ID as configured; undefined when neither the spec nor a default names one */
+  /**
+   * the ID as configured, shortened (`echoSubnetId`) when longer than Azure allows, so that no message,
+   * status field or metric label carries a hostile length; undefined when nothing names a subnet
+   */
   raw: string | undefined;
   /** undefined exactly when raw is undefined */
   parsed: SubnetIdParse | undefined;
@@ -19,7 +22,8 @@ export interface SubnetResolution {
 
 export function resolveSubnet(nodeClass: NodeClassInput, settings: EvaluationSettings): SubnetResolution {
   if (nodeClass.vnetSubnetID !== undefined) {
-    return { source: "spec", raw: nodeClass.vnetSubnetID, parsed: parseSubnetId(nodeClass.vnetSubnetID) };
+    const raw = nodeClass.vnetSubnetID;
+    return { source: "spec", raw: echoSubnetId(raw), parsed: parseSubnetId(raw) };
   }
   const fallback = settings.defaultSubnetID;
   if (fallback !== undefined && fallback !== "") {

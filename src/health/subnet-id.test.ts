@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CRD_SUBNET_ID_PATTERN, canonicalSubnetId, formatSubnetId, parseSubnetId } from "./subnet-id.js";
+import {
+  CRD_SUBNET_ID_PATTERN,
+  canonicalSubnetId,
+  formatSubnetId,
+  parseSubnetId,
+  MAX_SUBNET_ID_LENGTH,
+  echoSubnetId,
+} from "./subnet-id.js";
 
 const SUB = "9a8b7c6d-1234-4abc-8def-0123456789ab";
 const id = (rg = "my-rg", vnet = "vnet-1", subnet = "nodes", sub = SUB): string =>
@@ -99,7 +106,7 @@ describe("parseSubnetId rejects", () => {
     ["zero-width space", id("rg", "vnet", "a\u200bb"), /control/],
     ["trailing slash", `${id()}/`, /must not end with '\/'/],
     ["no leading slash", id().slice(1), /must start with/],
-    ["overlong", id("rg", "vnet", "s".repeat(1100)), /at most 1024/],
+    ["overlong", id("rg", "vnet", "s".repeat(1100)), /at most 355/],
     [
       "subscription not a GUID",
       id("rg", "vnet", "s", "my-subscription"),
@@ -183,5 +190,22 @@ describe("parser properties", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("subnet ID length bound (Azure's name limits)", () => {
+  it("accepts the longest ID Azure's names allow (355 characters) and refuses one more", () => {
+    const longest = `/subscriptions/6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab/resourceGroups/${"r".repeat(90)}/providers/Microsoft.Network/virtualNetworks/${"v".repeat(64)}/subnets/${"s".repeat(80)}`;
+    expect(longest.length).toBe(MAX_SUBNET_ID_LENGTH);
+    expect(parseSubnetId(longest).ok).toBe(true);
+    expect(parseSubnetId(`${longest}x`)).toMatchObject({ ok: false, error: expect.stringMatching(/at most 355/) });
+  });
+  it("echoes an over-long ID shortened, with its length and a digest that tells two apart", () => {
+    const a = echoSubnetId("/subscriptions/" + "a".repeat(40_000));
+    const b = echoSubnetId("/subscriptions/" + "a".repeat(39_999) + "b");
+    expect(a.length).toBeLessThan(170);
+    expect(a).toMatch(/40015 characters, sha256:[0-9a-f]{12}/);
+    expect(a).not.toBe(b);
+    expect(echoSubnetId("/subscriptions/x")).toBe("/subscriptions/x");
   });
 });

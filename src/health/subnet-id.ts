@@ -16,6 +16,7 @@
  * Every ID accepted here also matches the CRD pattern (see CRD_SUBNET_ID_PATTERN); the runtime parser
  * in Karpenter is looser (no name checks), so we are stricter than both.
  */
+import { createHash } from "node:crypto";
 import type { SubnetRef } from "./types.js";
 
 /**
@@ -25,8 +26,24 @@ import type { SubnetRef } from "./types.js";
 export const CRD_SUBNET_ID_PATTERN =
   "^\\/subscriptions\\/[^\\/]+\\/resourceGroups\\/[a-zA-Z0-9_\\-().]{0,89}[a-zA-Z0-9_\\-()]\\/providers\\/Microsoft\\.Network\\/virtualNetworks\\/[^\\/]+\\/subnets\\/[^\\/]+$";
 
-/** Longer inputs are refused before any other work: real subnet IDs stay well below this. */
-export const MAX_SUBNET_ID_LENGTH = 1024;
+/**
+ * The longest subnet ID Azure's name limits allow: "/subscriptions/" (15) + GUID (36) + "/resourceGroups/"
+ * (16) + resource group (90) + "/providers/Microsoft.Network/virtualNetworks/" (45) + VNet (64) +
+ * "/subnets/" (9) + subnet (80) = 355. Longer inputs are refused before any other work.
+ */
+export const MAX_SUBNET_ID_LENGTH = 355;
+
+/** How much of an over-long ID is echoed back in conditions, status, events and metric labels. */
+const ECHO_HEAD = 96;
+
+/**
+ * The ID as it may be shown: unchanged up to MAX_SUBNET_ID_LENGTH, else its start, its length and a short
+ * digest (so two different long IDs still differ), bounded to about 160 characters.
+ */
+export function echoSubnetId(raw: string): string {
+  if (raw.length <= MAX_SUBNET_ID_LENGTH) return raw;
+  return `${raw.slice(0, ECHO_HEAD)}… (${raw.length} characters, sha256:${createHash("sha256").update(raw).digest("hex").slice(0, 12)})`;
+}
 
 export type SubnetIdParse = { ok: true; ref: SubnetRef } | { ok: false; error: string };
 
