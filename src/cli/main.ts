@@ -25,6 +25,9 @@ export function buildProgram(): Command {
     let options;
     try {
       options = resolveOptions(flags);
+      const { preflight } = await import("../config/preflight.js");
+      const problems = await preflight(options);
+      if (problems.length > 0) throw new ConfigError(problems);
     } catch (err) {
       if (err instanceof ConfigError) {
         process.stderr.write(`aks-subnet-health: ${err.message}\n`);

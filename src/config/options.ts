@@ -6,6 +6,14 @@ import { Command, Option } from "commander";
 import parseDuration from "parse-duration";
 import { z } from "zod";
 import { parseSubnetId } from "../health/subnet-id.js";
+import { cidrProblem, dnsLabelProblem, dnsSubdomainProblem, ipProblem, labelSelectorProblem } from "./validate.js";
+
+/** A string option checked by one of validate.ts's functions; the message names the flag. */
+const checked = (flag: string, problem: (v: string) => string | undefined) =>
+  z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p !== undefined) ctx.addIssue({ code: "custom", message: `${flag}: ${p}` });
+  });
 
 export const AZURE_CLOUDS = {
   AzurePublicCloud: { armEndpoint: "https://management.azure.com", authorityHost: "https://login.microsoftonline.com" },
@@ -39,6 +47,7 @@ const count = z.coerce.number().int().min(0);
 const bindAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[0-9a-zA-Z.-]*):\d{1,5}$/, "must be host:port or :port (0 disables)")
+  .refine((v) => Number(v.slice(v.lastIndexOf(":") + 1)) <= 65535, "port must be 0-65535")
   .transform((v) => {
     const i = v.lastIndexOf(":");
     const host = v.slice(0, i).replace(/^\[|\]$/g, "");
@@ -111,9 +120,19 @@ export const optionsSchema = z
     networkPluginMode: z.enum(["overlay", ""]).optional(),
     networkPolicy: z.enum(["none", "calico", "azure", "cilium", ""]).optional(),
     networkDataplane: z.enum(["azure", "cilium", ""]).optional(),
-    podCidr: csv,
-    serviceCidr: csv,
-    dnsServiceIp: z.string().optional(),
+    podCidr: csv.superRefine((list, ctx) => {
+      for (const v of list) {
+        const p = cidrProblem(v);
+        if (p) ctx.addIssue({ code: "custom", message: `--pod-cidr / POD_CIDR: ${p}` });
+      }
+    }),
+    serviceCidr: csv.superRefine((list, ctx) => {
+      for (const v of list) {
+        const p = cidrProblem(v);
+        if (p) ctx.addIssue({ code: "custom", message: `--service-cidr / SERVICE_CIDR: ${p}` });
+      }
+    }),
+    dnsServiceIp: checked("--dns-service-ip / DNS_SERVICE_IP", ipProblem).optional(),
     loadBalancerSku: z.enum(["standard", "basic"]).optional(),
     maxPods: z.coerce.number().int().min(10).max(250).optional(),
     resyncPeriod: duration("--resync-period").default(180_000),
@@ -138,11 +157,11 @@ export const optionsSchema = z
     metricsBindAddress: bindAddress.default({ host: "0.0.0.0", port: 8080 }),
     healthProbeBindAddress: bindAddress.default({ host: "0.0.0.0", port: 8081 }),
     leaderElect: z.boolean().default(false),
-    leaderElectionNamespace: z.string().default("aks-subnet-health"),
-    leaderElectionId: z.string().default("aks-subnet-health-leader"),
+    leaderElectionNamespace: checked("--leader-election-namespace", dnsLabelProblem).default("aks-subnet-health"),
+    leaderElectionId: checked("--leader-election-id", dnsSubdomainProblem).default("aks-subnet-health-leader"),
     podName: z.string().optional(),
-    nodeclassSelector: z.string().optional(),
-    eventsNamespace: z.string().default("default"),
+    nodeclassSelector: checked("--nodeclass-selector / NODECLASS_SELECTOR", labelSelectorProblem).optional(),
+    eventsNamespace: checked("--events-namespace", dnsLabelProblem).default("default"),
     shutdownTimeout: duration("--shutdown-timeout").default(20_000),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   })

@@ -3,6 +3,9 @@
  * host or in a loop, 200s that are not the resource, huge bodies. A second loopback HTTPS server with a
  * certificate the client trusts records everything it receives: it must receive nothing.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ArmLimiter } from "../../src/azure/arm-limiter.js";
 import { armAuthorizationReader } from "../../src/azure/authorization-reader.js";
@@ -10,8 +13,15 @@ import { createAzureClients, type AzureClients } from "../../src/azure/clients.j
 import { classifyAzureError } from "../../src/azure/errors.js";
 import { armNetworkReader } from "../../src/azure/network-reader.js";
 import type { ArmGuardError } from "../../src/azure/request-guard.js";
+import { FileTokenCredential } from "../../src/azure/static-token-credential.js";
 import { VNetCache } from "../../src/azure/vnet-cache.js";
-import { SimTokenCredential, startSimulator, type FaultSpec, type RunningSimulator } from "../../src/sim/index.js";
+import {
+  SimTokenCredential,
+  simToken,
+  startSimulator,
+  type FaultSpec,
+  type RunningSimulator,
+} from "../../src/sim/index.js";
 import { startRecordingServer, type RecordingServer } from "../support/recording-server.js";
 import { KARPENTER_A, NODES, OPERATOR, SUB, subnet, topology } from "./fixtures.js";
 
@@ -200,5 +210,36 @@ describe("bounded responses", () => {
     expect(status?.bytesSent ?? 0).toBeLessThan(size / 8);
     expect(after.arrayBuffers + after.heapUsed - (before.arrayBuffers + before.heapUsed)).toBeLessThan(size / 4);
     expect(h.refusals.map((r) => r.reason)).toEqual(["body-too-large"]);
+  });
+});
+
+describe("token file problems are authentication failures, repaired on the next read", () => {
+  it("missing, then empty, then fixed: auth failures, then an answer at the next read", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "aks-subnet-health-token-"));
+    const file = path.join(dir, "token");
+    const limiter = new ArmLimiter({ timeoutMs: 20_000 });
+    const clients = createAzureClients({
+      credential: new FileTokenCredential(file),
+      endpoint: sim.url,
+      ca: sim.caPem,
+      retry: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
+      limiter,
+    });
+    let now = 0;
+    const cache = new VNetCache({ reader: armNetworkReader(clients, limiter), failureTtlMs: 15_000, now: () => now });
+
+    const missing = await cache.get(ref);
+    expect(missing).toMatchObject({ kind: "unavailable", failure: { kind: "auth" } });
+    expect(missing.kind === "unavailable" && missing.failure.message).toMatch(/token file .* is missing/);
+
+    writeFileSync(file, "\n");
+    now += 15_000; // one failure window
+    const empty = await cache.get(ref);
+    expect(empty.kind === "unavailable" && empty.failure.message).toMatch(/is empty/);
+
+    writeFileSync(file, simToken({ oid: OPERATOR }));
+    now += 15_000; // fixed: the next read after one failure window answers
+    expect((await cache.get(ref)).kind).toBe("ok");
+    rmSync(dir, { recursive: true, force: true });
   });
 });
