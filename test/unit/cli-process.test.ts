@@ -13,6 +13,9 @@ import { afterAll, describe, expect, test } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "aks-subnet-health-cli-process-"));
+// the token file must exist at start (checked before anything starts); its content is never used here
+const TOKEN_FILE = path.join(dir, "unused-token");
+writeFileSync(TOKEN_FILE, "not-a-real-token");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CLUSTER =
@@ -129,7 +132,7 @@ describe("process edges", { timeout: 60_000 }, () => {
     const kc = await unreachableKubeconfig();
     const p = operator(
       ["--kubeconfig", kc.file, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"],
-      { CLUSTER_RESOURCE_ID: CLUSTER, AZURE_TOKEN_FILE: path.join(dir, "no-token"), ARM_ENDPOINT: kc.server },
+      { CLUSTER_RESOURCE_ID: CLUSTER, AZURE_TOKEN_FILE: TOKEN_FILE, ARM_ENDPOINT: kc.server },
     );
     await waitForOutput(p, /"aks-subnet-health started"/);
     p.kill("SIGTERM");
@@ -144,7 +147,7 @@ describe("process edges", { timeout: 60_000 }, () => {
     const kc = await unreachableKubeconfig();
     const p = operator(
       ["--kubeconfig", kc.file, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"],
-      { CLUSTER_RESOURCE_ID: CLUSTER, AZURE_TOKEN_FILE: path.join(dir, "no-token"), ARM_ENDPOINT: kc.server },
+      { CLUSTER_RESOURCE_ID: CLUSTER, AZURE_TOKEN_FILE: TOKEN_FILE, ARM_ENDPOINT: kc.server },
     );
     try {
       const line = JSON.parse(await waitForOutput(p, /"operation":"list-watch"/)) as Record<string, unknown>;

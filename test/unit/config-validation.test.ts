@@ -113,7 +113,7 @@ describe("files and ports", () => {
     expect(await portProblems(o)).toEqual([`--metrics-bind-address: 127.0.0.1:${busyPort} is already in use`]);
   });
 
-  test("the CLI exits 2 with one message, one line per problem, no stack trace", async () => {
+  test("the CLI exits 2 with one message, one line per problem, no stack trace", { timeout: 60_000 }, async () => {
     const run = promisify(execFile);
     const cli = async (args: string[]): Promise<{ code?: number; stderr?: string }> =>
       run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "run", ...args], {
