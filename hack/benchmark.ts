@@ -36,15 +36,25 @@ import {
   writeFileSync,
 } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
+import { writeHeapSnapshot } from "node:v8";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import { memorySizing, SHIPPED_SIZING, type MemorySizing } from "../src/config/memory-sizing.js";
 import { resolveOptions } from "../src/config/options.js";
 import { AKSNODECLASS, CONDITION_PREFIX } from "../src/domain.js";
 import { createLogger } from "../src/log.js";
 import { startOperator } from "../src/operator/run.js";
 import { GENERATED_CLUSTER_NETWORK_FLAGS, generatedTopology } from "../src/sim/generated-topology.js";
 import { SimTokenCredential, startSimulator, type Counters, type RunningSimulator } from "../src/sim/index.js";
+import { aksNode, aksNodeName, createNodesRaw } from "../test/support/aks-nodes.js";
 import { startControlPlane, stopControlPlane, type ControlPlaneState } from "./control-plane.js";
 
 const OPERATOR_OID = "22222222-2222-2222-2222-222222222222";
@@ -104,10 +114,12 @@ function residentSplit(): { rssAnonBytes: number | undefined; rssFileBytes: numb
   }
 }
 
-type ParentMessage = { cmd: "stats"; id: number } | { cmd: "stop" };
+type ParentMessage =
+  { cmd: "stats"; id: number; settle?: boolean } | { cmd: "heap-snapshot"; id: number; file: string } | { cmd: "stop" };
 type ChildMessage =
   | { type: "started"; metricsUrl: string; startedAt: number }
   | { type: "stats"; id: number; stats: ChildStats }
+  | { type: "heap-snapshot"; id: number; file: string }
   | { type: "error"; message: string };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -135,7 +147,12 @@ async function runChild(): Promise<void> {
   process.on("message", (m: unknown) => {
     if (!isRecord(m)) return;
     const msg = m as ParentMessage;
-    if (msg.cmd === "stats") {
+    if (msg.cmd === "heap-snapshot") {
+      send({ type: "heap-snapshot", id: msg.id, file: writeHeapSnapshot(msg.file) });
+    } else if (msg.cmd === "stats") {
+      // settle: collect garbage first, so heap used is what the operator retains (the child runs with --expose-gc)
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (msg.settle && gc) gc();
       const c = op.controller;
       send({
         type: "stats",
@@ -199,6 +216,7 @@ async function until<T>(
 class OperatorChild {
   private seq = 0;
   private readonly pending = new Map<number, (s: ChildStats) => void>();
+  private readonly snapshots = new Map<number, (file: string) => void>();
   readonly started: Promise<{ metricsUrl: string; startedAt: number }>;
   private readonly exited: Promise<void>;
 
@@ -212,21 +230,42 @@ class OperatorChild {
         else if (msg.type === "stats") {
           this.pending.get(msg.id)?.(msg.stats);
           this.pending.delete(msg.id);
+        } else if (msg.type === "heap-snapshot") {
+          this.snapshots.get(msg.id)?.(msg.file);
+          this.snapshots.delete(msg.id);
         }
       });
       child.once("exit", (code) => reject(new Error(`operator child exited (${code}) before it started`)));
     });
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    this.died = new Promise<never>((_, reject) =>
+      child.once("exit", (code, signal) => {
+        if (!this.stopping) reject(new Error(`operator exited (code ${code}, signal ${signal})`));
+      }),
+    );
+    this.died.catch(() => undefined);
   }
 
-  stats(): Promise<ChildStats> {
+  /** rejects when the operator exits without being asked to (e.g. out of heap) */
+  readonly died: Promise<never>;
+  private stopping = false;
+
+  stats(settle = false): Promise<ChildStats> {
     const id = ++this.seq;
     const p = new Promise<ChildStats>((resolve) => this.pending.set(id, resolve));
-    this.child.send({ cmd: "stats", id } satisfies ParentMessage);
-    return within("operator stats", 5_000, p);
+    this.child.send({ cmd: "stats", id, settle } satisfies ParentMessage);
+    return within("operator stats", 10_000, p);
+  }
+
+  heapSnapshot(file: string): Promise<string> {
+    const id = ++this.seq;
+    const p = new Promise<string>((resolve) => this.snapshots.set(id, resolve));
+    this.child.send({ cmd: "heap-snapshot", id, file } satisfies ParentMessage);
+    return within("heap snapshot", 120_000, p);
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     if (this.child.connected) this.child.send({ cmd: "stop" } satisfies ParentMessage);
     try {
@@ -365,46 +404,57 @@ function count429(c: Counters): number {
 
 interface Scenario {
   name: string;
+  /** nodeclasses */
   n: number;
+  /** AKS-shaped nodes present before the operator starts */
+  nodes: number;
   /** the simulator's per-caller read bucket (default ARM's 250 / 25 per s) */
   simBucket?: { capacity: number; refillPerSecond: number };
   /** extra operator flags */
   flags?: Record<string, unknown>;
 }
 
+/** One scenario's numbers; the snake_case fields are the benchmark's published JSON. */
 interface ScenarioResult {
   name: string;
   n: number;
-  firstReportMs: number;
-  armToFirstReport: number;
-  throttled429ToFirstReport: number;
-  armPerResync: number;
-  armPerResyncOps: Record<string, number>;
-  throttled429PerResync: number;
-  resyncBurstMs: number;
-  writesToFirstReport: number;
-  writesFirstResync: number;
-  writesQuietResync: number;
-  operatorThrottledTotal: number;
-  rssMiB: number;
-  peakRssMiB: number;
-  heapUsedMiB: number;
-  /** process.memoryUsage() of the child after the quiet resync, MiB */
-  memoryMiB: {
+  nodes: number;
+  /** n plain status merge-patches through the same API server at the operator's concurrency: the floor */
+  raw_patch_ms: number;
+  /** operator start → every nodeclass SubnetReady=True */
+  converge_ms: number;
+  converge_ratio: number;
+  rss_peak_mib: number;
+  rss_steady_mib: number;
+  /** heap used after a full GC once the quiet resync is done: what the operator retains */
+  heap_used_mib: number;
+  series_per_nodeclass: number;
+  metrics_scrape_ms: number;
+  metrics_kib: number;
+  arm_requests_per_resync: number;
+  writes_quiet_resync: number;
+  /** the memory formula's settings for this size and whether the measurement stayed inside them */
+  sizing: MemorySizing & { peak_within_limit: boolean; steady_within_limit: boolean };
+  arm_to_first_report: number;
+  throttled_429_to_first_report: number;
+  arm_per_resync_ops: Record<string, number>;
+  resync_burst_ms: number;
+  writes_to_first_report: number;
+  writes_first_resync: number;
+  memory_mib: {
     rss: number;
-    rssAnon: number | undefined;
-    rssFile: number | undefined;
-    heapTotal: number;
-    heapUsed: number;
+    rss_anon: number | undefined;
+    rss_file: number | undefined;
+    heap_total: number;
+    heap_used: number;
     external: number;
-    arrayBuffers: number;
+    array_buffers: number;
   };
-  scrapeMs: number;
-  scrapeKiB: number;
-  lagP99FirstReportMs: number;
-  lagMaxFirstReportMs: number;
-  lagP99SteadyMs: number;
-  lagMaxSteadyMs: number;
+  lag_p99_first_report_ms: number;
+  lag_max_first_report_ms: number;
+  lag_p99_steady_ms: number;
+  lag_max_steady_ms: number;
+  heap_snapshot?: string;
 }
 
 interface Env {
@@ -414,37 +464,118 @@ interface Env {
   resync: string;
   vnetTtl: string;
   logLevel: string;
+  concurrency: number;
+  heapSnapshotDir: string | undefined;
+  /** --max-old-space-size given to the child, MiB (for the sizing check) */
+  heapCapMiB: number | undefined;
+}
+
+const NODECLASS_API = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural };
+
+/** Nodeclass names do not depend on the scenario, so nodes created once belong to every scenario's nodeclasses. */
+const nodeClassName = (i: number): string => `bench-nc-${String(i).padStart(4, "0")}`;
+
+async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }
 
 async function createNodeClasses(api: CustomObjectsApi, label: string, n: number): Promise<void> {
-  const base = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural };
-  for (let start = 0; start < n; start += 25) {
-    const batch = Array.from({ length: Math.min(25, n - start) }, (_, k) => start + k);
-    await Promise.all(
-      batch.map((i) =>
-        api.createClusterCustomObject({
-          ...base,
-          body: {
-            apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`,
-            kind: AKSNODECLASS.kind,
-            metadata: { name: `${label}-${String(i).padStart(4, "0")}`, labels: { [LABEL_KEY]: label } },
-            spec: { vnetSubnetID: SUBNET_IDS[i % SUBNET_IDS.length] },
-          },
-        }),
-      ),
-    );
-  }
+  await inBatches(
+    Array.from({ length: n }, (_, i) => i),
+    25,
+    (i) =>
+      api.createClusterCustomObject({
+        ...NODECLASS_API,
+        body: {
+          apiVersion: `${AKSNODECLASS.group}/${AKSNODECLASS.version}`,
+          kind: AKSNODECLASS.kind,
+          metadata: { name: nodeClassName(i), labels: { [LABEL_KEY]: label } },
+          spec: { vnetSubnetID: SUBNET_IDS[i % SUBNET_IDS.length] },
+        },
+      }),
+  );
 }
 
 async function deleteNodeClasses(api: CustomObjectsApi, label: string): Promise<void> {
-  const base = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural };
-  await api.deleteCollectionClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}` });
-  await until(`nodeclasses of ${label} deleted`, 60_000, 250, async () => {
-    const list = (await api.listClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}`, limit: 1 })) as {
-      items?: unknown[];
-    };
+  await api.deleteCollectionClusterCustomObject({ ...NODECLASS_API, labelSelector: `${LABEL_KEY}=${label}` });
+  await until(`nodeclasses of ${label} deleted`, 120_000, 250, async () => {
+    const list = (await api.listClusterCustomObject({
+      ...NODECLASS_API,
+      labelSelector: `${LABEL_KEY}=${label}`,
+      limit: 1,
+    })) as { items?: unknown[] };
     return (list.items ?? []).length === 0 ? true : undefined;
   });
+}
+
+/** The InternalIP of node `i` of nodeclass `nc`: inside that nodeclass's /24 (hosts .4–.253), so no drift is reported. */
+function nodeIp(i: number, nodeclassIndex: number): string {
+  const subnetIndex = nodeclassIndex % SUBNET_IDS.length;
+  const vnet = Math.floor(subnetIndex / SUBNETS_PER_VNET);
+  const sub = subnetIndex % SUBNETS_PER_VNET;
+  return `10.${10 * (vnet + 1)}.${sub}.${4 + (i % 250)}`;
+}
+
+/** Creates `count` AKS-shaped nodes spread over the first `classes` nodeclass names. */
+async function createNodes(kc: KubeConfig, count: number, classes: number): Promise<void> {
+  const t = Date.now();
+  await createNodesRaw(kc, {
+    count,
+    make: (i) =>
+      aksNode(aksNodeName("bench", i), i, {
+        nodeclass: nodeClassName(i % classes),
+        internalIP: nodeIp(i, i % classes),
+        labels: { [LABEL_KEY]: "nodes" },
+      }),
+  });
+  process.stderr.write(`created ${count} AKS-shaped nodes in ${Date.now() - t} ms\n`);
+}
+
+async function deleteNodes(core: CoreV1Api): Promise<void> {
+  await core.deleteCollectionNode({ labelSelector: `${LABEL_KEY}=nodes` });
+  await until("bench nodes deleted", 180_000, 500, async () => {
+    const list = await core.listNode({ labelSelector: `${LABEL_KEY}=nodes`, limit: 1 });
+    return list.items.length === 0 ? true : undefined;
+  });
+}
+
+/**
+ * The floor: `n` JSON merge patches of one condition to /status, `concurrency` at a time, through the
+ * same API server, as plain as a write can be (no read before it, no resourceVersion).
+ */
+async function rawPatchFloor(api: CustomObjectsApi, n: number, concurrency: number): Promise<number> {
+  const t = performance.now();
+  const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await inBatches(
+    Array.from({ length: n }, (_, i) => i),
+    concurrency,
+    (i) =>
+      api.patchClusterCustomObjectStatus(
+        {
+          ...NODECLASS_API,
+          name: nodeClassName(i),
+          body: {
+            status: {
+              conditions: [
+                {
+                  type: "bench.example.com/Floor",
+                  status: "True",
+                  reason: "Floor",
+                  message: "a plain status write, for the benchmark's floor",
+                  lastTransitionTime: at,
+                },
+              ],
+            },
+          },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      ),
+  );
+  return Math.round(performance.now() - t);
 }
 
 const idle = (s: ChildStats): boolean => s.queued === 0 && s.processing === 0 && s.delayed === 0;
@@ -479,6 +610,13 @@ async function oneResync(
 const mib = (bytes: number | undefined): number => Math.round(((bytes ?? 0) / 1024 / 1024) * 10) / 10;
 const ms = (seconds: number | undefined): number => Math.round((seconds ?? 0) * 1000 * 10) / 10;
 
+/** Series that carry a `nodeclass` label, per nodeclass. */
+function seriesPerNodeclass(text: string, n: number): number {
+  let count = 0;
+  for (const line of text.split("\n")) if (!line.startsWith("#") && line.includes('nodeclass="')) count++;
+  return Math.round((count / n) * 10) / 10;
+}
+
 async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
   const label = `b${randomBytes(3).toString("hex")}-${sc.name.replace(/[^a-z0-9-]/g, "")}`.slice(0, 40);
   const api = env.kc.makeApiClient(CustomObjectsApi);
@@ -490,7 +628,9 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
     sim = await startSimulator({ topology: TOPOLOGY, ...(sc.simBucket ? { readBucket: sc.simBucket } : {}) });
     process.stderr.write(`[${sc.name}] creating ${sc.n} nodeclasses\n`);
     await createNodeClasses(api, label, sc.n);
-    const watch = await watchUntilAllReady(env.kc, label, sc.n, 240_000);
+    const rawPatchMs = await rawPatchFloor(api, sc.n, env.concurrency);
+    process.stderr.write(`[${sc.name}] floor: ${sc.n} status patches in ${rawPatchMs} ms\n`);
+    const watch = await watchUntilAllReady(env.kc, label, sc.n, 600_000);
     stopWatch = watch.stop;
     await sim.admin.resetCounters();
 
@@ -508,12 +648,13 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
         karpenterPrincipalId: KARPENTER_OID,
         resyncPeriod: env.resync,
         vnetCacheTtl: env.vnetTtl,
+        concurrency: env.concurrency,
         ...sc.flags,
       },
     });
-    const { metricsUrl, startedAt } = await within("operator start", 60_000, op.started);
+    const { metricsUrl, startedAt } = await within("operator start", 120_000, op.started);
     process.stderr.write(`[${sc.name}] operator started; waiting for the first full report\n`);
-    const readyAt = await watch.done;
+    const readyAt = await Promise.race([watch.done, op.died]);
     watch.stop();
     stopWatch = undefined;
     const firstWindow = await scrape(metricsUrl); // lag histogram: since start; reading it resets it
@@ -525,47 +666,65 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
     const resyncTimeout = 2 * resyncMs + 60_000;
     // the first resync after the report may still find the VNet data the report fetched fresh, so ARM
     // cost is measured on the resync after it (each VNet read is then a full period old)
-    const first = await oneResync(op, sc.n, resyncTimeout, async () => undefined);
+    const first = await oneResync(op, sc.n, resyncTimeout, () => Promise.resolve());
     const measured = await oneResync(op, sc.n, resyncTimeout, () => sim!.admin.resetCounters());
     const perResync = await sim.admin.counters();
-    const quiet = measured;
     const steady = await scrape(metricsUrl);
     // a second scrape right away: its duration is the scrape's own cost (nothing else is running)
     const timed = await timedScrape(metricsUrl);
-    const final = await op.stats();
+    const final = await op.stats(true);
+    let heapSnapshot: string | undefined;
+    if (env.heapSnapshotDir) {
+      heapSnapshot = await op.heapSnapshot(
+        path.join(env.heapSnapshotDir, `${sc.name.replace(/[^\w-]/g, "_")}.heapsnapshot`),
+      );
+      process.stderr.write(`[${sc.name}] heap snapshot: ${heapSnapshot}\n`);
+    }
+    const convergeMs = readyAt - startedAt;
+    const peak = mib(final.maxRssBytes);
+    const steadyRss = mib(final.memory.rss);
+    const sizing = memorySizing({ nodeclasses: sc.n, nodes: sc.nodes });
 
     return {
       name: sc.name,
       n: sc.n,
-      firstReportMs: readyAt - startedAt,
-      armToFirstReport: toFirst.total,
-      throttled429ToFirstReport: count429(toFirst),
-      armPerResync: perResync.total,
-      armPerResyncOps: perOperation(perResync),
-      throttled429PerResync: count429(perResync),
-      resyncBurstMs: measured.burstMs,
-      writesToFirstReport: statsAtFirst.writes,
-      writesFirstResync: first.after.writes - first.before.writes,
-      writesQuietResync: quiet.after.writes - quiet.before.writes,
-      operatorThrottledTotal: metricValue(steady, `${METRIC_PREFIX}azure_throttled_total`) ?? 0,
-      rssMiB: mib(metricValue(steady, `${METRIC_PREFIX}process_resident_memory_bytes`)),
-      peakRssMiB: mib(final.maxRssBytes),
-      memoryMiB: {
-        rss: mib(final.memory.rss),
-        rssAnon: final.rssAnonBytes === undefined ? undefined : mib(final.rssAnonBytes),
-        rssFile: final.rssFileBytes === undefined ? undefined : mib(final.rssFileBytes),
-        heapTotal: mib(final.memory.heapTotal),
-        heapUsed: mib(final.memory.heapUsed),
-        external: mib(final.memory.external),
-        arrayBuffers: mib(final.memory.arrayBuffers),
+      nodes: sc.nodes,
+      raw_patch_ms: rawPatchMs,
+      converge_ms: convergeMs,
+      converge_ratio: Math.round((convergeMs / rawPatchMs) * 100) / 100,
+      rss_peak_mib: peak,
+      rss_steady_mib: steadyRss,
+      heap_used_mib: mib(final.memory.heapUsed),
+      series_per_nodeclass: seriesPerNodeclass(timed.text, sc.n),
+      metrics_scrape_ms: timed.ms,
+      metrics_kib: timed.kib,
+      arm_requests_per_resync: perResync.total,
+      writes_quiet_resync: measured.after.writes - measured.before.writes,
+      sizing: {
+        ...sizing,
+        peak_within_limit: peak <= sizing.limitMiB,
+        steady_within_limit: steadyRss <= sizing.limitMiB,
       },
-      scrapeMs: timed.ms,
-      scrapeKiB: timed.kib,
-      heapUsedMiB: mib(metricValue(steady, `${METRIC_PREFIX}nodejs_heap_size_used_bytes`)),
-      lagP99FirstReportMs: ms(metricValue(firstWindow, `${METRIC_PREFIX}nodejs_eventloop_lag_p99_seconds`)),
-      lagMaxFirstReportMs: ms(metricValue(firstWindow, `${METRIC_PREFIX}nodejs_eventloop_lag_max_seconds`)),
-      lagP99SteadyMs: ms(metricValue(steady, `${METRIC_PREFIX}nodejs_eventloop_lag_p99_seconds`)),
-      lagMaxSteadyMs: ms(metricValue(steady, `${METRIC_PREFIX}nodejs_eventloop_lag_max_seconds`)),
+      arm_to_first_report: toFirst.total,
+      throttled_429_to_first_report: count429(toFirst),
+      arm_per_resync_ops: perOperation(perResync),
+      resync_burst_ms: measured.burstMs,
+      writes_to_first_report: statsAtFirst.writes,
+      writes_first_resync: first.after.writes - first.before.writes,
+      memory_mib: {
+        rss: mib(final.memory.rss),
+        rss_anon: final.rssAnonBytes === undefined ? undefined : mib(final.rssAnonBytes),
+        rss_file: final.rssFileBytes === undefined ? undefined : mib(final.rssFileBytes),
+        heap_total: mib(final.memory.heapTotal),
+        heap_used: mib(final.memory.heapUsed),
+        external: mib(final.memory.external),
+        array_buffers: mib(final.memory.arrayBuffers),
+      },
+      lag_p99_first_report_ms: ms(metricValue(firstWindow, `${METRIC_PREFIX}nodejs_eventloop_lag_p99_seconds`)),
+      lag_max_first_report_ms: ms(metricValue(firstWindow, `${METRIC_PREFIX}nodejs_eventloop_lag_max_seconds`)),
+      lag_p99_steady_ms: ms(metricValue(steady, `${METRIC_PREFIX}nodejs_eventloop_lag_p99_seconds`)),
+      lag_max_steady_ms: ms(metricValue(steady, `${METRIC_PREFIX}nodejs_eventloop_lag_max_seconds`)),
+      ...(heapSnapshot ? { heap_snapshot: heapSnapshot } : {}),
     };
   } finally {
     stopWatch?.();
@@ -579,9 +738,12 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
   }
 }
 
-function ratio(a: number, b: number): string {
-  if (b === 0) return a === 0 ? "—" : "∞";
-  return `${(a / b).toFixed(2)}×`;
+/** A scenario whose operator died (e.g. out of heap) is reported, not hidden. */
+interface FailedScenario {
+  name: string;
+  n: number;
+  nodes: number;
+  error: string;
 }
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
@@ -592,189 +754,210 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
   ].join("\n");
 }
 
-function report(
-  results: ScenarioResult[],
-  scaling: ScenarioResult[],
-  throttled: ScenarioResult[],
-  resync: string,
-  child: string,
-): string {
+/** Retained memory per nodeclass and per node, from the settled heap of scenarios that differ in one of them. */
+function retained(results: ScenarioResult[]): { perNodeclassKiB?: number; perNodeKiB?: number; notes: string[] } {
+  const notes: string[] = [];
+  const out: { perNodeclassKiB?: number; perNodeKiB?: number; notes: string[] } = { notes };
+  const byNodes = new Map<number, ScenarioResult[]>();
+  for (const r of results) byNodes.set(r.nodes, [...(byNodes.get(r.nodes) ?? []), r]);
+  const zero = [...(byNodes.get(0) ?? [])].sort((a, b) => a.n - b.n);
+  if (zero.length >= 2) {
+    const [a, b] = [zero[0]!, zero[zero.length - 1]!];
+    out.perNodeclassKiB = Math.round((((b.heap_used_mib - a.heap_used_mib) * 1024) / (b.n - a.n)) * 10) / 10;
+    notes.push(`per nodeclass: heap used (after GC) ${a.n}→${b.n} nodeclasses, 0 nodes`);
+  }
+  for (const r of results) {
+    if (r.nodes === 0) continue;
+    const base = zero.find((z) => z.n === r.n);
+    if (!base) continue;
+    out.perNodeKiB = Math.round((((r.heap_used_mib - base.heap_used_mib) * 1024) / r.nodes) * 100) / 100;
+    notes.push(`per node: heap used (after GC) 0→${r.nodes} nodes at ${r.n} nodeclasses`);
+  }
+  return out;
+}
+
+function report(results: ScenarioResult[], failed: FailedScenario[], args: Args, child: string): string {
   const out: string[] = [];
   const cpu = cpus();
   out.push(
-    `machine: ${cpu.length} cores (${cpu[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}; resync ${resync}; 10 subnets in 2 VNets; operator: ${child}`,
+    `machine: ${cpu.length} cores (${cpu[0]?.model ?? "unknown"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}; resync ${args.resync}; concurrency ${args.concurrency}; 10 subnets in 2 VNets; operator: ${child}`,
   );
-  out.push("");
-  if (scaling.length > 0) {
-    const base = scaling[0]!;
-    out.push(`Ratios to N=${base.n} (one run):`);
-    out.push("");
-    out.push(
-      table(
-        [
-          "N",
-          "nodeclasses",
-          "first full report",
-          "ARM req to first report",
-          "ARM req / resync",
-          "writes / quiet resync",
-          "RSS",
-          "peak RSS",
-          "heap used",
-          "lag p99 (first report)",
-          "/metrics size",
-        ],
-        scaling.map((r) => [
-          r.n,
-          ratio(r.n, base.n),
-          ratio(r.firstReportMs, base.firstReportMs),
-          ratio(r.armToFirstReport, base.armToFirstReport),
-          ratio(r.armPerResync, base.armPerResync),
-          ratio(r.writesQuietResync, base.writesQuietResync),
-          ratio(r.rssMiB, base.rssMiB),
-          ratio(r.peakRssMiB, base.peakRssMiB),
-          ratio(r.heapUsedMiB, base.heapUsedMiB),
-          ratio(r.lagP99FirstReportMs, base.lagP99FirstReportMs),
-          ratio(r.scrapeKiB, base.scrapeKiB),
-        ]),
-      ),
-    );
-    out.push("");
-  }
-  out.push("Raw numbers:");
   out.push("");
   out.push(
     table(
       [
         "scenario",
-        "N",
-        "first full report ms",
-        "ARM req to first report",
-        "429s to first report",
-        "ARM req / resync",
-        "resync burst ms",
-        "writes to first report",
-        "writes 1st resync",
-        "writes quiet resync",
-        "RSS / peak MiB",
-        "heap MiB",
-        "lag p99 / max ms (first report)",
-        "lag p99 / max ms (steady)",
-        "/metrics KiB / ms",
+        "n",
+        "nodes",
+        "raw_patch_ms",
+        "converge_ms",
+        "converge_ratio",
+        "rss_peak_mib",
+        "rss_steady_mib",
+        "heap_used_mib",
+        "series_per_nodeclass",
+        "metrics_scrape_ms",
+        "arm_requests_per_resync",
+        "writes_quiet_resync",
+        "sizing limit / heap MiB",
       ],
+      [
+        ...results.map((r) => [
+          r.name,
+          r.n,
+          r.nodes,
+          r.raw_patch_ms,
+          r.converge_ms,
+          `${r.converge_ratio}×`,
+          r.rss_peak_mib,
+          r.rss_steady_mib,
+          r.heap_used_mib,
+          r.series_per_nodeclass,
+          r.metrics_scrape_ms,
+          r.arm_requests_per_resync,
+          r.writes_quiet_resync,
+          `${r.sizing.limitMiB} / ${r.sizing.heapMiB} ${r.sizing.peak_within_limit ? "ok" : "EXCEEDED"}`,
+        ]),
+        ...failed.map((f) => [
+          f.name,
+          f.n,
+          f.nodes,
+          "—",
+          `failed: ${f.error.slice(0, 80)}`,
+          "",
+          "",
+          "",
+          "",
+          "",
+          "",
+          "",
+          "",
+          "",
+        ]),
+      ],
+    ),
+  );
+  const ret = retained(results);
+  out.push("");
+  out.push(
+    `retained heap: ${ret.perNodeclassKiB ?? "n/a"} KiB per nodeclass, ${ret.perNodeKiB ?? "n/a"} KiB per node (${ret.notes.join("; ") || "needs 0-node scenarios at two sizes"})`,
+  );
+  out.push("");
+  out.push("Operator memory after the quiet resync and a full GC (MiB):");
+  out.push("");
+  out.push(
+    table(
+      ["scenario", "rss", "anonymous", "file-backed", "heap total", "heap used", "external", "array buffers"],
       results.map((r) => [
         r.name,
-        r.n,
-        r.firstReportMs,
-        r.armToFirstReport,
-        r.throttled429ToFirstReport,
-        r.armPerResync,
-        r.resyncBurstMs,
-        r.writesToFirstReport,
-        r.writesFirstResync,
-        r.writesQuietResync,
-        `${r.rssMiB} / ${r.peakRssMiB}`,
-        r.heapUsedMiB,
-        `${r.lagP99FirstReportMs} / ${r.lagMaxFirstReportMs}`,
-        `${r.lagP99SteadyMs} / ${r.lagMaxSteadyMs}`,
-        `${r.scrapeKiB} / ${r.scrapeMs}`,
+        r.memory_mib.rss,
+        r.memory_mib.rss_anon ?? "n/a",
+        r.memory_mib.rss_file ?? "n/a",
+        r.memory_mib.heap_total,
+        r.memory_mib.heap_used,
+        r.memory_mib.external,
+        r.memory_mib.array_buffers,
       ]),
     ),
   );
   out.push("");
-  out.push("Operator memory after the quiet resync (process.memoryUsage(), MiB):");
-  out.push("");
   out.push(
     table(
       [
         "scenario",
-        "rss",
-        "of which anonymous",
-        "of which file-backed",
-        "heap total",
-        "heap used",
-        "external",
-        "array buffers",
+        "ARM req to first report",
+        "429s",
+        "resync burst ms",
+        "writes to first report",
+        "writes 1st resync",
+        "/metrics KiB",
+        "lag p99 / max ms (first report)",
+        "lag p99 / max ms (steady)",
       ],
       results.map((r) => [
         r.name,
-        r.memoryMiB.rss,
-        r.memoryMiB.rssAnon ?? "n/a",
-        r.memoryMiB.rssFile ?? "n/a",
-        r.memoryMiB.heapTotal,
-        r.memoryMiB.heapUsed,
-        r.memoryMiB.external,
-        r.memoryMiB.arrayBuffers,
+        r.arm_to_first_report,
+        r.throttled_429_to_first_report,
+        r.resync_burst_ms,
+        r.writes_to_first_report,
+        r.writes_first_resync,
+        r.metrics_kib,
+        `${r.lag_p99_first_report_ms} / ${r.lag_max_first_report_ms}`,
+        `${r.lag_p99_steady_ms} / ${r.lag_max_steady_ms}`,
       ]),
     ),
   );
   out.push("");
   out.push("ARM requests of one resync, by operation:");
-  out.push("");
   for (const r of results)
     out.push(
       `- ${r.name}: ${
-        Object.entries(r.armPerResyncOps)
+        Object.entries(r.arm_per_resync_ops)
           .map(([k, v]) => `${k} ${v}`)
           .join(", ") || "none"
       }`,
     );
-  if (throttled.length > 0) {
-    out.push("");
-    out.push("Throttling (simulator read bucket 20 tokens, 5/s):");
-    out.push("");
-    out.push(
-      table(
-        [
-          "scenario",
-          "N",
-          "first full report ms",
-          "ARM req to first report",
-          "429s to first report",
-          "429s in one resync",
-          "operator azure_throttled_total",
-        ],
-        throttled.map((r) => [
-          r.name,
-          r.n,
-          r.firstReportMs,
-          r.armToFirstReport,
-          r.throttled429ToFirstReport,
-          r.throttled429PerResync,
-          r.operatorThrottledTotal,
-        ]),
-      ),
-    );
-  }
   return out.join("\n");
 }
 
 interface Args {
+  quick: boolean;
   sizes: number[];
+  nodes: number[];
   resync: string;
   throttle: boolean;
   json: string | undefined;
   logLevel: string;
   tsx: boolean;
+  concurrency: number;
   childNodeOptions: string[];
+  cpuProf: boolean;
+  heapSnapshot: boolean;
+  /** where profiles and heap snapshots go */
+  out: string | undefined;
 }
 
+const USAGE = `Usage: npx tsx hack/benchmark.ts [--quick] [--json FILE] [--sizes 100,1000] [--nodes 0,5000]
+  [--resync 10s] [--throttle | --no-throttle] [--concurrency 10] [--child-node-options "--max-old-space-size=…"]
+  [--cpu-prof] [--heap-snapshot] [--out DIR] [--tsx] [--log-level error]`;
+
 function parseArgs(argv: string[]): Args {
+  if (argv.includes("--help")) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   const get = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const sizes = (get("--sizes") ?? "50,200,800").split(",").map((s) => Number(s.trim()));
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 5_000))
-    throw new Error("--sizes: comma-separated integers between 1 and 5000");
+  const list = (flag: string, dflt: string, max: number): number[] => {
+    const v = (get(flag) ?? dflt).split(",").map((s) => Number(s.trim()));
+    if (v.some((n) => !Number.isInteger(n) || n < 0 || n > max))
+      throw new Error(`${flag}: comma-separated integers between 0 and ${max}`);
+    return v;
+  };
+  const quick = argv.includes("--quick");
+  const sizes = list("--sizes", "100,1000", 5_000);
+  if (sizes.some((n) => n < 1)) throw new Error("--sizes: at least 1 nodeclass");
+  const nodes = list("--nodes", "0,5000", 20_000);
   return {
+    quick,
     sizes,
+    nodes,
     resync: get("--resync") ?? "10s",
-    throttle: !argv.includes("--no-throttle"),
+    // the throttling scenarios (800-style, 0 nodes) run unless --quick or --no-throttle
+    throttle: argv.includes("--throttle") || (!quick && !argv.includes("--no-throttle")),
     json: get("--json"),
     logLevel: get("--log-level") ?? "error",
     tsx: argv.includes("--tsx"),
-    childNodeOptions: (get("--child-node-options") ?? "--max-old-space-size=192").split(/\s+/).filter(Boolean),
+    concurrency: Number(get("--concurrency") ?? "10"),
+    // the shipped heap cap: the formula's at the design point (docs/performance.md)
+    childNodeOptions: (get("--child-node-options") ?? `--max-old-space-size=${SHIPPED_SIZING.heapMiB}`)
+      .split(/\s+/)
+      .filter(Boolean),
+    cpuProf: argv.includes("--cpu-prof"),
+    heapSnapshot: argv.includes("--heap-snapshot"),
+    out: get("--out"),
   };
 }
 
@@ -826,6 +1009,8 @@ async function main(): Promise<void> {
   // expire before the next resync (else a resync reads nothing)
   const vnetTtl = `${Math.round(resyncMs * 0.7)}ms`;
   const dir = mkdtempSync(path.join(tmpdir(), "aks-subnet-health-bench-"));
+  const outDir = path.resolve(args.out ?? path.join(repoRoot, ".local", "bench"));
+  if (args.cpuProf || args.heapSnapshot) mkdirSync(outDir, { recursive: true });
   let cp: ControlPlaneState | undefined;
   const cleanup = (): void => {
     if (cp) stopControlPlane(cp);
@@ -838,47 +1023,110 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  const started = Date.now();
+  let exitCode = 0;
   try {
     process.stderr.write(`starting a control plane in ${dir}\n`);
     cp = await startControlPlane({ dir: path.join(dir, "control-plane"), crd: "ours" });
     const kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    // --expose-gc lets the child settle its heap before memory is read; it changes nothing else
+    const childArgs = [
+      ...args.childNodeOptions,
+      "--expose-gc",
+      ...(args.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${outDir}`] : []),
+    ];
     let launch: ChildLaunch;
     if (args.tsx) {
-      launch = { script: thisFile, execArgv: [...process.execArgv, ...args.childNodeOptions] };
+      launch = { script: thisFile, execArgv: [...process.execArgv, ...childArgs] };
     } else {
       process.stderr.write("compiling the operator child with tsc\n");
-      const outDir = path.join(dir, "build");
-      launch = { script: compileChild(outDir), execArgv: args.childNodeOptions };
+      launch = { script: compileChild(path.join(dir, "build")), execArgv: childArgs };
     }
-    const childText = `${args.tsx ? "tsx" : "tsc-compiled JavaScript"}${args.childNodeOptions.length > 0 ? `, node ${args.childNodeOptions.join(" ")}` : ""}`;
-    const env: Env = { launch, cp, kc, resync: args.resync, vnetTtl, logLevel: args.logLevel };
-    const scaling: ScenarioResult[] = [];
-    for (const n of args.sizes) scaling.push(await runScenario(env, { name: `N=${n}`, n }));
-    const throttled: ScenarioResult[] = [];
+    const heapCap = /--max-old-space-size=(\d+)/.exec(args.childNodeOptions.join(" "));
+    const childText = `${args.tsx ? "tsx" : "tsc-compiled JavaScript"}, node ${childArgs.join(" ")}`;
+    const env: Env = {
+      launch,
+      cp,
+      kc,
+      resync: args.resync,
+      vnetTtl,
+      logLevel: args.logLevel,
+      concurrency: args.concurrency,
+      heapSnapshotDir: args.heapSnapshot ? outDir : undefined,
+      heapCapMiB: heapCap ? Number(heapCap[1]) : undefined,
+    };
+    const results: ScenarioResult[] = [];
+    const failed: FailedScenario[] = [];
+    const run = async (sc: Scenario): Promise<void> => {
+      try {
+        results.push(await runScenario(env, sc));
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`[${sc.name}] FAILED: ${error}\n`);
+        failed.push({ name: sc.name, n: sc.n, nodes: sc.nodes, error });
+      }
+    };
+    const maxN = Math.max(...args.sizes);
+    const nodeCounts = [...args.nodes].sort((a, b) => a - b);
+    for (const [k, nodes] of nodeCounts.entries()) {
+      if (nodes > 0) await createNodes(kc, nodes, maxN);
+      for (const n of args.sizes) await run({ name: `n=${n} nodes=${nodes}`, n, nodes });
+      // the control plane goes away at the end; only a later phase needs the nodes gone
+      if (nodes > 0 && (k < nodeCounts.length - 1 || args.throttle)) await deleteNodes(core);
+    }
     if (args.throttle) {
       const simBucket = { capacity: 20, refillPerSecond: 5 };
-      const n = Math.max(...args.sizes);
-      throttled.push(await runScenario(env, { name: `throttled, default limiter (250, 25/s)`, n, simBucket }));
-      throttled.push(
-        await runScenario(env, {
-          name: `throttled, limiter 20, 5/s`,
-          n,
-          simBucket,
-          flags: { armReadBucket: 20, armReadRefill: 5 },
-        }),
+      await run({ name: `throttled, default limiter (250, 25/s)`, n: maxN, nodes: 0, simBucket });
+      await run({
+        name: `throttled, limiter 20, 5/s`,
+        n: maxN,
+        nodes: 0,
+        simBucket,
+        flags: { armReadBucket: 20, armReadRefill: 5 },
+      });
+    }
+    const text = report(results, failed, args, childText);
+    process.stdout.write(`${text}\n\nbenchmark took ${Math.round((Date.now() - started) / 1000)} s\n`);
+    const exceeded = results.filter((r) => !r.sizing.peak_within_limit).map((r) => r.name);
+    if (exceeded.length > 0)
+      process.stdout.write(
+        `memory formula check FAILED: peak RSS above the formula's limit in ${exceeded.join(", ")}\n`,
+      );
+    if (failed.length > 0 || exceeded.length > 0) exitCode = 2;
+    if (args.json) {
+      const cpu = cpus();
+      writeFileSync(
+        args.json,
+        JSON.stringify(
+          {
+            at: new Date().toISOString(),
+            machine: {
+              cores: cpu.length,
+              cpu: cpu[0]?.model,
+              memGiB: Math.round(totalmem() / 2 ** 30),
+              node: process.versions.node,
+            },
+            operator: childText,
+            resync: args.resync,
+            concurrency: args.concurrency,
+            retained: retained(results),
+            results,
+            failed,
+          },
+          null,
+          2,
+        ),
       );
     }
-    const results = [...scaling, ...throttled];
-    const text = report(results, scaling, throttled, args.resync, childText);
-    process.stdout.write(`${text}\n`);
-    if (args.json)
-      writeFileSync(args.json, JSON.stringify({ at: new Date().toISOString(), resync: args.resync, results }, null, 2));
+    if (args.cpuProf || args.heapSnapshot) process.stdout.write(`profiles and snapshots in ${outDir}\n`);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     cleanup();
   }
+  process.exitCode = exitCode;
 }
 
 if (process.argv.includes("--child")) {
@@ -888,7 +1136,7 @@ if (process.argv.includes("--child")) {
   });
 } else if (path.resolve(process.argv[1] ?? "") === thisFile) {
   main().then(
-    () => process.exit(0),
+    () => process.exit(process.exitCode ?? 0),
     (err: unknown) => {
       process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
