@@ -23,16 +23,18 @@ class FakeServer implements WatchLike {
   listFailures: unknown[] = [];
   watchFailures: unknown[] = [];
 
-  async list(): Promise<KubernetesListObject<Obj>> {
+  list(): Promise<KubernetesListObject<Obj>> {
     this.lists++;
     const f = this.listFailures.shift();
-    if (f) throw f;
-    return {
+    // failures are shaped like client-node's errors (plain objects with statusCode), rejected as they are
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    if (f) return Promise.reject(f);
+    return Promise.resolve({
       metadata: { resourceVersion: String(this.rv) },
       items: [...this.objects.values()].map((o) => structuredClone(o)),
-    };
+    });
   }
-  async watch(
+  watch(
     _path: string,
     query: Record<string, string | number | boolean | undefined>,
     cb: (phase: string, obj: unknown) => void,
@@ -42,10 +44,10 @@ class FakeServer implements WatchLike {
     const f = this.watchFailures.shift();
     if (f) {
       done(f);
-      return controller;
+      return Promise.resolve(controller);
     }
     this.watches.push({ query, cb, done, controller });
-    return controller;
+    return Promise.resolve(controller);
   }
   get live(): (typeof this.watches)[number] | undefined {
     return this.watches.filter((w) => !w.controller.signal.aborted).at(-1);
@@ -245,22 +247,20 @@ describe("NodeAddressWatch", () => {
     let cb: ((phase: string, obj: unknown) => void) | undefined;
     let selector: unknown;
     const watch: WatchLike = {
-      watch: async (_p, q, c) => {
+      watch: (_p, q, c) => {
         cb = c;
         selector = q.labelSelector;
-        return new AbortController();
+        return Promise.resolve(new AbortController());
       },
     };
     const listed: string[] = [];
     const w = new NodeAddressWatch({
       kubeConfig: undefined as never,
       watch,
-      core: {
-        listNode: async (p: { labelSelector?: string }) => (
-          listed.push(p.labelSelector ?? ""),
-          { items: [node("n1", "default", ["10.0.0.4"], 1)], metadata: { resourceVersion: "5" } }
-        ),
-      } as never,
+      listPage: (p) => {
+        listed.push(p.labelSelector ?? "");
+        return Promise.resolve({ items: [node("n1", "default", ["10.0.0.4"], 1)], metadata: { resourceVersion: "5" } });
+      },
     });
     const changed: string[] = [];
     w.on("changed", (nc) => changed.push(nc));

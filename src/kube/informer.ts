@@ -10,7 +10,9 @@
  * - runs a watchdog: when nothing (event, bookmark, list) arrived for `watchdogMs`, it forces a relist
  *   that ListWatch diffs against its cache (deletes and changes missed by a stalled watch surface;
  *   unchanged objects fire nothing);
- * - applies `transform` before caching, so the cache holds only what consumers need;
+ * - applies `transform` before caching, so the cache holds only what consumers need; with `listPage`
+ *   it lists in pages (`limit` / `continue`) and transforms each page before fetching the next, so a
+ *   large collection is never in memory whole (paged-list.ts);
  * - reports `hasSynced()` once the first list is in the cache.
  *
  * Restarts never overlap: every start gets a generation, and continuations of an older generation
@@ -25,6 +27,7 @@ import {
 } from "@kubernetes/client-node";
 import { backoffDelay, systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { describeError, retryAfterMsOf, statusCodeOf } from "./errors.js";
+import { listInPages, type PageFetcher } from "./paged-list.js";
 import { noopLogger, type KubeLogger } from "./log.js";
 
 /** What ListWatch needs from client-node's Watch (tests wrap the real one to inject failures). */
@@ -43,7 +46,10 @@ export interface ResilientInformerOptions<T extends KubernetesObject, U extends 
   /** collection path, e.g. /apis/karpenter.azure.com/v1beta1/aksnodeclasses or /api/v1/nodes */
   path: string;
   /** the LIST call; must apply `labelSelector` itself (ListWatch passes it to the watch only) */
-  list: (labelSelector: string | undefined) => Promise<KubernetesListObject<T>>;
+  list?: (labelSelector: string | undefined) => Promise<KubernetesListObject<T>>;
+  /** a paginated LIST instead of `list`: pages of `pageSize`, each transformed before the next is fetched */
+  listPage?: PageFetcher<T>;
+  pageSize?: number;
   kubeConfig?: KubeConfig;
   /** used instead of `new Watch(kubeConfig)` */
   watch?: WatchLike;
@@ -71,6 +77,8 @@ type Listeners<U> = { [K in keyof InformerEvents<U>]: Array<InformerEvents<U>[K]
 export interface InformerStats {
   restarts: number;
   relists: number;
+  /** LIST responses received (pages, with `listPage`) */
+  listPages: number;
   consecutiveFailures: number;
   lastError: string | undefined;
 }
@@ -101,7 +109,13 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
   private watchdogTimer: TimerHandle | undefined;
   private current: { id: number; controller: AbortController | undefined; done: (err: unknown) => void } | undefined;
   private requestSeq = 0;
-  private readonly stats_: InformerStats = { restarts: 0, relists: 0, consecutiveFailures: 0, lastError: undefined };
+  private readonly stats_: InformerStats = {
+    restarts: 0,
+    relists: 0,
+    listPages: 0,
+    consecutiveFailures: 0,
+    lastError: undefined,
+  };
 
   constructor(opts: ResilientInformerOptions<T, U>) {
     this.opts = opts;
@@ -114,6 +128,7 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
       maxMs: opts.backoff?.maxMs ?? 60_000,
       jitter: opts.backoff?.jitter ?? 0.2,
     };
+    if (!opts.list && !opts.listPage) throw new Error(`informer ${opts.name}: need list or listPage`);
     if (opts.watch) this.inner = opts.watch;
     else if (opts.kubeConfig) this.inner = new Watch(opts.kubeConfig);
     else throw new Error(`informer ${opts.name}: need kubeConfig or watch`);
@@ -218,15 +233,37 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
 
   private listForGeneration(): Promise<KubernetesListObject<U>> {
     const gen = this.generation;
-    return this.opts.list(this.opts.labelSelector).then((list) => {
+    return this.listAll().then((list) => {
       if (gen !== this.generation) return parked<KubernetesListObject<U>>();
-      const transform = this.opts.transform;
-      const items = (list.items ?? []).map((o) => (transform ? transform(o) : (o as unknown as U)));
       this.listedInGeneration = gen;
       this.stats_.relists++;
       this.markActivity();
-      return { ...list, items } as KubernetesListObject<U>;
+      return list;
     });
+  }
+
+  private async listAll(): Promise<KubernetesListObject<U>> {
+    const { listPage, list, transform, labelSelector } = this.opts;
+    const reduce = (o: T): U => (transform ? transform(o) : (o as unknown as U));
+    if (listPage) {
+      const r = await listInPages(
+        (req) => {
+          this.stats_.listPages++;
+          this.markActivity();
+          return listPage(req);
+        },
+        reduce,
+        {
+          ...(labelSelector ? { labelSelector } : {}),
+          ...(this.opts.pageSize ? { pageSize: this.opts.pageSize } : {}),
+        },
+      );
+      return { metadata: { resourceVersion: r.resourceVersion }, items: r.items };
+    }
+    if (!list) throw new Error(`informer ${this.opts.name}: need list or listPage`);
+    const whole = await list(labelSelector);
+    this.stats_.listPages++;
+    return { ...whole, items: (whole.items ?? []).map(reduce) };
   }
 
   private delayForGeneration(ms: number): Promise<void> {

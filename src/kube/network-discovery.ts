@@ -3,8 +3,9 @@
  * flags describe it: ServiceCIDR objects (networking.k8s.io/v1) give the service ranges, nodes'
  * spec.podCIDRs the pod ranges in use. The CNI mode cannot be seen from inside, so it stays unknown.
  */
-import { CoreV1Api, NetworkingV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { NetworkingV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import type { ClusterNetwork } from "../health/types.js";
+import { listInPages, rawPageFetcher } from "./paged-list.js";
 
 export async function discoverClusterNetwork(kc: KubeConfig): Promise<ClusterNetwork | undefined> {
   const serviceCidrs = new Set<string>();
@@ -16,9 +17,11 @@ export async function discoverClusterNetwork(kc: KubeConfig): Promise<ClusterNet
     // ServiceCIDR is GA from Kubernetes 1.33; older servers or missing RBAC leave the set empty
   }
   try {
-    const nodes = await kc.makeApiClient(CoreV1Api).listNode({ limit: 1000 });
-    for (const n of nodes.items)
+    // every node, in pages, keeping only its pod CIDRs (a whole node LIST of a large cluster is hundreds of MB parsed)
+    await listInPages(rawPageFetcher<V1Node>(kc, "/api/v1/nodes"), (n) => {
       for (const c of n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])) podCidrs.add(c);
+      return undefined;
+    });
   } catch {
     // without node list permission the pod ranges stay unknown
   }
