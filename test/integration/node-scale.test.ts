@@ -191,9 +191,15 @@ test(`${NODES} AKS-shaped nodes present at start, heap capped at ${HEAP_CAP_MIB}
   const condition = (o: AKSNodeClassObject, short: string): { status?: string; reason?: string } | undefined =>
     o.status?.conditions?.find((c) => c.type === `${CONDITION_PREFIX}${short}`);
 
-  await eventually(
+  const exited = new Promise<never>((_, reject) => {
+    const fail = (): void => reject(new Error(`operator exited (${operator?.exitCode}):\n${output.slice(-4_000)}`));
+    if (operator?.exitCode !== null) fail();
+    else operator.once("exit", fail);
+  });
+  exited.catch(() => undefined); // the stop in afterAll is no failure
+
+  const converged = eventually(
     async () => {
-      if (operator?.exitCode !== null) throw new Error(`operator exited (${operator?.exitCode}):\n${output}`);
       const list = (await api.listClusterCustomObject({
         group: AKSNODECLASS.group,
         version: AKSNODECLASS.version,
@@ -214,6 +220,8 @@ test(`${NODES} AKS-shaped nodes present at start, heap capped at ${HEAP_CAP_MIB}
       intervalMs: 1_000,
     },
   );
+  // an operator out of heap fails the test at once
+  await Promise.race([converged, exited]);
   expect(operator?.exitCode, output).toBeNull();
 
   // the node LIST went in pages: a limit on every request, and continue tokens to walk them
