@@ -131,7 +131,7 @@ async function runChild(): Promise<void> {
   if (!raw) throw new Error("BENCH_CHILD_CONFIG is not set");
   const cfg = JSON.parse(raw) as ChildConfig;
   const send = (m: ChildMessage): void => {
-    process.send?.(m);
+    if (process.connected) process.send?.(m);
   };
   const kc = new KubeConfig();
   kc.loadFromFile(cfg.kubeconfig);
@@ -330,7 +330,8 @@ function readyOf(obj: unknown): { name: string; ready: boolean } | undefined {
 
 /**
  * Watches the scenario's nodeclasses and resolves with the time at which all `n` first had
- * SubnetReady=True. A watch costs the operator nothing and has no polling granularity.
+ * SubnetReady=True. A watch costs the operator nothing and has no polling granularity; when it ends
+ * (a client timeout on a loaded machine), it lists again and resumes.
  */
 async function watchUntilAllReady(
   kc: KubeConfig,
@@ -340,21 +341,16 @@ async function watchUntilAllReady(
 ): Promise<{ done: Promise<number>; stop: () => void }> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const base = { group: AKSNODECLASS.group, version: AKSNODECLASS.version, plural: AKSNODECLASS.plural };
-  const list = (await api.listClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}` })) as {
-    items?: unknown[];
-    metadata?: { resourceVersion?: string };
-  };
   const ready = new Set<string>();
-  for (const o of list.items ?? []) {
-    const r = readyOf(o);
-    if (r?.ready) ready.add(r.name);
-  }
   let resolveDone!: (t: number) => void;
   let rejectDone!: (e: Error) => void;
   const done = new Promise<number>((resolve, reject) => {
     resolveDone = resolve;
     rejectDone = reject;
   });
+  done.catch(() => undefined); // awaited later; a failure before then must not crash the process
+  let stopped = false;
+  let controller: AbortController | undefined;
   const timer = setTimeout(
     () => rejectDone(new Error(`timed out after ${timeoutMs} ms: ${ready.size}/${n} nodeclasses SubnetReady=True`)),
     timeoutMs,
@@ -365,27 +361,43 @@ async function watchUntilAllReady(
       resolveDone(Date.now());
     }
   };
-  const controller = await new Watch(kc).watch(
-    `/apis/${AKSNODECLASS.group}/${AKSNODECLASS.version}/${AKSNODECLASS.plural}`,
-    { labelSelector: `${LABEL_KEY}=${label}`, resourceVersion: list.metadata?.resourceVersion },
-    (phase: string, obj: unknown) => {
-      const r = readyOf(obj);
-      if (!r) return;
-      if (phase !== "DELETED" && r.ready) ready.add(r.name);
-      else ready.delete(r.name);
-      check();
-    },
-    (err: unknown) => {
-      if (ready.size < n)
-        rejectDone(new Error(`watch ended before all were ready (${ready.size}/${n}): ${String(err)}`));
-    },
-  );
-  check();
+  const start = async (): Promise<void> => {
+    const list = (await api.listClusterCustomObject({ ...base, labelSelector: `${LABEL_KEY}=${label}` })) as {
+      items?: unknown[];
+      metadata?: { resourceVersion?: string };
+    };
+    for (const o of list.items ?? []) {
+      const r = readyOf(o);
+      if (r?.ready) ready.add(r.name);
+    }
+    check();
+    controller = await new Watch(kc).watch(
+      `/apis/${AKSNODECLASS.group}/${AKSNODECLASS.version}/${AKSNODECLASS.plural}`,
+      { labelSelector: `${LABEL_KEY}=${label}`, resourceVersion: list.metadata?.resourceVersion },
+      (phase: string, obj: unknown) => {
+        const r = readyOf(obj);
+        if (!r) return;
+        if (phase !== "DELETED" && r.ready) ready.add(r.name);
+        else ready.delete(r.name);
+        check();
+      },
+      () => {
+        if (!stopped && ready.size < n) restart();
+      },
+    );
+  };
+  const restart = (): void => {
+    setTimeout(() => {
+      if (!stopped) start().catch(() => restart());
+    }, 500);
+  };
+  await start();
   return {
     done,
     stop: () => {
+      stopped = true;
       clearTimeout(timer);
-      controller.abort();
+      controller?.abort();
     },
   };
 }
