@@ -26,8 +26,8 @@ export type CapacityReasonValue = (typeof CapacityReason)[keyof typeof CapacityR
 /** Running out of IPs is the most urgent advisory there is: it is the next outage. */
 export const CAPACITY_SEVERITY: SeverityTable<CapacityReasonValue> = {
   CapacitySufficient: "ok",
-  CapacityLow: { severity: "advisory", urgency: 1 },
-  CapacityCritical: { severity: "advisory", urgency: 0 },
+  CapacityLow: { severity: "advisory", urgency: 1, warns: true },
+  CapacityCritical: { severity: "advisory", urgency: 0, warns: true },
   SubnetFull: "blocking",
   CapacityUnknown: "blocking",
   UsageNotReported: "blocking",
@@ -133,7 +133,6 @@ export interface CapacityInput {
   thresholds: CapacityThresholds;
 }
 
-const type = ConditionType.SubnetCapacity;
 const cond = conditionBuilder(ConditionType.SubnetCapacity, CAPACITY_SEVERITY);
 
 const REMEDY =

@@ -116,7 +116,7 @@ describe("drift classification", () => {
       ["migration", "nodes-outside"],
       "False",
       "SubnetMigration",
-      ["Warning:SubnetMigration"],
+      ["Normal:SubnetMigration"],
     ],
     [
       "migration with no nodes left outside is immediately stable",
@@ -124,7 +124,7 @@ describe("drift classification", () => {
       ["migration"],
       "True",
       "SubnetStable",
-      ["Warning:SubnetMigration"],
+      ["Normal:SubnetMigration"],
     ],
     [
       "default subnet changed while the spec is unset",
@@ -132,7 +132,7 @@ describe("drift classification", () => {
       ["default-changed", "nodes-outside"],
       "False",
       "DefaultSubnetChanged",
-      ["Warning:DefaultSubnetChanged"],
+      ["Normal:DefaultSubnetChanged"],
     ],
     [
       "spec set to a new subnet where the default was in use is a migration",
@@ -140,7 +140,7 @@ describe("drift classification", () => {
       ["migration", "nodes-outside"],
       "False",
       "SubnetMigration",
-      ["Warning:SubnetMigration"],
+      ["Normal:SubnetMigration"],
     ],
     [
       "prefixes changed",
@@ -148,7 +148,7 @@ describe("drift classification", () => {
       ["prefix-changed"],
       "True",
       "SubnetStable",
-      ["Warning:SubnetPrefixesChanged"],
+      ["Normal:SubnetPrefixesChanged"],
     ],
     [
       "subnet deleted after being healthy",
@@ -156,7 +156,7 @@ describe("drift classification", () => {
       ["subnet-deleted"],
       "False",
       "SubnetDeleted",
-      ["Warning:SubnetDeleted"],
+      ["Normal:SubnetDeleted"],
     ],
     [
       "subnet still deleted on the next poll: no second event",

@@ -150,6 +150,8 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
   const kinds: DriftKind[] = [];
   const events: EventIntent[] = [];
 
+  // Drift events are Normal: none of them stops new nodes by itself (a deleted current subnet is
+  // SubnetFound's Warning, a new subnet short of IPs is SubnetCapacity's). They explain what changed.
   // --- change of subnet
   let changed: "correction" | "migration" | "default-changed" | undefined;
   // Moving to a subnet that is definitely unusable is not a migration: SubnetFound says what is wrong,
@@ -171,14 +173,14 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
     } else if (resolution.source === "default" && previous.source === "default") {
       changed = "default-changed";
       events.push({
-        type: "Warning",
+        type: "Normal",
         reason: DriftEventReason.DefaultSubnetChanged,
         message: `The default subnet changed from ${prevDisplay} to ${display} while spec.vnetSubnetID is unset. Karpenter does not drift existing nodes for this: they stay in the old subnet until replaced.`,
       });
     } else {
       changed = "migration";
       events.push({
-        type: "Warning",
+        type: "Normal",
         reason: DriftEventReason.SubnetMigration,
         message: `The nodeclass moved from subnet ${prevDisplay} to ${display}. Moving between valid subnets is best effort: Karpenter drifts existing nodes and replaces them in the new subnet.`,
       });
@@ -197,7 +199,7 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
   ) {
     kinds.push("prefix-changed");
     events.push({
-      type: "Warning",
+      type: "Normal",
       reason: DriftEventReason.SubnetPrefixesChanged,
       message: `The address prefixes of subnet ${display} changed from ${normalizePrefixes(previous.lastPrefixes).join(", ")} to ${normalizePrefixes(fresh.subnet.addressPrefixes).join(", ")}.`,
     });
@@ -207,7 +209,7 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
     kinds.push("subnet-deleted");
     if (previous?.lastSubnetValid === true && previous.lastSubnetID === current) {
       events.push({
-        type: "Warning",
+        type: "Normal",
         reason: DriftEventReason.SubnetDeleted,
         message: `Subnet ${display}, which this nodeclass used successfully before, no longer exists in Azure.`,
       });

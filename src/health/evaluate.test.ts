@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConditionType } from "../domain.js";
+import { ConditionType, type OurConditionType } from "../domain.js";
 import { CapacityReason } from "./capacity.js";
 import { DriftEventReason, DriftReason } from "./drift.js";
-import { conditionsEqual, CONDITION_ORDER, evaluateNodeClass } from "./evaluate.js";
+import { conditionsEqual, CONDITION_ORDER, evaluateNodeClass, transitionEvents } from "./evaluate.js";
 import { ExistenceReason } from "./existence.js";
 import { NetworkPlanReason } from "./network-plan.js";
 import { SummaryReason } from "./summary.js";
@@ -113,17 +113,14 @@ describe("evaluateNodeClass", () => {
     const ok = evaluateNodeClass(input());
     const gone = evaluateNodeClass(next(ok, { vnet: okVnet([subnetProps("other")]) }));
     expect(byType(gone, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "SubnetNotFound" });
-    expect(gone.events.map((e) => `${e.type}:${e.reason}`)).toEqual([
-      "Warning:SubnetDeleted",
-      "Warning:SubnetNotFound",
-    ]);
+    expect(gone.events.map((e) => `${e.type}:${e.reason}`)).toEqual(["Normal:SubnetDeleted", "Warning:SubnetNotFound"]);
     const still = evaluateNodeClass(next(gone, { vnet: okVnet([subnetProps("other")]) }));
     expect(still.events).toEqual([]);
     const back = evaluateNodeClass(next(still, {}));
     expect(back.events.map((e) => `${e.type}:${e.reason}`)).toEqual(["Normal:SubnetFound", "Normal:SubnetStable"]);
   });
 
-  it("a migration gives one Warning event and an advisory summary", () => {
+  it("a migration gives one Normal event (it blocks nothing) and an advisory summary", () => {
     const first = evaluateNodeClass(input());
     const moved = evaluateNodeClass(
       next(first, {
@@ -131,7 +128,7 @@ describe("evaluateNodeClass", () => {
         vnet: okVnet([subnetProps("a"), subnetProps("b", { addressPrefixes: ["10.2.0.0/24"] })]),
       }),
     );
-    expect(moved.events.map((e) => `${e.type}:${e.reason}`)).toEqual(["Warning:SubnetMigration"]);
+    expect(moved.events.map((e) => `${e.type}:${e.reason}`)).toEqual(["Normal:SubnetMigration"]);
     expect(byType(moved, ConditionType.SubnetStable)).toMatchObject({ status: "False", reason: "SubnetMigration" });
     expect(byType(moved, ConditionType.SubnetReady)).toMatchObject({ status: "True", reason: "SubnetMigration" });
     expect(moved.metrics.drift).toEqual({ migration: 1, "nodes-outside": 1 });
@@ -161,6 +158,41 @@ describe("evaluateNodeClass", () => {
     expect(r.metrics.cidrConflicts).toEqual({ pod: 1, reserved: 1 });
     expect(r.metrics.access).toEqual({ read: "granted", join: "denied" });
     expect(byType(r, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "JoinDenied" });
+  });
+
+  it("a subnet that does not exist gives no access verdict: no denied metric, no role-assignment advice", () => {
+    const access: AccessObservation = {
+      kind: "ok",
+      fetchedAt: T0,
+      evaluation: {
+        principalId: "p",
+        mode: "karpenter-principal",
+        read: { action: "read", verdict: "denied", grantedBy: [], deniedBy: [], detail: "read denied" },
+        join: { action: "join", verdict: "denied", grantedBy: [], deniedBy: [], detail: "join denied" },
+        approach: "none",
+        broadGrants: [],
+      },
+    };
+    const r = evaluateNodeClass(input({ access, vnet: okVnet([subnetProps("other")]) }));
+    expect(byType(r, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "SubnetNotFound" });
+    const a = byType(r, ConditionType.SubnetAccess);
+    expect(a).toMatchObject({ status: "Unknown", reason: "AccessNotCheckedNoSubnet" });
+    expect(a?.message).not.toContain("az role assignment");
+    expect(r.metrics.access).toEqual({});
+    expect(r.events.map((e) => `${e.type}:${e.reason}`)).toEqual(["Warning:SubnetNotFound"]);
+  });
+
+  it("advisory events: Warning for what will block (IPs running low), Normal for the rest", () => {
+    const cond = (type: OurConditionType, reason: string) => ({ type, status: "True" as const, reason, message: "m." });
+    const events = transitionEvents(
+      [],
+      [cond(ConditionType.SubnetCapacity, "CapacityLow"), cond(ConditionType.SubnetAccess, "AccessBroaderThanNeeded")],
+      new Set(),
+    );
+    expect(events.map((e) => `${e.type}:${e.reason}`)).toEqual([
+      "Normal:AccessBroaderThanNeeded",
+      "Warning:CapacityLow",
+    ]);
   });
 
   it("no subnet configured: every concern still present, summary False", () => {

@@ -3,7 +3,7 @@
  * summary. Pure: the shell passes every observation and the clock in.
  */
 import { ConditionType } from "../domain.js";
-import { accessCondition } from "./access/condition.js";
+import { accessCondition, accessWithoutSubnet } from "./access/condition.js";
 import { evaluateCapacity } from "./capacity.js";
 import { evaluateDrift } from "./drift.js";
 import { evaluateExistence } from "./existence.js";
@@ -51,6 +51,8 @@ function accessMetrics(obs: AccessObservation): NodeClassMetrics["access"] {
 /**
  * Events for condition transitions: Warning when a concern turns False (or stays False with a new
  * reason), Normal when a False concern turns True. Unknown is neither: throttling must not page anyone.
+ * An advisory is a Warning only when its concern says it will block new nodes if left alone (IPs running
+ * out); other advisories (a broad grant, a migration) are Normal: a Warning is for what blocks.
  * The summary gets no events of its own; it only repeats the concerns.
  */
 export function transitionEvents(
@@ -69,8 +71,8 @@ export function transitionEvents(
     if (now.status === "False" && changed) {
       events.push({ type: "Warning", reason: now.reason, message: `${shortType(t)} is False: ${now.message}` });
     } else if (advisory && changed) {
-      // a warning state that still works (capacity low, broad grant): worth a Warning, not an outage
-      events.push({ type: "Warning", reason: now.reason, message: `${shortType(t)}: ${now.message}` });
+      const type = severityOf(now).warns === true ? "Warning" : "Normal";
+      events.push({ type, reason: now.reason, message: `${shortType(t)}: ${now.message}` });
     } else if (now.status === "True" && !advisory && before !== undefined && before.status === "False") {
       events.push({ type: "Normal", reason: now.reason, message: `${shortType(t)} is True again: ${now.message}` });
     } else if (
@@ -90,7 +92,11 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   const { nodeClass, settings, previous } = input;
   const resolution = input.resolution ?? resolveSubnet(nodeClass, settings);
   const existence = evaluateExistence(resolution, input.vnet, settings.allowedSubscriptions);
-  const access = accessCondition(input.access, existence.ref);
+  // a subnet that does not exist is SubnetFound's problem alone: no access verdict, no access alert
+  const subnetMissing = existence.state === "not-found";
+  const access = subnetMissing
+    ? accessWithoutSubnet(existence.condition.reason)
+    : accessCondition(input.access, existence.ref);
   const network = networkFromObservation(input.network);
   const capacity = evaluateCapacity({
     existence,
@@ -148,7 +154,7 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     subnetCanonical: existence.ref?.canonical,
     source: resolution.source,
     nodeHeadroom: numbers?.nodeHeadroom,
-    access: accessMetrics(input.access),
+    access: subnetMissing ? {} : accessMetrics(input.access),
     cidrConflicts,
     drift: driftCounts,
     nodesOutsideSubnet: drift.nodesOutside,

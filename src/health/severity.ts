@@ -25,6 +25,11 @@ export interface ReasonSeverity {
    * Unknown, in concern order.
    */
   urgency?: number;
+  /**
+   * Advisories only: left alone, this will stop new nodes (IPs running out), so its Event is a Warning.
+   * Other advisories' Events are Normal: a Warning is for what blocks or will block.
+   */
+  warns?: boolean;
 }
 
 /** Every reason of a concern with its severity: `Record` makes the table exhaustive over the union. */

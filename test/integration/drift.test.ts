@@ -163,7 +163,7 @@ describe("subnet drift", () => {
     expect(valuesOf(seen, name, "migration")).not.toContain(1);
   });
 
-  test("valid → valid: a migration with a Warning event, SubnetStable False until the nodes are in the new subnet", async () => {
+  test("valid → valid: a migration with a Normal event (it blocks nothing), SubnetStable False until the nodes are in the new subnet", async () => {
     const name = uniqueName("migrate");
     const from = await freshSubnet("from");
     const to = await freshSubnet("to");
@@ -189,7 +189,7 @@ describe("subnet drift", () => {
     );
     // advisory: the new subnet works, so SubnetReady names the migration but stays True
     expect(stack.condition(moving, "SubnetReady")).toMatchObject({ status: "True", reason: "SubnetMigration" });
-    const ev = await eventSeen(name, "Warning", "SubnetMigration");
+    const ev = await eventSeen(name, "Normal", "SubnetMigration");
     expect(ev.message).toContain(`moved from subnet ${canonical(from.id)} to ${to.id}`);
     await metricIs(stack.operator.metricsUrl, DRIFT, { nodeclass: name, kind: "migration" }, 1);
     await metricIs(stack.operator.metricsUrl, OUTSIDE, { nodeclass: name }, 1);
@@ -246,7 +246,7 @@ describe("subnet drift", () => {
     await metricIs(stack.operator.metricsUrl, OUTSIDE, { nodeclass: name }, 1);
   });
 
-  test("the subnet's prefix changed in Azure: a Warning event naming both, and the nodes left outside are counted", async () => {
+  test("the subnet's prefix changed in Azure: a Normal event naming both, and the nodes left outside are counted", async () => {
     const name = uniqueName("reprefix");
     const subnet = await freshSubnet("reprefix");
     await stack.createNodeClass(name, { vnetSubnetID: subnet.id });
@@ -254,7 +254,7 @@ describe("subnet drift", () => {
     await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "SubnetStable");
 
     await stack.sim.admin.setSubnetPrefixes(subnet.id, ["10.231.200.0/24"]);
-    const ev = await eventSeen(name, "Warning", "SubnetPrefixesChanged");
+    const ev = await eventSeen(name, "Normal", "SubnetPrefixesChanged");
     expect(ev.message).toContain(`changed from ${subnet.prefix} to 10.231.200.0/24`);
     const obj = await stack.waitForCondition(name, "SubnetStable", (c) => c.reason === "NodesOutsideSubnet");
     expect(obj.status?.subnetHealth).toMatchObject({ lastPrefixes: ["10.231.200.0/24"] });
@@ -266,7 +266,7 @@ describe("subnet drift", () => {
     expect((await stack.events(name)).filter((e) => e.reason === "SubnetPrefixesChanged")).toHaveLength(1);
   });
 
-  test("a subnet deleted after being healthy: SubnetDeleted (condition, Warning event, series) while it stays missing", async () => {
+  test("a subnet deleted after being healthy: SubnetDeleted (condition, Normal event beside SubnetFound's Warning, series) while it stays missing", async () => {
     const name = uniqueName("deleted");
     const subnet = await freshSubnet("deleted");
     await stack.createNodeClass(name, { vnetSubnetID: subnet.id });
@@ -279,13 +279,13 @@ describe("subnet drift", () => {
       `Subnet ${subnet.id} was valid before and is now missing`,
     );
     expect(stack.condition(obj, "SubnetFound")).toMatchObject({ status: "False", reason: "SubnetNotFound" });
-    const ev = await eventSeen(name, "Warning", "SubnetDeleted");
+    const ev = await eventSeen(name, "Normal", "SubnetDeleted");
     expect(ev.message).toContain("which this nodeclass used successfully before, no longer exists");
     await metricIs(stack.operator.metricsUrl, DRIFT, { nodeclass: name, kind: "subnet-deleted" }, 1);
   });
 
   // last: it replaces the stack's operator
-  test("the default subnet changed while vnetSubnetID is unset: DefaultSubnetChanged with a Warning event", async () => {
+  test("the default subnet changed while vnetSubnetID is unset: DefaultSubnetChanged with a Normal event", async () => {
     const name = uniqueName("defaulted");
     await stack.createNodeClass(name, {});
     await createNode(name, "10.224.3.3"); // in aks-default, the current default
@@ -305,7 +305,7 @@ describe("subnet drift", () => {
     expect(stack.condition(obj, "SubnetStable")?.status).toBe("False");
     expect(str(stack.condition(obj, "SubnetStable")?.message)).toContain("Set spec.vnetSubnetID, or replace the nodes");
     expect(obj.status?.subnetHealth).toMatchObject({ source: "default", subnetID: next.id });
-    const ev = await eventSeen(name, "Warning", "DefaultSubnetChanged");
+    const ev = await eventSeen(name, "Normal", "DefaultSubnetChanged");
     expect(ev.message).toContain(`from ${canonical(DEFAULT_SUBNET)} to ${next.id}`);
     expect(ev.message).toContain("Karpenter does not drift existing nodes for this");
     await metricIs(op.metricsUrl, DRIFT, { nodeclass: name, kind: "default-changed" }, 1);

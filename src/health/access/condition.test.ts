@@ -34,19 +34,30 @@ const ok = (evaluation: AccessEvaluation): AccessObservation => ({
 });
 
 describe("SubnetAccess condition from an evaluation", () => {
-  it("Approach A → True AccessBroaderThanNeeded naming the assignment and suggesting Approach B", () => {
+  it("Approach A (documented) → True AccessGranted naming the assignment, Approach B mentioned once, no command", () => {
     const a = assign(NETWORK_CONTRIBUTOR, VNET_SCOPE);
     const c = accessCondition(ok(evaluate([a])), SUBNET);
     expect(c.type).toBe(ConditionType.SubnetAccess);
-    expect(c.status).toBe("True");
-    expect(c.reason).toBe("AccessBroaderThanNeeded");
+    expect([c.status, c.reason]).toEqual(["True", "AccessGranted"]);
     expect(c.message).toContain("Approach A");
     expect(c.message).toContain(a.id);
-    expect(c.message).toContain(
-      `Microsoft.Network/virtualNetworks/subnets/write, Microsoft.Network/virtualNetworks/subnets/delete, Microsoft.Network/virtualNetworks/write, Microsoft.Network/virtualNetworks/delete via role 'Network Contributor' at ${VNET_SCOPE}`,
+    expect(c.message).toContain("Approach B (read and join on the subnet only) is the least-privilege alternative.");
+    expect(c.message).not.toContain("az role assignment");
+    expect(c.message).not.toContain(SUBNET.id);
+  });
+
+  it("a broad grant outside the documented approaches → True AccessBroaderThanNeeded, problem first, then the fix", () => {
+    const a = assign(OWNER, RG_SCOPE);
+    const c = accessCondition(ok(evaluate([a])), SUBNET);
+    expect([c.status, c.reason]).toEqual(["True", "AccessBroaderThanNeeded"]);
+    expect(c.message).toMatch(
+      /^Karpenter's identity \(principal [^)]+\) may read and join the subnet but holds rights it does not need: /,
     );
-    expect(c.message).toContain("Consider Approach B");
-    expect(c.message).toContain(`--scope ${SUBNET.id}`);
+    expect(c.message).toContain("via role 'Owner'");
+    expect(c.message).toContain("Fix: assign only");
+    // the subnet's ID once, inside the command
+    expect(c.message.split(SUBNET.id).length - 1).toBe(1);
+    expect(c.message).toContain(`--scope ${SUBNET.id} --condition`);
   });
 
   it("Approach B → True AccessGranted naming the approach and the assignment", () => {
@@ -73,13 +84,24 @@ describe("SubnetAccess condition from an evaluation", () => {
     expect(c.message).toContain("--condition-version 2.0");
   });
 
+  it("Reader on the subnet itself → the problem and the command first, the subnet's ID named once (in the command)", () => {
+    const c = accessCondition(ok(evaluate([assign(READER, SUBNET.id)])), SUBNET);
+    expect(c.reason).toBe("JoinDenied");
+    expect(c.message).toMatch(
+      /^Karpenter's identity \(principal [^)]+\) may not join the subnet: .*Fix: `az role assignment create /,
+    );
+    expect(c.message.toLowerCase().split(SUBNET.id.toLowerCase()).length - 1).toBe(1);
+    expect(c.message).toContain("role 'Reader' at the subnet");
+    expect(Buffer.byteLength(c.message)).toBeLessThan(1024);
+  });
+
   it("nothing → False ReadAndJoinDenied explaining both once; read only missing → ReadDenied", () => {
     const none = accessCondition(ok(evaluate([])));
     expect([none.status, none.reason]).toEqual(["False", "ReadAndJoinDenied"]);
     expect(none.message).toContain(
       "Microsoft.Network/virtualNetworks/subnets/read and Microsoft.Network/virtualNetworks/subnets/join/action are not granted",
     );
-    expect(none.message.split("no role assignment of principal").length).toBe(2);
+    expect(none.message.split("no role assignment of this principal").length).toBe(2);
     const joinOnly = { ...KARPENTER_SUBNET_ROLE, permissions: [{ actions: ["*/join/action"], notActions: [] }] };
     const defs = new Map([...ALL_DEFINITIONS, [joinOnly.name, joinOnly]]);
     const c = accessCondition(ok(evaluate([assign(joinOnly, SUBNET.id)], [], defs)));

@@ -28,6 +28,7 @@ export const AccessReason = {
   CheckForbidden: "AccessCheckForbidden",
   NotChecked: "AccessNotChecked",
   AwaitingAzure: "AwaitingAzure",
+  NoSubnet: "AccessNotCheckedNoSubnet",
 } as const;
 export type AccessReasonValue = (typeof AccessReason)[keyof typeof AccessReason];
 
@@ -45,6 +46,8 @@ export const ACCESS_SEVERITY: SeverityTable<AccessReasonValue> = {
   AzureUnavailable: "blocking",
   AccessCheckForbidden: "blocking",
   AwaitingAzure: "blocking",
+  // SubnetFound is False and says why; access adds nothing until the subnet exists
+  AccessNotCheckedNoSubnet: "informational",
 };
 type AccessCondition = ConcernCondition<AccessReasonValue>;
 
@@ -79,14 +82,31 @@ function scopeOf(subnet: SubnetRef | undefined): string {
   return subnet ? subnet.id : "<subnet ID>";
 }
 
-/** A least-privilege fix the user can paste (Approach B with the conditioned Network Contributor). */
+/**
+ * A least-privilege fix the user can paste (Approach B with the conditioned Network Contributor), in
+ * backticks so it reads as one command. It is the only place a message names the subnet's full ID: the
+ * object's status carries the ID, and `kubectl describe` stays readable.
+ */
 function grantCommand(e: AccessEvaluation, subnet: SubnetRef | undefined): string {
   const assignee = e.principalId ?? "<principal object ID>";
   return (
-    `az role assignment create --assignee-object-id ${assignee} --assignee-principal-type ServicePrincipal ` +
-    `--role "Network Contributor" --scope ${scopeOf(subnet)} --condition "${NO_WRITE_DELETE_CONDITION}" --condition-version 2.0` +
-    ` (or a custom role with only ${SUBNET_READ} and ${SUBNET_JOIN} at the subnet scope)`
+    `\`az role assignment create --assignee-object-id ${assignee} --assignee-principal-type ServicePrincipal ` +
+    `--role "Network Contributor" --scope ${scopeOf(subnet)} --condition "${NO_WRITE_DELETE_CONDITION}" --condition-version 2.0\``
   );
+}
+
+/** The approaches the AKS node autoprovisioning documentation describes: supported, so no advisory. */
+const DOCUMENTED_APPROACHES: ReadonlySet<AccessApproach> = new Set([
+  "vnet-network-contributor",
+  "subnet-custom-role",
+  "subnet-conditioned-network-contributor",
+]);
+
+/** The evidence with the subnet's own ID replaced by "the subnet": the fix command is where the ID is named. */
+function aboutSubnet(text: string, subnet: SubnetRef | undefined): string {
+  if (subnet === undefined) return text;
+  const escaped = subnet.id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return text.replace(new RegExp(`(?:subnet )?${escaped}(?![/\\w-])`, "gi"), "the subnet");
 }
 
 function withSelfNote(e: AccessEvaluation, message: string): string {
@@ -130,22 +150,30 @@ export function joinDetails(actions: readonly ActionAccess[]): string {
 function granted(e: AccessEvaluation, subnet: SubnetRef | undefined): AccessCondition {
   const type = ConditionType.SubnetAccess;
   const by = unique([...e.read.grantedBy, ...e.join.grantedBy]);
-  const target = subnet ? `subnet ${subnet.id}` : "the subnet";
   const how = e.mode === "operator-identity" ? "from its effective permissions" : approachLabel(e.approach);
   const base =
-    `${who(e)} may read and join ${target} (${how}` +
+    `${who(e)} may read and join the subnet (${how}` +
     (by.length > 0 ? `; granted by role assignment${by.length > 1 ? "s" : ""} ${by.join(", ")})` : ")") +
     ".";
   if (e.broadGrants.length === 0)
     return { type, status: "True", reason: AccessReason.Granted, message: withSelfNote(e, base) };
+  if (DOCUMENTED_APPROACHES.has(e.approach)) {
+    // a documented approach is a supported choice, not a problem: say once that a narrower one exists
+    const narrower =
+      e.approach === "vnet-network-contributor"
+        ? " Approach B (read and join on the subnet only) is the least-privilege alternative."
+        : "";
+    return { type, status: "True", reason: AccessReason.Granted, message: withSelfNote(e, `${base}${narrower}`) };
+  }
   return {
     type,
     status: "True",
     reason: AccessReason.BroaderThanNeeded,
     message: withSelfNote(
       e,
-      `${base} It also holds rights it does not need: ${compactBroadGrants(e.broadGrants).join("; ")}. Consider Approach B: ` +
-        `assign only subnets/read and subnets/join/action at the subnet scope, e.g. ${grantCommand(e, subnet)}, then remove the broader assignment.`,
+      `${who(e)} may read and join the subnet but holds rights it does not need: ${aboutSubnet(compactBroadGrants(e.broadGrants).join("; "), subnet)}. ` +
+        `Fix: assign only ${SUBNET_READ} and ${SUBNET_JOIN} at the subnet (Approach B), e.g. ${grantCommand(e, subnet)}, then remove the broader assignment` +
+        (by.length > 0 ? ` (${by.join(", ")}).` : "."),
     ),
   };
 }
@@ -163,8 +191,9 @@ function denied(e: AccessEvaluation, subnet: SubnetRef | undefined): AccessCondi
       reason: AccessReason.DeniedByDenyAssignment,
       message: withSelfNote(
         e,
-        `${who(e)} is blocked by ${ids.length > 1 ? "deny assignments" : "a deny assignment"}: ${joinDetails(byDeny)} ` +
-          "No role assignment can override a deny assignment; remove or change it where it was created (managed application or deployment stack), or use a subnet it does not cover.",
+        `${who(e)} is blocked by ${ids.length > 1 ? "deny assignments" : "a deny assignment"} on the subnet: nodes cannot get a network interface there. ` +
+          "Fix: remove or change the deny assignment where it was created (managed application or deployment stack; no role assignment overrides it), or use a subnet it does not cover. " +
+          aboutSubnet(joinDetails(byDeny), subnet),
       ),
     };
   }
@@ -177,16 +206,15 @@ function denied(e: AccessEvaluation, subnet: SubnetRef | undefined): AccessCondi
         ? AccessReason.ReadDenied
         : AccessReason.JoinDenied;
   const what = readDenied && joinDenied ? "may neither read nor join" : readDenied ? "may not read" : "may not join";
-  const consequence =
-    "Karpenter cannot create nodes' network interfaces in the subnet (NIC creation fails with LinkedAuthorizationFailed).";
+  // problem, fix, then the evidence: the command comes before anything long enough to be cut
   return {
     type,
     status: "False",
     reason,
     message: withSelfNote(
       e,
-      `${who(e)} ${what} ${subnet ? `subnet ${subnet.id}` : "the subnet"}. ${joinDetails(actions)} ${consequence} ` +
-        `Grant the missing rights, e.g. ${grantCommand(e, subnet)}. Role assignment changes can take a few minutes to take effect.`,
+      `${who(e)} ${what} the subnet: nodes cannot get a network interface there (LinkedAuthorizationFailed). ` +
+        `Fix: ${grantCommand(e, subnet)} (takes a few minutes to apply). ${aboutSubnet(joinDetails(actions), subnet)}`,
     ),
   };
 }
@@ -276,6 +304,19 @@ function failureCause(f: AzureFailure): string {
 }
 
 /**
+ * SubnetAccess while the subnet (or its VNet, resource group or subscription) does not exist: there is no
+ * scope to check, and suggesting a role assignment on it would send the user the wrong way.
+ */
+export function accessWithoutSubnet(existenceReason: string): AccessCondition {
+  return {
+    type: ConditionType.SubnetAccess,
+    status: "Unknown",
+    reason: AccessReason.NoSubnet,
+    message: `Not checked: the subnet does not exist (SubnetFound ${existenceReason}). Karpenter's access is checked once it does.`,
+  };
+}
+
+/**
  * Builds the SubnetAccess condition. `subnet`, when given, lets the message carry a ready-to-run
  * `az role assignment create --scope …` command; without it the command has a placeholder.
  */
@@ -304,7 +345,7 @@ export function accessCondition(obs: AccessObservation, subnet?: SubnetRef): Acc
         reason: AccessReason.CheckForbidden,
         message:
           "The operator may not read role assignments at the subnet (it lacks Microsoft.Authorization/roleAssignments/read), so Karpenter's access cannot be checked. " +
-          `Grant the operator's identity Reader, e.g. az role assignment create --assignee-object-id <operator principal ID> --assignee-principal-type ServicePrincipal --role Reader --scope ${scopeOf(subnet)}. ` +
+          `Fix: \`az role assignment create --assignee-object-id <operator principal ID> --assignee-principal-type ServicePrincipal --role Reader --scope ${scopeOf(subnet)}\`. ` +
           `Azure said: ${stableAzureMessage(obs.message)}`,
       };
     case "unavailable": {

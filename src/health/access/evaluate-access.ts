@@ -82,7 +82,9 @@ interface DenyOutcome {
 function describeAssignment(a: RoleAssignmentData, d: RoleDefinitionData | undefined): string {
   const role = d ? `role '${d.roleName}'` : `role ${roleGuid(a.roleDefinitionId)}`;
   const via = isGroupType(a.principalType) ? `, via group ${a.principalId}` : "";
-  return `${role} at ${a.scope} (assignment ${a.id}${via})`;
+  // the assignment's ID is its scope plus a GUID: the scope is already said, so name the GUID only
+  const name = a.id.slice(a.id.lastIndexOf("/") + 1);
+  return `${role} at ${a.scope} (assignment ${name}${via})`;
 }
 
 function lookupDefinition(
@@ -323,7 +325,7 @@ export function evaluateAccess(input: EvaluateAccessInput): AccessEvaluation {
   const grantsFor = (action: string): GrantOutcome[] => applicable.map((a) => assessGrant(a, definitions, action));
   const deniesFor = (action: string, target = subnet.id): DenyOutcome[] =>
     input.denies.map((d) => assessDeny(d, principalId, target, action));
-  const notGranted = `no role assignment of principal ${principalId} that applies to subnet ${subnet.id} includes it`;
+  const notGranted = "no role assignment of this principal at the subnet or above includes it";
 
   const readGrants = grantsFor(SUBNET_READ);
   const joinGrants = grantsFor(SUBNET_JOIN);
@@ -375,13 +377,13 @@ export function evaluateSelfAccess(input: EvaluateSelfAccessInput): AccessEvalua
             kind: "granted",
             assignment: selfAssignment,
             definition: undefined,
-            explanation: `granted by the operator identity's effective permissions at ${subnet.id}`,
+            explanation: "granted by the operator identity's effective permissions at the subnet",
           },
         ]
       : [];
   const deniesFor = (action: string, target = subnet.id): DenyOutcome[] =>
     denies.map((d) => assessDeny(d, principalId, target, action));
-  const notGranted = `the operator identity's effective permissions at subnet ${subnet.id} do not include it`;
+  const notGranted = "the operator identity's effective permissions at the subnet do not include it";
   const strip = (a: ActionAccess): ActionAccess => ({ ...a, grantedBy: [] });
 
   const read = strip(combine(SUBNET_READ, grant(SUBNET_READ), deniesFor(SUBNET_READ), notGranted));
@@ -392,7 +394,7 @@ export function evaluateSelfAccess(input: EvaluateSelfAccessInput): AccessEvalua
       !actsOnVNet(action) &&
       permissions.some((p) => permits(p, action)) &&
       !deniesFor(action).some((d) => d.kind === "denies"),
-  ).map((action) => `${action} via the operator identity's effective permissions at ${subnet.id}`);
+  ).map((action) => `${action} via the operator identity's effective permissions at the subnet`);
   const anyGrant = grant(SUBNET_READ).length + grant(SUBNET_JOIN).length > 0;
   return {
     principalId,
