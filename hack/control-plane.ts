@@ -51,6 +51,12 @@ export function crdFiles(flavor: CrdFlavor): string[] {
 }
 
 /** prometheus-operator's ServiceMonitor, PodMonitor and PrometheusRule CRDs (for the chart's monitoring objects). */
+/** The ServiceMonitor / PodMonitor CRDs of Azure managed Prometheus (the AKS metrics add-on). */
+export function azureMonitorCrdFiles(): string[] {
+  const dir = path.join(THIRD_PARTY_CRDS, "azure-monitor");
+  return ["servicemonitor", "podmonitor"].map((k) => path.join(dir, `ama-metrics-${k}-crd.yaml`));
+}
+
 export function prometheusOperatorCrdFiles(): string[] {
   const dir = path.join(THIRD_PARTY_CRDS, "prometheus-operator");
   return ["servicemonitors", "podmonitors", "prometheusrules"].map((k) =>

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { apiRequest } from "../../hack/control-plane.js";
+import { apiRequest, azureMonitorCrdFiles, installCrds } from "../../hack/control-plane.js";
 import { REPO_ROOT } from "../../observability/generate.js";
-import { controlPlane, eventually, uniqueName } from "../support/kube.js";
+import { controlPlane, uniqueName } from "../support/kube.js";
 
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), "utf8");
 const GROUP = "azmonitoring.coreos.com";
@@ -22,23 +22,8 @@ interface Monitor {
   spec: Record<string, unknown>;
 }
 
-/** Raw requests: the typed client would drop `x-kubernetes-*` keys of a CRD read from YAML. */
+/** Raw requests, as the typed client's serializer would drop fields it does not model. */
 const kube = (method: string, path: string, body?: unknown) => apiRequest(controlPlane(), method, path, body);
-
-async function installCrd(file: string): Promise<void> {
-  const crd = parse(read(`third_party/crds/azure-monitor/${file}`)) as { metadata: { name: string } };
-  const res = await kube("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
-  // 409: another run on the shared API server installed it already
-  if (res.status >= 300 && res.status !== 409) throw new Error(`creating CRD from ${file}: ${res.status} ${res.body}`);
-  await eventually(
-    async () => {
-      const got = await kube("GET", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-      const c = JSON.parse(got.body) as { status?: { conditions?: Array<{ type: string; status: string }> } };
-      return c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True") ? true : undefined;
-    },
-    { what: `CRD ${crd.metadata.name} established` },
-  );
-}
 
 describe("Azure managed Prometheus scrape objects (azmonitoring.coreos.com/v1)", () => {
   const namespace = uniqueName("ama");
@@ -46,8 +31,7 @@ describe("Azure managed Prometheus scrape objects (azmonitoring.coreos.com/v1)",
     kube("POST", `/apis/${GROUP}/v1/namespaces/${namespace}/${plural}?fieldValidation=Strict`, body);
 
   beforeAll(async () => {
-    await installCrd("ama-metrics-servicemonitor-crd.yaml");
-    await installCrd("ama-metrics-podmonitor-crd.yaml");
+    await installCrds(controlPlane(), azureMonitorCrdFiles());
     const ns = await kube("POST", "/api/v1/namespaces", { metadata: { name: namespace } });
     expect(ns.status, ns.body).toBe(201);
   });

@@ -11,7 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { binDir, installCrds, prometheusOperatorCrdFiles } from "../../hack/control-plane.js";
+import { azureMonitorCrdFiles, binDir, installCrds, prometheusOperatorCrdFiles } from "../../hack/control-plane.js";
 import { helmBin, renderManifests } from "../../hack/render-manifests.js";
 import { controlPlane, uniqueName } from "../support/kube.js";
 
@@ -82,7 +82,7 @@ async function kubectlIn(args: string[], input?: string): Promise<{ stdout: stri
 beforeAll(async () => {
   helm = helmBin();
   kubectl = path.join(binDir(), "kubectl");
-  await installCrds(controlPlane("ours"), prometheusOperatorCrdFiles());
+  await installCrds(controlPlane("ours"), [...prometheusOperatorCrdFiles(), ...azureMonitorCrdFiles()]);
 });
 
 describe("helm lint and template", () => {
@@ -155,8 +155,11 @@ describe("helm lint and template", () => {
     );
     expect(pod.metadata.labels["cost-center"]).toBe("42");
     expect(pod.spec.containers[0]?.args).toContain("--concurrency=20");
-    const sm = objects.find((o) => o.kind === "ServiceMonitor");
+    const sm = objects.find((o) => o.kind === "ServiceMonitor" && o.apiVersion === "monitoring.coreos.com/v1");
     expect(sm?.metadata.labels?.release).toBe("kube-prometheus-stack");
+    // the Azure managed Prometheus toggle: the same scrape, in the add-on's API group
+    const ama = objects.find((o) => o.kind === "ServiceMonitor" && o.apiVersion === "azmonitoring.coreos.com/v1");
+    expect(ama?.spec).toEqual(sm?.spec);
   });
 });
 
