@@ -134,7 +134,8 @@ describe("Karpenter's identity, discovered from the managed cluster", () => {
     const c = stack.condition(obj, "SubnetAccess");
     expect(c?.status).toBe("False");
     expect(str(c?.message)).toMatch(/denyAssignments\/9d9d9d9d-0000-4000-8000-000000000001/i);
-    expect(str(c?.message)).toContain("No role assignment can override a deny assignment");
+    expect(str(c?.message)).toContain("Fix: remove or change the deny assignment where it was created");
+    expect(str(c?.message)).toContain("deny assignments override every role assignment");
     expect(stack.condition(obj, "SubnetReady")?.status).toBe("False");
     await accessMetrics(stack, name, "granted", "denied");
   });
@@ -241,9 +242,9 @@ describe("--karpenter-principal-id: a self-hosted Karpenter's own identity, not 
     const denied = uniqueName("flag-denied");
     await stack.createNodeClass(denied, { vnetSubnetID: EXAMPLE_SUBNET_IDS["approach-a"] });
     const no = await stack.waitForCondition(denied, "SubnetAccess", (c) => c.reason === "ReadAndJoinDenied");
-    expect(str(stack.condition(no, "SubnetAccess")?.message)).toContain(
-      `no role assignment of principal ${SELF_HOSTED}`,
-    );
+    const message = str(stack.condition(no, "SubnetAccess")?.message);
+    expect(message).toContain(`Karpenter's identity (principal ${SELF_HOSTED}) may neither read nor join the subnet`);
+    expect(message).toContain("no role assignment of this principal at the subnet or above includes them");
     await accessMetrics(stack, denied, "denied", "denied");
   });
 });

@@ -192,7 +192,7 @@ function denied(e: AccessEvaluation, subnet: SubnetRef | undefined): AccessCondi
       message: withSelfNote(
         e,
         `${who(e)} is blocked by ${ids.length > 1 ? "deny assignments" : "a deny assignment"} on the subnet: nodes cannot get a network interface there. ` +
-          "Fix: remove or change the deny assignment where it was created (managed application or deployment stack; no role assignment overrides it), or use a subnet it does not cover. " +
+          "Fix: remove or change the deny assignment where it was created (managed application or deployment stack), or use a subnet it does not cover. " +
           aboutSubnet(joinDetails(byDeny), subnet),
       ),
     };
