@@ -266,13 +266,16 @@ describe("Dockerfile", () => {
   const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
   const lines = dockerfile.split("\n").map((l) => l.trim());
 
-  it("builds in a pinned Node 24 stage with npm ci, build and a production prune", () => {
+  it("builds in a Node 24 stage pinned by digest with npm ci, build and a production prune", () => {
     const args = new Map([...dockerfile.matchAll(/^ARG (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
     const froms = lines.filter((l) => l.startsWith("FROM ")).map((l) => l.split(/\s+/)[1] ?? "");
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const from of froms) {
       const image = from.replace(/^\$\{(\w+)\}$/, (_, name: string) => args.get(name) ?? from);
-      expect(image, from).toMatch(/^(node:24[\w.-]*|gcr\.io\/distroless\/nodejs24[\w./-]*:[\w.-]+)$/);
+      // pinned by digest: a rebuild gets the same base (the Dockerfile says how to move it)
+      expect(image, from).toMatch(
+        /^(node:24[\w.-]*|gcr\.io\/distroless\/nodejs24[\w./-]*:[\w.-]+)@sha256:[0-9a-f]{64}$/,
+      );
     }
     expect(dockerfile).toMatch(/RUN npm ci\b/);
     expect(dockerfile).toMatch(/npm run build/);
