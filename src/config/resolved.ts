@@ -5,7 +5,7 @@
  */
 import type { ManagedCluster } from "@azure/arm-containerservice";
 import { defaultSubnetFromCluster, principalFromCluster } from "../azure/cluster-source.js";
-import type { ClusterNetwork } from "../health/types.js";
+import type { AzureFailure, ClusterNetwork } from "../health/types.js";
 import type { OptionSources, Options } from "./options.js";
 
 export type SettingSource =
@@ -18,7 +18,7 @@ export interface ResolvedSetting {
 }
 
 export interface ResolvedSettings {
-  clusterResourceId: ResolvedSetting;
+  clusterResourceId: ResolvedSetting & { readError?: string };
   defaultSubnet: ResolvedSetting;
   karpenterPrincipal: ResolvedSetting;
   network: ResolvedSetting & { overridden?: string[] };
@@ -41,14 +41,20 @@ const NETWORK_KEYS = [
 /**
  * @param mc the managed cluster as last read (undefined when not configured or not readable yet)
  * @param network the cluster network in use (undefined when unknown)
+ * @param clusterFailure why the managed cluster could not be read, when it could not
  */
 export function resolvedSettings(
   o: Options,
   mc: ManagedCluster | undefined,
   network: ClusterNetwork | undefined,
+  clusterFailure?: AzureFailure,
 ): ResolvedSettings {
-  const clusterResourceId: ResolvedSetting = o.clusterResourceId
-    ? { value: o.clusterResourceId, from: given(o, "clusterResourceId") }
+  const clusterResourceId: ResolvedSettings["clusterResourceId"] = o.clusterResourceId
+    ? {
+        value: o.clusterResourceId,
+        from: given(o, "clusterResourceId"),
+        ...(clusterFailure ? { readError: clusterFailure.message } : {}),
+      }
     : { from: "not set" };
 
   const fromCluster = mc ? defaultSubnetFromCluster(mc) : undefined;
@@ -70,7 +76,9 @@ export function resolvedSettings(
       ? { value: principal.principalId, from: "managed cluster", detail: principal.detail }
       : {
           from: "operator's own identity",
-          detail: "assumes Karpenter uses the operator's identity: set CLUSTER_RESOURCE_ID or KARPENTER_PRINCIPAL_ID",
+          detail: o.clusterResourceId
+            ? "until the managed cluster is readable; then its control-plane identity"
+            : "assumes Karpenter uses the operator's identity: set CLUSTER_RESOURCE_ID or KARPENTER_PRINCIPAL_ID",
         };
 
   const overridden = NETWORK_KEYS.filter((k) => {

@@ -161,7 +161,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   });
   let discovered: { at: number; obs: Promise<ClusterNetworkObservation> } | undefined;
   let lastNetworkLabels = "";
-  let resolvedLogged = false;
+  let resolvedLogged: "no" | "partial" | "full" = "no";
   const network: NetworkSource = {
     get: async () => {
       let obs: ClusterNetworkObservation;
@@ -195,12 +195,17 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
         obs = await discovered.obs;
       }
       const net = obs.kind === "ok" ? obs.network : obs.kind === "unavailable" ? obs.last : undefined;
-      if (!resolvedLogged) {
-        // once, after the first answer: what the checks will use, and where each piece came from
-        resolvedLogged = true;
-        log.info(
-          { operation: "resolved", ...resolvedSettings(o, clusterSource?.managedCluster, net) },
-          "resolved configuration",
+      // at start: what the checks will use and where each piece came from; once more when a managed
+      // cluster unreadable at start becomes readable
+      const clusterUnreadable = clusterSource !== undefined && clusterSource.managedCluster === undefined;
+      if (resolvedLogged === "no" || (resolvedLogged === "partial" && !clusterUnreadable)) {
+        resolvedLogged = clusterUnreadable ? "partial" : "full";
+        const failure = obs.kind === "unavailable" ? obs.failure : undefined;
+        (clusterUnreadable ? log.warn.bind(log) : log.info.bind(log))(
+          { operation: "resolved", ...resolvedSettings(o, clusterSource?.managedCluster, net, failure) },
+          clusterUnreadable
+            ? "resolved configuration; the managed cluster is not readable yet (retried every resync)"
+            : "resolved configuration",
         );
       }
       if (net) {

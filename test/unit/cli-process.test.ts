@@ -143,7 +143,7 @@ describe("process edges", { timeout: 60_000 }, () => {
     expect(p.output()).toContain('"stopped"');
   });
 
-  test("an unreachable API server is logged with its endpoint and the cause", async () => {
+  test("an unreachable API server and Azure endpoint are logged with the endpoint and the cause", async () => {
     const kc = await unreachableKubeconfig();
     const p = operator(
       ["--kubeconfig", kc.file, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"],
@@ -153,6 +153,13 @@ describe("process edges", { timeout: 60_000 }, () => {
       const line = JSON.parse(await waitForOutput(p, /"operation":"list-watch"/)) as Record<string, unknown>;
       expect(line.endpoint).toBe(kc.server);
       expect(line.err).toMatch(/ECONNREFUSED/);
+      // the managed cluster could not be read: the start-up log says so, with ARM's address and the cause
+      const resolved = JSON.parse(await waitForOutput(p, /"operation":"resolved"/)) as {
+        level: string;
+        clusterResourceId: { readError?: string };
+      };
+      expect(resolved.level).toBe("warn");
+      expect(resolved.clusterResourceId.readError).toContain(`ECONNREFUSED ${new URL(kc.server).host}`);
     } finally {
       p.kill("SIGTERM");
       await p.exited;

@@ -67,6 +67,20 @@ describe("resolved configuration", () => {
     expect(r.network.from).toBe("not set");
   });
 
+  test("a managed cluster not readable yet: the read error is given, the identity says what happens next", () => {
+    const o = resolveOptions({}, { CLUSTER_RESOURCE_ID: CLUSTER });
+    const r = resolvedSettings(o, undefined, undefined, {
+      kind: "unreachable",
+      message: "ManagedClusters_Get: connect ECONNREFUSED 10.0.0.1:443",
+    });
+    expect(r.clusterResourceId.readError).toContain("ECONNREFUSED 10.0.0.1:443");
+    expect(r.defaultSubnet.from).toBe("not set");
+    expect(r.karpenterPrincipal).toMatchObject({
+      from: "operator's own identity",
+      detail: expect.stringContaining("until the managed cluster is readable") as unknown,
+    });
+  });
+
   test("network flags override the managed cluster's profile field by field", () => {
     const flags = networkFromFlags({ podCidrs: "10.250.0.0/16", networkPolicy: "calico" });
     expect(withFlagOverrides(clusterNetwork, flags)).toEqual({
