@@ -164,7 +164,7 @@ export function buildRuleGroups(options: RuleOptions = {}): RuleGroup[] {
       }),
       rule({
         alert: "AKSSubnetFull",
-        expr: `(${perNodeclass(bySubnet("subnet_ips_available"))}) == 0\nand on (${C}, subnet_id)\n(${bySubnet("subnet_ips_total")} > 0)`,
+        expr: `(${perNodeclass(bySubnet("subnet_ips_available"))}) == 0\nand on (${C}, subnet_id)\n(${bySubnet("subnet_ips_capacity")} > 0)`,
         for: "1m",
         labels: { severity: "critical" },
         summary: `Subnet ${subnetName} of AKSNodeClass {{ $labels.nodeclass }} has no free IPs.`,

@@ -129,8 +129,8 @@ function variables(): cog.Builder<dashboard.VariableModel>[] {
     // cluster per Prometheus and no such label, "All" (.*) still matches every series.
     labelVar("cluster", "Cluster", `label_values(${m("build_info")}, cluster)`),
     labelVar("nodeclass", "AKSNodeClass", `label_values(${m("nodeclass_info")}{${CL}}, nodeclass)`),
-    labelVar("vnet", "VNet", `label_values(${m("subnet_ips_total")}{${CL}}, vnet)`),
-    labelVar("subnet", "Subnet", `label_values(${m("subnet_ips_total")}{${CL}, vnet=~"$vnet"}, subnet)`),
+    labelVar("vnet", "VNet", `label_values(${m("subnet_ips_capacity")}{${CL}}, vnet)`),
+    labelVar("subnet", "Subnet", `label_values(${m("subnet_ips_capacity")}{${CL}, vnet=~"$vnet"}, subnet)`),
   ];
 }
 
@@ -284,7 +284,7 @@ function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
     .overrideByName("Utilization", [{ id: "unit", value: "percentunit" }]);
   d.withPanel(
     withQueries(ids, subnetTable, [
-      { expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_total")}{${SUBNET_SEL}})`, instant: true },
+      { expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_capacity")}{${SUBNET_SEL}})`, instant: true },
       { expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_used")}{${SUBNET_SEL}})`, instant: true },
       { expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_available")}{${SUBNET_SEL}})`, instant: true },
       { expr: `max by (${SUBNET_KEY}) (${m("subnet_utilization_ratio")}{${SUBNET_SEL}})`, instant: true },

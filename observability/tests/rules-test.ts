@@ -281,11 +281,11 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
       interval: "1m",
       input_series: [
         subnetSeries("subnet_ips_available", EAST, A, "3 2 1 0x10"),
-        subnetSeries("subnet_ips_total", EAST, A, "251x13"),
+        subnetSeries("subnet_ips_capacity", EAST, A, "251x13"),
         subnetSeries("subnet_ips_available", WEST, A, "1x13"),
-        subnetSeries("subnet_ips_total", WEST, A, "251x13"),
+        subnetSeries("subnet_ips_capacity", WEST, A, "251x13"),
         subnetSeries("subnet_ips_available", WEST, B, "0x13"),
-        subnetSeries("subnet_ips_total", WEST, B, "0x13"),
+        subnetSeries("subnet_ips_capacity", WEST, B, "0x13"),
         ...[EAST, WEST].flatMap((c) => [info(c, A, 13), info(c, B, 13)]),
       ],
       alert_rule_test: [

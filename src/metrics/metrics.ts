@@ -91,7 +91,8 @@ export class OperatorMetrics {
         },
       });
     this.subnetIpsTotal = perSubnet(
-      "subnet_ips_total",
+      // not `_total`: that suffix means a counter (docs/metrics.md, "Renamed metrics")
+      "subnet_ips_capacity",
       "Usable IPs in the subnet (Azure's usage limit; excludes the 5 reserved per prefix).",
       (s) => s.total,
     );
@@ -224,7 +225,13 @@ export class OperatorMetrics {
     });
     this.buildInfo.set({ version: opts.version }, 1);
     for (const r of ["success", "error", "skipped"]) this.reconcileTotal.inc({ result: r }, 0);
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: P });
+    if (opts.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: P });
+      // prom-client names three gauges with a counter's `_total` suffix; their per-type siblings hold the same
+      // numbers (sum them), so drop these and keep every exported name lint-clean
+      for (const name of ["active_handles_total", "active_requests_total", "active_resources_total"])
+        this.registry.removeSingleMetric(`${P}nodejs_${name}`);
+    }
   }
 
   /** Projects one evaluation into the per-nodeclass and per-subnet series. */

@@ -45,7 +45,7 @@ describe("operator against the example topology", () => {
       async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", labels)) === 246 ? true : undefined),
       { what: "available IPs metric" },
     );
-    expect(await stack.metric("aks_subnet_health_subnet_ips_total", labels)).toBe(251);
+    expect(await stack.metric("aks_subnet_health_subnet_ips_capacity", labels)).toBe(251);
     expect(await stack.metric("aks_subnet_health_subnet_ips_used", labels)).toBe(5);
     expect(
       await stack.metric("aks_subnet_health_nodeclass_info", {

@@ -76,7 +76,7 @@ resource ruleGroup0 'Microsoft.AlertsManagement/prometheusRuleGroups@2023-03-01'
       }
       {
         alert: 'AKSSubnetFull'
-        expression: '(label_replace(label_replace(label_replace(topk by (cluster, nodeclass) (1, max by (cluster, nodeclass, subnet_id) (aks_subnet_health_nodeclass_info)), "resource_group", "$1", "subnet_id", "/subscriptions/[^/]+/resourcegroups/([^/]+)/.*"), "vnet", "$1", "subnet_id", ".*/virtualnetworks/([^/]+)/subnets/.*"), "subnet", "$1", "subnet_id", ".*/subnets/([^/]+)")\n* on (cluster, subnet_id) group_left ()\nmax by (cluster, subnet_id) (aks_subnet_health_subnet_ips_available)) == 0\nand on (cluster, subnet_id)\n(max by (cluster, subnet_id) (aks_subnet_health_subnet_ips_total) > 0)'
+        expression: '(label_replace(label_replace(label_replace(topk by (cluster, nodeclass) (1, max by (cluster, nodeclass, subnet_id) (aks_subnet_health_nodeclass_info)), "resource_group", "$1", "subnet_id", "/subscriptions/[^/]+/resourcegroups/([^/]+)/.*"), "vnet", "$1", "subnet_id", ".*/virtualnetworks/([^/]+)/subnets/.*"), "subnet", "$1", "subnet_id", ".*/subnets/([^/]+)")\n* on (cluster, subnet_id) group_left ()\nmax by (cluster, subnet_id) (aks_subnet_health_subnet_ips_available)) == 0\nand on (cluster, subnet_id)\n(max by (cluster, subnet_id) (aks_subnet_health_subnet_ips_capacity) > 0)'
         for: 'PT1M'
         severity: 0
         labels: {

@@ -88,7 +88,7 @@ const OPERATIONS = ["VirtualNetworks_Get", "VirtualNetworks_ListUsage", "RoleAss
 
 /** Names of every metric family the operator exports besides prom-client's defaults. */
 export const OPERATOR_METRIC_NAMES = [
-  "subnet_ips_total",
+  "subnet_ips_capacity",
   "subnet_ips_used",
   "subnet_ips_available",
   "subnet_utilization_ratio",
@@ -127,7 +127,7 @@ export function sampleExporter(): SampleExporter {
   const subnetLabels = ["subnet_id", "subscription_id", "resource_group", "vnet", "subnet"] as const;
   const perSubnet = (name: string, help: string): Gauge<(typeof subnetLabels)[number]> =>
     new Gauge({ name: P + name, help, labelNames: subnetLabels, registers });
-  const total = perSubnet("subnet_ips_total", "Usable IPs of the subnet.");
+  const total = perSubnet("subnet_ips_capacity", "Usable IPs of the subnet.");
   const used = perSubnet("subnet_ips_used", "IPs in use.");
   const available = perSubnet("subnet_ips_available", "Free IPs.");
   const utilization = perSubnet("subnet_utilization_ratio", "used / total.");
