@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * aks-subnet-health: the operator (`run`). Exit codes: 0 stopped on SIGTERM/SIGINT (at any moment),
- * 1 runtime failure, 2 invalid configuration. (The ARM simulator has its own, development-only
+ * aks-subnet-health: the operator (`run`) and the preflight (`check`, its exit codes in docs/check.md).
+ * `run` exits 0 stopped on SIGTERM/SIGINT (at any moment), 1 runtime failure, 2 invalid configuration. (The ARM simulator has its own, development-only
  * command: src/sim/cli.ts.)
  */
 import { Command, CommanderError } from "commander";
 import { addRunOptions, ConfigError, resolveOptions } from "../config/options.js";
 import { describeError } from "../kube/errors.js";
+import { registerCheckCommand } from "./check-command.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     await runOperator(options);
   });
 
+  registerCheckCommand(program);
   return program;
 }
 

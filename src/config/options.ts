@@ -377,8 +377,48 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
   logLevel: { flag: "--log-level <level>", env: "LOG_LEVEL", help: "trace, debug, info, warn or error" },
 };
 
-export function addRunOptions(cmd: Command): Command {
-  for (const spec of Object.values(FLAGS)) {
+export type OptionKey = keyof typeof FLAGS;
+
+/**
+ * What `check` shares with `run`: how to reach Azure and the cluster, the network plan and the
+ * evaluation thresholds. Serving, leader election, resync and throttling of writes are the
+ * operator's alone, so `check` neither offers those flags nor reads their environment variables.
+ */
+export const CHECK_OPTION_KEYS = [
+  "kubeconfig",
+  "azureCloud",
+  "armEndpoint",
+  "authorityHost",
+  "armScope",
+  "azureCaFile",
+  "azureTokenFile",
+  "vnetSubnetId",
+  "allowedSubscriptions",
+  "clusterResourceId",
+  "karpenterPrincipalId",
+  "networkPlugin",
+  "networkPluginMode",
+  "networkPolicy",
+  "networkDataplane",
+  "podCidr",
+  "serviceCidr",
+  "dnsServiceIp",
+  "loadBalancerSku",
+  "maxPods",
+  "freeRatioWarning",
+  "freeRatioCritical",
+  "headroomWarning",
+  "headroomCritical",
+  "armReadBucket",
+  "armReadRefill",
+  "armConcurrency",
+  "nodeclassSelector",
+  "logLevel",
+] as const satisfies readonly OptionKey[];
+
+export function addRunOptions(cmd: Command, keys: readonly OptionKey[] = Object.keys(FLAGS) as OptionKey[]): Command {
+  for (const key of keys) {
+    const spec = FLAGS[key];
     cmd.addOption(new Option(spec.flag, `${spec.help} [env ${spec.env}]`));
   }
   return cmd;
@@ -391,11 +431,19 @@ export class ConfigError extends Error {
   }
 }
 
-/** Flags win over environment variables; empty environment variables count as unset. */
-export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Options {
+/**
+ * Flags win over environment variables; empty environment variables count as unset. `keys` limits
+ * which options are read at all (a command that does not offer a flag ignores its variable too).
+ */
+export function resolveOptions(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+  keys: readonly OptionKey[] = Object.keys(FLAGS) as OptionKey[],
+): Options {
   const raw: Record<string, unknown> = {};
   const sources: Record<string, "flag" | "environment"> = {};
-  for (const [key, spec] of Object.entries(FLAGS)) {
+  for (const key of keys) {
+    const spec: FlagSpec = FLAGS[key];
     const fromFlag = flags[key];
     const fromEnv = env[spec.env];
     if (fromFlag !== undefined) {

@@ -47,6 +47,29 @@ const next = (prev: EvaluationResult, over: Partial<EvaluationInput>): Evaluatio
   input({ previous: { conditions: stored(prev), subnetHealth: prev.subnetHealth }, ...over });
 
 describe("evaluateNodeClass", () => {
+  it("a malformed ID: access is not checked (nothing to ask Azure about), not 'waiting for Azure'", () => {
+    const r = evaluateNodeClass(
+      input({
+        nodeClass: {
+          name: "bad",
+          uid: "u",
+          generation: 1,
+          vnetSubnetID: "/subscriptions/not-a-guid",
+          maxPods: undefined,
+        },
+        vnet: undefined,
+        access: { kind: "pending" },
+      }),
+    );
+    expect(byType(r, ConditionType.SubnetFound).reason).toBe(ExistenceReason.SubnetIDInvalid);
+    expect(byType(r, ConditionType.SubnetAccess)).toMatchObject({
+      status: "Unknown",
+      reason: "SubnetUnavailable",
+      message: expect.stringContaining("see SubnetFound: SubnetIDInvalid") as unknown,
+    });
+    expect(byType(r, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "SubnetIDInvalid" });
+  });
+
   it("healthy: six conditions in a fixed order, numbers and memory in status, no events", () => {
     const r = evaluateNodeClass(input());
     expect(r.conditions.map((c) => c.type)).toEqual([...CONDITION_ORDER]);

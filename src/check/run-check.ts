@@ -1,0 +1,235 @@
+/**
+ * `aks-subnet-health check`: the imperative shell around evaluateAll. Builds the Azure data layer
+ * from the same options as `run`, reads the nodeclasses (manifests, or the live cluster with
+ * --cluster), evaluates each once and returns the report. Reads only: no status, no Events, no Lease.
+ */
+import { readFileSync } from "node:fs";
+import type { TokenCredential } from "@azure/core-auth";
+import { DefaultAzureCredential } from "@azure/identity";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type V1Node,
+} from "@kubernetes/client-node";
+import { createAzureDataLayer } from "../azure/index.js";
+import {
+  defaultSubnetFromCluster,
+  networkFromFlags,
+  parseClusterResourceId,
+  principalFromCluster,
+} from "../azure/cluster-source.js";
+import { FileTokenCredential } from "../azure/static-token-credential.js";
+import { azureEndpoints, type Options } from "../config/options.js";
+import { AKSNODECLASS, NODECLASS_LABEL } from "../domain.js";
+import { nodeClassReport } from "../health/report.js";
+import type { ClusterNetworkObservation, EvaluationSettings, NodeAddress } from "../health/types.js";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
+import { discoverClusterNetwork } from "../kube/network-discovery.js";
+import { previousState, type NodeClassObject } from "../operator/nodeclass.js";
+import { evaluateAll, manifestSubject, type CheckSources, type CheckSubject } from "./evaluate-all.js";
+import { loadNodeClassManifests } from "./manifests.js";
+import { buildReport, type CheckedRow, type CheckReport } from "./report.js";
+
+export interface CheckTarget {
+  /** manifest paths ("-" for stdin); empty with `cluster` */
+  paths: readonly string[];
+  /** check the live cluster's nodeclasses instead of manifests */
+  cluster: boolean;
+}
+
+export interface CheckOverrides {
+  kubeConfig?: KubeConfig;
+  credential?: TokenCredential;
+  stdin?: NodeJS.ReadableStream;
+  azureRetry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  armTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** A problem with what the user asked for (exit 2), as opposed to a verdict about a subnet. */
+export class CheckUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckUsageError";
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function internalIPs(node: V1Node): string[] {
+  return [
+    ...new Set((node.status?.addresses ?? []).filter((a) => a.type === "InternalIP").map((a) => a.address)),
+  ].sort();
+}
+
+async function clusterSubjects(kc: KubeConfig, selector: string | undefined): Promise<CheckSubject[]> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const items: NodeClassObject[] = [];
+  let _continue: string | undefined;
+  do {
+    const page = (await custom.listClusterCustomObject({
+      group: AKSNODECLASS.group,
+      version: AKSNODECLASS.version,
+      plural: AKSNODECLASS.plural,
+      limit: 500,
+      ...(selector ? { labelSelector: selector } : {}),
+      ...(_continue ? { _continue } : {}),
+    })) as KubernetesListObject<NodeClassObject & { metadata?: { name?: string } }>;
+    items.push(...page.items);
+    _continue = page.metadata?._continue || undefined;
+  } while (_continue);
+  // nodes Karpenter launched, by nodeclass: the drift check compares their addresses with the subnet
+  const byClass = new Map<string, NodeAddress[]>();
+  const core = kc.makeApiClient(CoreV1Api);
+  let nodeContinue: string | undefined;
+  do {
+    const page = await core.listNode({
+      labelSelector: NODECLASS_LABEL,
+      limit: 500,
+      ...(nodeContinue ? { _continue: nodeContinue } : {}),
+    });
+    for (const n of page.items) {
+      const cls = n.metadata?.labels?.[NODECLASS_LABEL];
+      if (!cls || !n.metadata?.name) continue;
+      const list = byClass.get(cls) ?? [];
+      list.push({ name: n.metadata.name, internalIPs: internalIPs(n) });
+      byClass.set(cls, list);
+    }
+    nodeContinue = page.metadata?._continue || undefined;
+  } while (nodeContinue);
+  return items
+    .filter((o) => isRecord(o.metadata) && typeof o.metadata.name === "string")
+    .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""))
+    .map((object) => ({
+      object,
+      previous: previousState(object, undefined),
+      nodes: byClass.get(object.metadata?.name ?? "") ?? [],
+    }));
+}
+
+function credentialFor(o: Options, authorityHost: string): TokenCredential {
+  if (o.azureTokenFile) return new FileTokenCredential(o.azureTokenFile);
+  return new DefaultAzureCredential({ authorityHost });
+}
+
+/**
+ * The same Azure reads and the same settings the operator derives from these options: cluster
+ * network (managed cluster, flags, or what the live cluster shows), default subnet, Karpenter's
+ * identity, thresholds.
+ */
+async function sourcesFor(
+  o: Options,
+  over: CheckOverrides,
+  kc: KubeConfig | undefined,
+): Promise<{ sources: CheckSources; networkSource: string }> {
+  const endpoints = azureEndpoints(o);
+  const clusterRef = o.clusterResourceId ? parseClusterResourceId(o.clusterResourceId) : undefined;
+  if (clusterRef && !clusterRef.ok) throw new CheckUsageError(`--cluster-resource-id: ${clusterRef.error}`);
+  const { vnets, access, cluster } = createAzureDataLayer({
+    clients: {
+      credential: over.credential ?? credentialFor(o, endpoints.authorityHost),
+      endpoint: endpoints.armEndpoint,
+      credentialScope: endpoints.armScope,
+      ...(o.azureCaFile ? { ca: readFileSync(o.azureCaFile, "utf8") } : {}),
+      ...(over.azureRetry ? { retry: over.azureRetry } : {}),
+    },
+    limiter: { capacity: o.armReadBucket, refillPerSecond: o.armReadRefill, concurrency: o.armConcurrency },
+    ...(over.armTimeoutMs !== undefined ? { callTimeoutMs: over.armTimeoutMs } : {}),
+    access: { ...(o.karpenterPrincipalId ? { principalId: o.karpenterPrincipalId } : {}), selfCheck: true },
+    ...(clusterRef?.ok ? { cluster: clusterRef.ref } : {}),
+    ...(over.now ? { now: over.now } : {}),
+  });
+  const flagNetwork = networkFromFlags({
+    networkPlugin: o.networkPlugin,
+    networkPluginMode: o.networkPluginMode,
+    networkPolicy: o.networkPolicy,
+    networkDataplane: o.networkDataplane,
+    podCidrs: o.podCidr,
+    serviceCidrs: o.serviceCidr,
+    dnsServiceIP: o.dnsServiceIp,
+    loadBalancerSku: o.loadBalancerSku,
+    defaultMaxPods: o.maxPods,
+  });
+  let network: ClusterNetworkObservation = { kind: "unknown" };
+  if (cluster) {
+    network = await cluster.get();
+    // Karpenter's maxPods defaults apply unless --max-pods overrides them (as in `run`)
+    if (network.kind === "ok") network = { ...network, network: { ...network.network, defaultMaxPods: o.maxPods } };
+    else if (network.kind === "unavailable" && network.last)
+      network = { ...network, last: { ...network.last, defaultMaxPods: o.maxPods } };
+    const mc = cluster.managedCluster;
+    if (mc && !o.karpenterPrincipalId) {
+      const p = principalFromCluster(mc);
+      if (p) access.setPrincipal(p.principalId);
+    }
+  } else if (flagNetwork) {
+    network = { kind: "ok", network: flagNetwork, fetchedAt: (over.now ?? Date.now)() };
+  } else if (kc) {
+    const discovered = await discoverClusterNetwork(kc);
+    if (discovered) network = { kind: "ok", network: discovered, fetchedAt: (over.now ?? Date.now)() };
+  }
+  const settings: EvaluationSettings = {
+    defaultSubnetID:
+      o.vnetSubnetId || (cluster?.managedCluster ? defaultSubnetFromCluster(cluster.managedCluster) : undefined),
+    allowedSubscriptions:
+      o.allowedSubscriptions.length > 0 ? o.allowedSubscriptions.map((s) => s.toLowerCase()) : undefined,
+    thresholds: {
+      freeRatioWarning: o.freeRatioWarning,
+      freeRatioCritical: o.freeRatioCritical,
+      nodeHeadroomWarning: o.headroomWarning,
+      nodeHeadroomCritical: o.headroomCritical,
+    },
+  };
+  const networkSource =
+    network.kind === "ok"
+      ? network.network.source
+      : network.kind === "unavailable"
+        ? `unavailable (${network.failure.message})`
+        : "unknown";
+  return {
+    networkSource,
+    sources: {
+      settings,
+      network,
+      vnet: (ref) => vnets.get(ref),
+      access: (ref) => access.get(ref),
+    },
+  };
+}
+
+export async function runCheck(o: Options, target: CheckTarget, over: CheckOverrides = {}): Promise<CheckReport> {
+  if (target.cluster && target.paths.length > 0)
+    throw new CheckUsageError("give either manifest paths or --cluster, not both");
+  if (!target.cluster && target.paths.length === 0)
+    throw new CheckUsageError("nothing to check: give manifest files or directories, '-' for stdin, or --cluster");
+
+  let subjects: Array<CheckSubject & { origin: string }>;
+  let kc: KubeConfig | undefined;
+  if (target.cluster) {
+    try {
+      kc = over.kubeConfig ?? loadKubeConfig(o.kubeconfig);
+    } catch (err) {
+      throw new CheckUsageError(err instanceof Error ? err.message : String(err));
+    }
+    subjects = (await clusterSubjects(kc, o.nodeclassSelector)).map((s) => ({ ...s, origin: "cluster" }));
+  } else {
+    const manifests = await loadNodeClassManifests(target.paths, over.stdin);
+    subjects = manifests.map((m) => ({ ...manifestSubject(m.object), origin: m.origin }));
+  }
+  if (subjects.length === 0)
+    throw new CheckUsageError(
+      target.cluster
+        ? "the cluster has no AKSNodeClass to check (or none matches --nodeclass-selector)"
+        : `no AKSNodeClass (${AKSNODECLASS.group}) found in ${target.paths.join(", ")}`,
+    );
+
+  const { sources, networkSource } = await sourcesFor(o, over, kc);
+  const checked = await evaluateAll(subjects, sources, over.now);
+  const rows: CheckedRow[] = checked.map((c, i) => ({
+    ...nodeClassReport(c.name, c.result, c.access),
+    origin: subjects[i]?.origin ?? "",
+  }));
+  return buildReport(target.cluster ? "cluster" : "manifests", networkSource, rows);
+}
