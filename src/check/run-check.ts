@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import type { TokenCredential } from "@azure/core-auth";
-import { DefaultAzureCredential } from "@azure/identity";
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -14,21 +13,22 @@ import {
   type V1Node,
 } from "@kubernetes/client-node";
 import { createAzureDataLayer } from "../azure/index.js";
-import {
-  defaultSubnetFromCluster,
-  networkFromFlags,
-  parseClusterResourceId,
-  principalFromCluster,
-} from "../azure/cluster-source.js";
-import { FileTokenCredential } from "../azure/static-token-credential.js";
+import { parseClusterResourceId, principalFromCluster } from "../azure/cluster-source.js";
 import { azureEndpoints, type Options } from "../config/options.js";
 import { AKSNODECLASS, NODECLASS_LABEL } from "../domain.js";
 import { nodeClassReport } from "../health/report.js";
 import type { ClusterNetworkObservation, EvaluationSettings, NodeAddress } from "../health/types.js";
+import {
+  credentialFor,
+  evaluationSettings,
+  networkFromOptions,
+  managedClusterNetwork,
+} from "../operator/from-options.js";
+import type { Sources } from "../operator/gather.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { discoverClusterNetwork } from "../kube/network-discovery.js";
-import { previousState, type NodeClassObject } from "../operator/nodeclass.js";
-import { evaluateAll, manifestSubject, type CheckSources, type CheckSubject } from "./evaluate-all.js";
+import type { NodeClassObject } from "../operator/nodeclass.js";
+import { evaluateAll } from "./evaluate-all.js";
 import { loadNodeClassManifests } from "./manifests.js";
 import { buildReport, type CheckedRow, type CheckReport } from "./report.js";
 
@@ -64,7 +64,13 @@ function internalIPs(node: V1Node): string[] {
   ].sort();
 }
 
-async function clusterSubjects(kc: KubeConfig, selector: string | undefined): Promise<CheckSubject[]> {
+interface ClusterNodeClasses {
+  objects: NodeClassObject[];
+  nodes: Map<string, NodeAddress[]>;
+}
+
+/** The cluster's nodeclasses (status included: the previous state drift compares with) and Karpenter's nodes. */
+async function readCluster(kc: KubeConfig, selector: string | undefined): Promise<ClusterNodeClasses> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const items: NodeClassObject[] = [];
   let _continue: string | undefined;
@@ -99,19 +105,10 @@ async function clusterSubjects(kc: KubeConfig, selector: string | undefined): Pr
     }
     nodeContinue = page.metadata?._continue || undefined;
   } while (nodeContinue);
-  return items
+  const objects = items
     .filter((o) => isRecord(o.metadata) && typeof o.metadata.name === "string")
-    .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""))
-    .map((object) => ({
-      object,
-      previous: previousState(object, undefined),
-      nodes: byClass.get(object.metadata?.name ?? "") ?? [],
-    }));
-}
-
-function credentialFor(o: Options, authorityHost: string): TokenCredential {
-  if (o.azureTokenFile) return new FileTokenCredential(o.azureTokenFile);
-  return new DefaultAzureCredential({ authorityHost });
+    .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+  return { objects, nodes: byClass };
 }
 
 /**
@@ -123,7 +120,8 @@ async function sourcesFor(
   o: Options,
   over: CheckOverrides,
   kc: KubeConfig | undefined,
-): Promise<{ sources: CheckSources; networkSource: string }> {
+  nodes: Map<string, NodeAddress[]>,
+): Promise<{ sources: Sources; settings: EvaluationSettings; networkSource: string }> {
   const endpoints = azureEndpoints(o);
   const clusterRef = o.clusterResourceId ? parseClusterResourceId(o.clusterResourceId) : undefined;
   if (clusterRef && !clusterRef.ok) throw new CheckUsageError(`--cluster-resource-id: ${clusterRef.error}`);
@@ -141,24 +139,10 @@ async function sourcesFor(
     ...(clusterRef?.ok ? { cluster: clusterRef.ref } : {}),
     ...(over.now ? { now: over.now } : {}),
   });
-  const flagNetwork = networkFromFlags({
-    networkPlugin: o.networkPlugin,
-    networkPluginMode: o.networkPluginMode,
-    networkPolicy: o.networkPolicy,
-    networkDataplane: o.networkDataplane,
-    podCidrs: o.podCidr,
-    serviceCidrs: o.serviceCidr,
-    dnsServiceIP: o.dnsServiceIp,
-    loadBalancerSku: o.loadBalancerSku,
-    defaultMaxPods: o.maxPods,
-  });
+  const flagNetwork = networkFromOptions(o);
   let network: ClusterNetworkObservation = { kind: "unknown" };
   if (cluster) {
-    network = await cluster.get();
-    // Karpenter's maxPods defaults apply unless --max-pods overrides them (as in `run`)
-    if (network.kind === "ok") network = { ...network, network: { ...network.network, defaultMaxPods: o.maxPods } };
-    else if (network.kind === "unavailable" && network.last)
-      network = { ...network, last: { ...network.last, defaultMaxPods: o.maxPods } };
+    network = managedClusterNetwork(await cluster.get(), o, flagNetwork);
     const mc = cluster.managedCluster;
     if (mc && !o.karpenterPrincipalId) {
       const p = principalFromCluster(mc);
@@ -170,31 +154,22 @@ async function sourcesFor(
     const discovered = await discoverClusterNetwork(kc);
     if (discovered) network = { kind: "ok", network: discovered, fetchedAt: (over.now ?? Date.now)() };
   }
-  const settings: EvaluationSettings = {
-    defaultSubnetID:
-      o.vnetSubnetId || (cluster?.managedCluster ? defaultSubnetFromCluster(cluster.managedCluster) : undefined),
-    allowedSubscriptions:
-      o.allowedSubscriptions.length > 0 ? o.allowedSubscriptions.map((s) => s.toLowerCase()) : undefined,
-    thresholds: {
-      freeRatioWarning: o.freeRatioWarning,
-      freeRatioCritical: o.freeRatioCritical,
-      nodeHeadroomWarning: o.headroomWarning,
-      nodeHeadroomCritical: o.headroomCritical,
-    },
-  };
+  const settings = evaluationSettings(o, cluster?.managedCluster);
   const networkSource =
     network.kind === "ok"
       ? network.network.source
       : network.kind === "unavailable"
         ? `unavailable (${network.failure.message})`
         : "unknown";
+  const observed = network;
   return {
     networkSource,
+    settings,
     sources: {
-      settings,
-      network,
-      vnet: (ref) => vnets.get(ref),
-      access: (ref) => access.get(ref),
+      vnets,
+      access,
+      network: { get: () => Promise.resolve(observed) },
+      nodes: { addressesFor: (nodeclass) => nodes.get(nodeclass) ?? [] },
     },
   };
 }
@@ -205,18 +180,21 @@ export async function runCheck(o: Options, target: CheckTarget, over: CheckOverr
   if (!target.cluster && target.paths.length === 0)
     throw new CheckUsageError("nothing to check: give manifest files or directories, '-' for stdin, or --cluster");
 
-  let subjects: Array<CheckSubject & { origin: string }>;
+  let subjects: Array<{ object: NodeClassObject; origin: string }>;
   let kc: KubeConfig | undefined;
+  let nodes = new Map<string, NodeAddress[]>();
   if (target.cluster) {
     try {
       kc = over.kubeConfig ?? loadKubeConfig(o.kubeconfig);
     } catch (err) {
       throw new CheckUsageError(err instanceof Error ? err.message : String(err));
     }
-    subjects = (await clusterSubjects(kc, o.nodeclassSelector)).map((s) => ({ ...s, origin: "cluster" }));
+    const read = await readCluster(kc, o.nodeclassSelector);
+    nodes = read.nodes;
+    subjects = read.objects.map((object) => ({ object, origin: "cluster" }));
   } else {
-    const manifests = await loadNodeClassManifests(target.paths, over.stdin);
-    subjects = manifests.map((m) => ({ ...manifestSubject(m.object), origin: m.origin }));
+    // a manifest carries no status: its previous state is empty, as for a nodeclass about to be created
+    subjects = await loadNodeClassManifests(target.paths, over.stdin);
   }
   if (subjects.length === 0)
     throw new CheckUsageError(
@@ -225,8 +203,13 @@ export async function runCheck(o: Options, target: CheckTarget, over: CheckOverr
         : `no AKSNodeClass (${AKSNODECLASS.group}) found in ${target.paths.join(", ")}`,
     );
 
-  const { sources, networkSource } = await sourcesFor(o, over, kc);
-  const checked = await evaluateAll(subjects, sources, over.now);
+  const { sources, settings, networkSource } = await sourcesFor(o, over, kc, nodes);
+  const checked = await evaluateAll(
+    subjects.map((s) => s.object),
+    sources,
+    () => settings,
+    over.now,
+  );
   const rows: CheckedRow[] = checked.map((c, i) => ({
     ...nodeClassReport(c.name, c.result, c.access),
     origin: subjects[i]?.origin ?? "",

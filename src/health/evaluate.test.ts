@@ -64,8 +64,8 @@ describe("evaluateNodeClass", () => {
     expect(byType(r, ConditionType.SubnetFound).reason).toBe(ExistenceReason.SubnetIDInvalid);
     expect(byType(r, ConditionType.SubnetAccess)).toMatchObject({
       status: "Unknown",
-      reason: "SubnetUnavailable",
-      message: expect.stringContaining("see SubnetFound: SubnetIDInvalid") as unknown,
+      reason: "AccessNotCheckedNoSubnet",
+      message: expect.stringContaining("the subnet ID is not valid") as unknown,
     });
     expect(byType(r, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "SubnetIDInvalid" });
   });

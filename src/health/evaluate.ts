@@ -92,8 +92,9 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   const { nodeClass, settings, previous } = input;
   const resolution = input.resolution ?? resolveSubnet(nodeClass, settings);
   const existence = evaluateExistence(resolution, input.vnet, settings.allowedSubscriptions);
-  // a subnet that does not exist is SubnetFound's problem alone: no access verdict, no access alert
-  const subnetMissing = existence.state === "not-found";
+  // a subnet that does not exist, or an ID that is missing or does not parse, is SubnetFound's problem alone: no
+  // access verdict, no access alert (and no "waiting for Azure" for an ID Azure is never asked about)
+  const subnetMissing = ["not-found", "invalid", "unconfigured"].includes(existence.state);
   const access = subnetMissing
     ? accessWithoutSubnet(existence.condition.reason)
     : accessCondition(input.access, existence.ref);

@@ -4,7 +4,7 @@
  * (SubnetHealthView) stores it, so both always say the same thing. Pure.
  */
 import { ConditionType, CONDITION_PREFIX } from "../domain.js";
-import { HEALTHY_REASONS } from "./summary.js";
+import { severityOf } from "./concerns.js";
 import type {
   AccessApproach,
   AccessObservation,
@@ -56,8 +56,8 @@ export function verdictOf(summary: Pick<ConditionResult, "status" | "reason">): 
 }
 
 /** Whether a concern's condition says something the user should read (not a plain healthy True). */
-export function needsAttention(c: Pick<ConditionResult, "status" | "reason">): boolean {
-  return c.status !== "True" || !HEALTHY_REASONS.has(c.reason);
+export function needsAttention(c: Pick<ConditionResult, "type" | "status" | "reason">): boolean {
+  return severityOf(c).severity !== "ok";
 }
 
 export function shortConditionType(type: string): string {

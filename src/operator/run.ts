@@ -4,20 +4,13 @@
  * `startOperator` is also what the integration tests and the benchmark run in-process.
  */
 import { readFileSync } from "node:fs";
-import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject } from "@kubernetes/client-node";
 import { ArmGuardError, classifyAzureError, createAzureDataLayer } from "../azure/index.js";
-import {
-  defaultSubnetFromCluster,
-  networkFromFlags,
-  parseClusterResourceId,
-  principalFromCluster,
-  withFlagOverrides,
-} from "../azure/cluster-source.js";
-import { FileTokenCredential } from "../azure/static-token-credential.js";
+import { parseClusterResourceId, principalFromCluster } from "../azure/cluster-source.js";
 import { azureEndpoints, type Options } from "../config/options.js";
 import { resolvedSettings } from "../config/resolved.js";
+import { credentialFor, evaluationSettings, managedClusterNetwork, networkFromOptions } from "./from-options.js";
 import { AKSNODECLASS } from "../domain.js";
 import { networkSupportMetric } from "../health/network-plan.js";
 import type { ClusterNetworkObservation, EvaluationSettings } from "../health/types.js";
@@ -56,22 +49,6 @@ export interface RunningOperator {
   /** resolves once caches have synced */
   synced: Promise<void>;
   stop(): Promise<void>;
-}
-
-/**
- * Karpenter does not take maxPods from the cluster's agent pools: without spec.maxPods it uses its own
- * defaults (30 on the Azure CNI node subnet, 250 with overlay or BYO CNI, 110 otherwise), which the
- * capacity evaluator applies when no default is given. Only an explicit --max-pods overrides them.
- */
-function withKarpenterMaxPods(obs: ClusterNetworkObservation, flag: number | undefined): ClusterNetworkObservation {
-  if (obs.kind === "ok") return { ...obs, network: { ...obs.network, defaultMaxPods: flag } };
-  if (obs.kind === "unavailable" && obs.last) return { ...obs, last: { ...obs.last, defaultMaxPods: flag } };
-  return obs;
-}
-
-function credentialFor(o: Options, authorityHost: string): TokenCredential {
-  if (o.azureTokenFile) return new FileTokenCredential(o.azureTokenFile);
-  return new DefaultAzureCredential({ authorityHost });
 }
 
 export async function startOperator(o: Options, over: OperatorOverrides = {}): Promise<RunningOperator> {
@@ -148,17 +125,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       : {}),
   });
 
-  const flagNetwork = networkFromFlags({
-    networkPlugin: o.networkPlugin,
-    networkPluginMode: o.networkPluginMode,
-    networkPolicy: o.networkPolicy,
-    networkDataplane: o.networkDataplane,
-    podCidrs: o.podCidr,
-    serviceCidrs: o.serviceCidr,
-    dnsServiceIP: o.dnsServiceIp,
-    loadBalancerSku: o.loadBalancerSku,
-    defaultMaxPods: o.maxPods,
-  });
+  const flagNetwork = networkFromOptions(o);
   let discovered: { at: number; obs: Promise<ClusterNetworkObservation> } | undefined;
   let lastNetworkLabels = "";
   let resolvedLogged: "no" | "partial" | "full" = "no";
@@ -166,8 +133,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     get: async () => {
       let obs: ClusterNetworkObservation;
       if (clusterSource) {
-        obs = withKarpenterMaxPods(await clusterSource.get(), o.maxPods);
-        if (obs.kind === "ok") obs = { ...obs, network: withFlagOverrides(obs.network, flagNetwork) };
+        obs = managedClusterNetwork(await clusterSource.get(), o, flagNetwork);
         const mc = clusterSource.managedCluster;
         if (mc && !o.karpenterPrincipalId && access.configuredPrincipal === undefined) {
           const p = principalFromCluster(mc);
@@ -220,19 +186,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     },
   };
 
-  const settings = (): EvaluationSettings => ({
-    defaultSubnetID:
-      o.vnetSubnetId ||
-      (clusterSource?.managedCluster ? defaultSubnetFromCluster(clusterSource.managedCluster) : undefined),
-    allowedSubscriptions:
-      o.allowedSubscriptions.length > 0 ? o.allowedSubscriptions.map((s) => s.toLowerCase()) : undefined,
-    thresholds: {
-      freeRatioWarning: o.freeRatioWarning,
-      freeRatioCritical: o.freeRatioCritical,
-      nodeHeadroomWarning: o.headroomWarning,
-      nodeHeadroomCritical: o.headroomCritical,
-    },
-  });
+  const settings = (): EvaluationSettings => evaluationSettings(o, clusterSource?.managedCluster);
 
   const customObjects = kc.makeApiClient(CustomObjectsApi);
   const nodeClasses = new ResilientInformer<NodeClassResource, NodeClassResource>({

@@ -304,15 +304,21 @@ function failureCause(f: AzureFailure): string {
 }
 
 /**
- * SubnetAccess while the subnet (or its VNet, resource group or subscription) does not exist: there is no
- * scope to check, and suggesting a role assignment on it would send the user the wrong way.
+ * SubnetAccess while the subnet (or its VNet, resource group or subscription) does not exist, or its ID
+ * does not parse: there is no scope to check, and suggesting a role assignment on it would send the user
+ * the wrong way.
  */
 export function accessWithoutSubnet(existenceReason: string): AccessCondition {
   return {
     type: ConditionType.SubnetAccess,
     status: "Unknown",
     reason: AccessReason.NoSubnet,
-    message: `Not checked: the subnet does not exist (SubnetFound ${existenceReason}). Karpenter's access is checked once it does.`,
+    message:
+      existenceReason === "SubnetIDInvalid"
+        ? `Not checked: the subnet ID is not valid (SubnetFound ${existenceReason}). Karpenter's access is checked once it is.`
+        : existenceReason === "NoSubnetConfigured"
+          ? `Not checked: no subnet is configured (SubnetFound ${existenceReason}). Karpenter's access is checked once one is.`
+          : `Not checked: the subnet does not exist (SubnetFound ${existenceReason}). Karpenter's access is checked once it does.`,
   };
 }
 
