@@ -25,7 +25,7 @@ const TOPOLOGY = path.join(root, "examples/topology.yaml");
 
 /** Expected verdict per example scenario with the example cluster (examples/nodeclasses.yaml explains each). */
 const SCENARIOS: Record<string, { reason: string; exit: 0 | 1 | 3 }> = {
-  healthy: { reason: "AccessBroaderThanNeeded", exit: 0 },
+  healthy: { reason: "SubnetReady", exit: 0 },
   "nearly-full": { reason: "CapacityLow", exit: 0 },
   full: { reason: "SubnetFull", exit: 1 },
   "missing-subnet": { reason: "SubnetNotFound", exit: 1 },
@@ -33,16 +33,16 @@ const SCENARIOS: Record<string, { reason: string; exit: 0 | 1 | 3 }> = {
   "missing-rg": { reason: "ResourceGroupNotFound", exit: 1 },
   unreadable: { reason: "SubnetReadForbidden", exit: 3 },
   "reader-only": { reason: "JoinDenied", exit: 1 },
-  "approach-a": { reason: "AccessBroaderThanNeeded", exit: 0 },
+  "approach-a": { reason: "SubnetReady", exit: 0 },
   "approach-b-custom-role": { reason: "SubnetReady", exit: 0 },
   "approach-b-conditioned": { reason: "SubnetReady", exit: 0 },
   "deny-assignment": { reason: "DeniedByDenyAssignment", exit: 1 },
   "pod-cidr-overlap": { reason: "CIDRConflict", exit: 1 },
   "service-cidr-overlap": { reason: "CIDRConflict", exit: 1 },
-  "dual-stack": { reason: "AccessBroaderThanNeeded", exit: 0 },
+  "dual-stack": { reason: "SubnetReady", exit: 0 },
   "usage-not-reported": { reason: "UsageNotReported", exit: 3 },
   "malformed-id": { reason: "SubnetIDInvalid", exit: 1 },
-  "default-subnet": { reason: "AccessBroaderThanNeeded", exit: 0 },
+  "default-subnet": { reason: "SubnetReady", exit: 0 },
 };
 
 /** Each example document as its own YAML text, by name. */
@@ -129,7 +129,7 @@ describe("check on manifests", () => {
     expect(ran.stdout).toContain("full (");
     expect(ran.stdout).toMatch(/SubnetCapacity False SubnetFull: .*Add an address prefix/);
     expect(ran.stdout.trimEnd().split("\n").at(-1)).toBe(
-      "18 nodeclasses: 2 ready, 5 with warnings, 9 blocked, 2 undecided (network plan: managed-cluster); exit 1",
+      "18 nodeclasses: 6 ready, 1 with warnings, 9 blocked, 2 undecided (network plan: managed-cluster); exit 1",
     );
   });
 
