@@ -28,5 +28,13 @@ export const AKSNODECLASS = {
   kind: "AKSNodeClass",
 } as const;
 
+/** Karpenter's NodePool: the capacity plan reads its limits, replicas and requirements. */
+export const NODEPOOL = {
+  group: "karpenter.sh",
+  version: "v1",
+  plural: "nodepools",
+  kind: "NodePool",
+} as const;
+
 /** Label Karpenter puts on NodeClaims and Nodes naming their AKSNodeClass. */
 export const NODECLASS_LABEL = "karpenter.azure.com/aksnodeclass";

@@ -51,6 +51,7 @@ describe("worstCaseNodes", () => {
       "no-instance",
     ],
     ["a negative limit allows nothing", { limits: { nodes: "-3" } }, 30, 0, "nodes"],
+    ["no NodePool outgrows AKS's 5000 nodes per cluster", { limits: { cpu: "100000" } }, 30, 5000, "cluster-maximum"],
   ];
   it.each(cases)("%s", (_, over, maxPods, expected, by) => {
     const { nodes } = worstCaseNodes(pool(over), maxPods);

@@ -10,10 +10,15 @@
  *   Karpenter's VM memory overhead (default 7.5 %), as Karpenter counts it against the limit.
  * Limits on other resources (GPUs, ephemeral storage) do not bound a NodePool that may launch
  * instances without them, so they are noted and ignored.
+ * No NodePool outgrows its cluster: AKS allows at most 5,000 nodes per cluster, so a worst case above
+ * that is planned at 5,000.
  */
 import { instanceBounds } from "./instance-bounds.js";
 import { parseQuantity } from "./quantity.js";
 import type { BoundBy, NodePoolDemand, NodePoolInput, NodePoolNodes, SmallestInstance } from "./types.js";
+
+/** AKS's limit on nodes per cluster, across all node pools (Standard and Premium tiers). */
+export const AKS_MAX_NODES = 5000;
 
 /** Karpenter for Azure's default `--vm-memory-overhead-percent`. */
 export const VM_MEMORY_OVERHEAD = 0.075;
@@ -92,6 +97,15 @@ function limitCandidates(
   return out;
 }
 
+function capped(c: Candidate): Candidate {
+  if (c.nodes <= AKS_MAX_NODES) return c;
+  return {
+    nodes: AKS_MAX_NODES,
+    by: "cluster-maximum",
+    detail: `AKS's ${AKS_MAX_NODES} nodes per cluster (${c.detail} allows ${c.nodes})`,
+  };
+}
+
 /** Worst-case nodes of one NodePool. */
 export function worstCaseNodes(
   pool: NodePoolInput,
@@ -106,12 +120,18 @@ export function worstCaseNodes(
     const limit = parseQuantity(pool.limits.nodes ?? "");
     if (limit !== undefined) {
       const nodes = Math.max(0, Math.floor(limit));
-      return { bounds, nodes: { kind: "bounded", nodes, by: "nodes", detail: `limits.nodes ${fmt(limit)}` } };
+      return {
+        bounds,
+        nodes: { kind: "bounded", ...capped({ nodes, by: "nodes", detail: `limits.nodes ${fmt(limit)}` }) },
+      };
     }
     notes.push("replacements during drift or expiry may briefly add nodes beyond replicas; limits.nodes bounds them");
     return {
       bounds,
-      nodes: { kind: "bounded", nodes: pool.replicas, by: "replicas", detail: `replicas ${pool.replicas}` },
+      nodes: {
+        kind: "bounded",
+        ...capped({ nodes: pool.replicas, by: "replicas", detail: `replicas ${pool.replicas}` }),
+      },
     };
   }
   const candidates = limitCandidates(pool.limits, bounds.smallest, maxPods, notes);
@@ -122,7 +142,7 @@ export function worstCaseNodes(
   const order: BoundBy[] = ["nodes", "cpu", "memory", "pods"];
   const best = [...candidates].sort((a, b) => a.nodes - b.nodes || order.indexOf(a.by) - order.indexOf(b.by))[0];
   if (best === undefined) throw new Error("unreachable: candidates is not empty");
-  return { bounds, nodes: { kind: "bounded", ...best } };
+  return { bounds, nodes: { kind: "bounded", ...capped(best) } };
 }
 
 /**

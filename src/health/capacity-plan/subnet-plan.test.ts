@@ -117,6 +117,21 @@ describe("planSubnet: demand at NodePool limits", () => {
     );
   });
 
+  it("a NodePool without limits on a subnet that holds AKS's 5000 nodes per cluster fits", () => {
+    const plan = planSubnet(
+      input({
+        prefixes: ["10.8.0.0/16"],
+        capacity: { total: 65531, used: 40 },
+        nodeClasses: [nodeClass("default", undefined, overlayCni)],
+        nodePools: [np("default", "default"), np("batch", "default", { limits: { nodes: 10 } })],
+      }),
+    );
+    expect(plan).toMatchObject({ verdict: "fits", unbounded: ["default"], neededAtLimits: 10 });
+    expect(planMessage(plan)).toBe(
+      "The NodePools using subnet nodes fit at their limits (10 IPs needed). default sets no limit, but even AKS's 5000 nodes per cluster would fit.",
+    );
+  });
+
   it("bounded NodePools already short: short wins over unbounded, which is named", () => {
     const plan = planSubnet(
       input({ nodePools: [np("default", "default"), np("batch", "default", { limits: { nodes: 100 } })] }),

@@ -12,7 +12,7 @@
  */
 import { azureUsableIPv4, parseCidr } from "../cidr.js";
 import type { CniMode, IpsPerNode } from "../capacity.js";
-import { nodePoolDemand } from "./nodepool-demand.js";
+import { AKS_MAX_NODES, nodePoolDemand } from "./nodepool-demand.js";
 import type { NodePoolDemand, NodePoolInput } from "./types.js";
 
 export interface PlanNodeClass {
@@ -168,7 +168,12 @@ export function planSubnet(input: SubnetPlanInput): SubnetPlan {
     }
     return { ...base, ...numbers, verdict: "short", shortfall: needed - room, fix };
   }
-  if (unbounded.length > 0) {
+  // NodePools without limits still cannot outgrow the cluster: if AKS's node maximum fits, so do they
+  const unboundedIps = Math.max(
+    0,
+    ...demands.filter((d) => d.worstCase.kind === "unbounded").map((d) => d.ipsPerNode ?? 0),
+  );
+  if (unbounded.length > 0 && needed + AKS_MAX_NODES * unboundedIps > room) {
     const first = demands.find((d) => d.nodePool === unbounded[0]);
     if (first?.ipsPerNode !== undefined) {
       fix.limit = { nodePool: first.nodePool, nodes: Math.floor((room - needed) / first.ipsPerNode) };
@@ -205,8 +210,13 @@ export function planMessage(plan: SubnetPlan): string | undefined {
     case "no-nodepools":
     case "unknown":
       return undefined;
-    case "fits":
-      return `The NodePools using subnet ${s} fit at their limits (${plural(plan.neededAtLimits ?? 0, "IP")} needed).${noInstance}`;
+    case "fits": {
+      const unbounded =
+        plan.unbounded.length > 0
+          ? ` ${list(plan.unbounded)} ${plan.unbounded.length === 1 ? "sets" : "set"} no limit, but even AKS's ${AKS_MAX_NODES} nodes per cluster would fit.`
+          : "";
+      return `The NodePools using subnet ${s} fit at their limits (${plural(plan.neededAtLimits ?? 0, "IP")} needed).${unbounded}${noInstance}`;
+    }
     case "unbounded": {
       const who = `${plan.unbounded.length === 1 ? "NodePool" : "NodePools"} ${list(plan.unbounded)}`;
       const room =

@@ -39,7 +39,7 @@ export type InstanceBounds =
   | { kind: "none"; why: string };
 
 /** Which limit bounds the worst case. */
-export type BoundBy = "nodes" | "cpu" | "memory" | "pods" | "replicas";
+export type BoundBy = "nodes" | "cpu" | "memory" | "pods" | "replicas" | "cluster-maximum";
 
 /** How many nodes a NodePool may reach at worst. */
 export type NodePoolNodes =
