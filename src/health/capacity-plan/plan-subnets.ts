@@ -1,0 +1,59 @@
+/**
+ * Plans for every subnet at once, from one entry per nodeclass: the operator (per reconcile, for the
+ * subnet of the nodeclass at hand) and `check` (for the network plan record) group the same way.
+ */
+import { ipsPerNode } from "../capacity.js";
+import type { ClusterNetwork } from "../types.js";
+import { planSubnet, type SubnetPlan } from "./subnet-plan.js";
+import type { NodePoolInput } from "./types.js";
+
+export interface PlanEntry {
+  nodeClass: string;
+  /** spec.maxPods */
+  maxPods: number | undefined;
+  /** the subnet the nodeclass resolves to; undefined when its ID is invalid */
+  subnet: { canonical: string; name: string } | undefined;
+  /** the subnet's prefixes, when known */
+  prefixes: string[];
+  /** usable and used IPs of the subnet, when known */
+  capacity: { total: number; used: number } | undefined;
+  /** Karpenter nodes of this nodeclass now */
+  currentNodes: number;
+}
+
+/** subnet canonical ID → its plan; subnets sorted by canonical ID. */
+export function planSubnets(
+  entries: readonly PlanEntry[],
+  nodePools: readonly NodePoolInput[],
+  network: ClusterNetwork | undefined,
+): Map<string, SubnetPlan> {
+  const bySubnet = new Map<string, PlanEntry[]>();
+  for (const e of entries) {
+    if (e.subnet === undefined) continue;
+    const list = bySubnet.get(e.subnet.canonical) ?? [];
+    list.push(e);
+    bySubnet.set(e.subnet.canonical, list);
+  }
+  const plans = new Map<string, SubnetPlan>();
+  for (const canonical of [...bySubnet.keys()].sort()) {
+    const group = bySubnet.get(canonical) ?? [];
+    const first = group[0];
+    if (first?.subnet === undefined) continue;
+    plans.set(
+      canonical,
+      planSubnet({
+        subnetCanonical: canonical,
+        subnetName: first.subnet.name,
+        prefixes: group.find((e) => e.prefixes.length > 0)?.prefixes ?? [],
+        capacity: group.find((e) => e.capacity !== undefined)?.capacity,
+        nodeClasses: group.map((e) => ({
+          name: e.nodeClass,
+          perNode: ipsPerNode(e.maxPods, network),
+          currentNodes: e.currentNodes,
+        })),
+        nodePools,
+      }),
+    );
+  }
+  return plans;
+}
