@@ -12,7 +12,7 @@ import { cniMode, ipsPerNode, type CniMode } from "../health/capacity.js";
 import { planSubnets, type PlanEntry } from "../health/capacity-plan/plan-subnets.js";
 import type { SubnetPlan } from "../health/capacity-plan/subnet-plan.js";
 import type { NodePoolDemand, NodePoolInput } from "../health/capacity-plan/types.js";
-import { HEALTHY_REASONS } from "../health/summary.js";
+import { severityOf } from "../health/concerns.js";
 import type {
   AccessObservation,
   ClusterNetwork,
@@ -154,7 +154,7 @@ function verdictText(plan: SubnetPlan): string {
 function findingsOf(nc: RecordNodeClass): ConditionResult[] {
   return nc.conditions
     .slice(1)
-    .filter((c) => c.status !== "True" || !HEALTHY_REASONS.has(c.reason))
+    .filter((c) => c.status !== "True" || severityOf(c).severity !== "ok")
     .filter((c) => c.reason !== "SubnetUnavailable");
 }
 

@@ -20,6 +20,10 @@ export const CapacityReason = {
   UsageNotReported: "UsageNotReported",
   AzureUnavailable: "AzureUnavailable",
   SubnetUnavailable: "SubnetUnavailable",
+  /** the capacity plan (capacity-plan/): free now, but the NodePools' limits need more IPs than the subnet holds */
+  CapacityShortAtLimits: "CapacityShortAtLimits",
+  /** the capacity plan: a NodePool without limits whose nodes the subnet may not hold */
+  NodePoolUnbounded: "NodePoolUnbounded",
 } as const;
 export type CapacityReasonValue = (typeof CapacityReason)[keyof typeof CapacityReason];
 
@@ -33,6 +37,9 @@ export const CAPACITY_SEVERITY: SeverityTable<CapacityReasonValue> = {
   UsageNotReported: "blocking",
   AzureUnavailable: "blocking",
   SubnetUnavailable: "blocking",
+  // a plan, not an outage: after the advisories about what is happening now
+  CapacityShortAtLimits: { severity: "advisory", urgency: 6 },
+  NodePoolUnbounded: "advisory",
 };
 
 export type CniMode = "azure-node-subnet" | "azure-overlay" | "azure-pod-subnet" | "kubenet" | "none" | "other";

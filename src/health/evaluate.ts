@@ -5,6 +5,8 @@
 import { ConditionType } from "../domain.js";
 import { accessCondition, accessWithoutSubnet } from "./access/condition.js";
 import { evaluateCapacity } from "./capacity.js";
+import { withCapacityPlan } from "./capacity-plan/condition.js";
+import { planForNodeClass } from "./capacity-plan/plan-subnets.js";
 import { evaluateDrift } from "./drift.js";
 import { evaluateExistence } from "./existence.js";
 import { conflictKind, evaluateNetworkPlan } from "./network-plan.js";
@@ -122,7 +124,17 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     defaultSubnetID: settings.defaultSubnetID,
   });
 
-  const concerns = [existence.condition, access, capacity.condition, plan.condition, drift.condition].map(
+  const capacityPlan = planForNodeClass(
+    nodeClass,
+    existence.ref,
+    capacity.numbers,
+    existence.data?.subnet.addressPrefixes ?? [],
+    input.capacityPlan,
+    network,
+  );
+  const capacityCondition = withCapacityPlan(capacity.condition, capacityPlan);
+
+  const concerns = [existence.condition, access, capacityCondition, plan.condition, drift.condition].map(
     boundedOutput,
   );
   const conditions = [boundedOutput(summarize(concerns)), ...concerns];
@@ -164,7 +176,7 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   const driftReasons = new Set(drift.events.map((e) => e.reason));
   const events = [...drift.events, ...transitionEvents(previous.conditions, concerns, driftReasons)].map(boundedOutput);
 
-  return { conditions, subnetHealth, metrics, events, subnet: existence.ref };
+  return { conditions, subnetHealth, metrics, events, subnet: existence.ref, capacityPlan };
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

@@ -4,6 +4,8 @@
  * The imperative shell (src/azure, src/kube, src/operator) gathers the inputs.
  */
 import type { OurConditionType } from "../domain.js";
+import type { SubnetPlan } from "./capacity-plan/subnet-plan.js";
+import type { NodePoolInput } from "./capacity-plan/types.js";
 import type { SubnetResolution } from "./resolve-subnet.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
@@ -260,6 +262,21 @@ export interface EvaluationInput {
   nodes: NodeAddress[];
   previous: PreviousState;
   now: number;
+  /** what the capacity plan needs beyond this nodeclass; undefined while NodePools are not read (no plan) */
+  capacityPlan?: CapacityPlanInput;
+}
+
+/** The capacity plan's view of the cluster around one nodeclass (src/health/capacity-plan). */
+export interface CapacityPlanInput {
+  /** every NodePool; the plan keeps those whose nodeclass resolves to this subnet */
+  nodePools: readonly NodePoolInput[];
+  /** the other nodeclasses that resolve to the same subnet */
+  siblings: ReadonlyArray<{ name: string; maxPods: number | undefined; currentNodes: number }>;
+  /**
+   * Karpenter nodes of this nodeclass, counted when the subnet's usage was read: their IPs are part of
+   * that usage, so counting them later would shift the plan between two reads of Azure.
+   */
+  currentNodes: number;
 }
 
 export type DriftKind =
@@ -297,4 +314,6 @@ export interface EvaluationResult {
   events: EventIntent[];
   /** the resolved subnet, when it parsed */
   subnet: SubnetRef | undefined;
+  /** the capacity plan of the subnet, when NodePools were read and the subnet's usage is known */
+  capacityPlan?: SubnetPlan;
 }

@@ -9,7 +9,7 @@ import { AKSNODECLASS } from "../domain.js";
 import { conditionsKey, shortType } from "../health/conditions.js";
 import { evaluateNodeClass } from "../health/evaluate.js";
 import { peerOf } from "../health/peers.js";
-import type { EvaluationResult, EvaluationSettings, VNetObservation } from "../health/types.js";
+import type { EvaluationResult, EvaluationSettings, VNetObservation, VNetSnapshot } from "../health/types.js";
 import type { Logger } from "../log.js";
 import type { OperatorMetrics, SubnetNumbers } from "../metrics/metrics.js";
 import { systemClock, type Clock } from "../kube/clock.js";
@@ -18,7 +18,10 @@ import type { ResilientInformer } from "../kube/informer.js";
 import type { NodeAddressWatch } from "../kube/node-addresses.js";
 import { SubnetHealthMemory, writeConditions, type StatusApi } from "../kube/status-writer.js";
 import { WorkQueue, type HandlerResult } from "../kube/work-queue.js";
+import { resolvedRef } from "../health/resolve-subnet.js";
+import type { NodePoolWatch } from "../kube/nodepools.js";
 import { gatherInput, type AccessSource, type NetworkSource, type VNetSource } from "./gather.js";
+import { PlanInputs } from "./plan-inputs.js";
 import type { NodeClassObject } from "./nodeclass.js";
 import { NodeClassRecords, type NodeClassRecord } from "./records.js";
 import { needsVisit } from "./visit.js";
@@ -38,6 +41,8 @@ export interface ControllerOptions {
 export interface ControllerDeps {
   nodeClasses: Pick<ResilientInformer<NodeClassResource, NodeClassResource>, "on" | "get" | "list">;
   nodes: Pick<NodeAddressWatch, "on" | "addressesFor"> | undefined;
+  /** Karpenter's NodePools, for the capacity plan; undefined: no plan */
+  nodePools?: Pick<NodePoolWatch, "on" | "all" | "hasSynced"> | undefined;
   vnets: VNetSource;
   access: AccessSource | undefined;
   network: NetworkSource;
@@ -57,6 +62,8 @@ export class SubnetHealthController {
   /** the one per-nodeclass memory of this process */
   readonly records = new NodeClassRecords();
   private readonly subnetHealthMemory = new SubnetHealthMemory(this.records);
+  /** siblings on a subnet and node counts per Azure read, for the capacity plan */
+  private readonly planInputs: PlanInputs;
   private readonly clock: Pick<Clock, "now">;
   /** counts for tests and benchmarks */
   readonly stats = {
@@ -75,6 +82,7 @@ export class SubnetHealthController {
     private readonly deps: ControllerDeps,
   ) {
     this.clock = deps.clock ?? systemClock;
+    this.planInputs = new PlanInputs({ nodeClasses: deps.nodeClasses, nodes: deps.nodes, nodePools: deps.nodePools });
     this.queue = new WorkQueue({
       workers: opts.concurrency,
       handler: (key, signal) => this.reconcileTimed(key, signal),
@@ -87,15 +95,36 @@ export class SubnetHealthController {
     deps.nodeClasses.on("add", (o) => this.enqueue(o.metadata?.name));
     deps.nodeClasses.on("update", (o) => {
       const name = o.metadata?.name;
-      if (name && needsVisit(o, this.records.peek(name))) this.enqueue(name);
+      if (!name) return;
+      const record = this.records.peek(name);
+      if (!needsVisit(o, record)) return;
+      this.enqueue(name);
+      // a new subnet or maxPods changes the plan of every nodeclass on the subnet
+      if (record?.generation !== undefined && record.generation !== (o.metadata?.generation ?? 0)) {
+        this.enqueueSiblings(name);
+      }
     });
     deps.nodeClasses.on("delete", (o) => {
       const name = o.metadata?.name;
       if (!name) return;
+      // its NodePools no longer count against the subnet: the others on it are planned again
+      this.enqueueSiblings(name);
       this.forget(name);
       deps.log.info({ nodeclass: name, operation: "delete" }, "nodeclass deleted; its metrics are dropped");
     });
     deps.nodes?.on("changed", (nodeclass) => this.enqueue(nodeclass));
+    // a NodePool's limits count for every nodeclass on its nodeclass's subnet
+    deps.nodePools?.on("changed", (nodeclasses) => {
+      for (const nc of nodeclasses) {
+        this.enqueue(nc);
+        this.enqueueSiblings(nc);
+      }
+    });
+  }
+
+  private enqueueSiblings(name: string): void {
+    if (!this.active) return;
+    for (const s of this.planInputs.siblingsOf(name, this.opts.settings())) this.queue.add(s);
   }
 
   get isActive(): boolean {
@@ -129,6 +158,12 @@ export class SubnetHealthController {
     for (const o of this.deps.nodeClasses.list()) if (o.metadata?.name) this.queue.add(o.metadata.name);
   }
 
+  /** Visit every nodeclass again without starting a resync pass (Azure data is not re-read). */
+  requeueAll(): void {
+    if (!this.active) return;
+    for (const o of this.deps.nodeClasses.list()) if (o.metadata?.name) this.queue.add(o.metadata.name);
+  }
+
   async shutdown(drainMs: number): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
@@ -138,6 +173,7 @@ export class SubnetHealthController {
   /** Drops everything this process holds about a nodeclass: its record, metric series, cached Azure data. */
   forget(name: string): void {
     this.records.forget(name);
+    this.planInputs.forget(name);
     this.queue.forget(name);
     this.deps.metrics.forgetNodeClass(name);
     this.retainInUse();
@@ -153,6 +189,7 @@ export class SubnetHealthController {
     const used = this.records.inUse();
     this.deps.vnets.retain?.(used.vnets);
     this.deps.access?.retain?.(used.subnets);
+    this.planInputs.retain(used.subnets);
   }
 
   private enqueue(name: string | undefined): void {
@@ -206,7 +243,13 @@ export class SubnetHealthController {
     if (signal?.aborted || !this.active) return skipped;
     // deleted while we waited on Azure: remember nothing of it
     if (!this.deps.nodeClasses.get(name)) return this.gone(name);
-    const result = evaluateNodeClass(input);
+    const capacityPlan = this.planInputs.forNodeClass(
+      name,
+      input.resolution !== undefined ? resolvedRef(input.resolution) : undefined,
+      snapshotOf(input.vnet)?.fetchedAt,
+      input.settings,
+    );
+    const result = evaluateNodeClass(capacityPlan !== undefined ? { ...input, capacityPlan } : input);
     remember(name, record, result);
     this.deps.metrics.recordEvaluation(name, result, numbersOf(result, input.vnet));
 
@@ -310,10 +353,14 @@ function remember(name: string, record: NodeClassRecord, result: EvaluationResul
   else delete record.peer;
 }
 
+function snapshotOf(vnet: VNetObservation | undefined): VNetSnapshot | undefined {
+  return vnet?.kind === "ok" ? vnet.snapshot : vnet?.kind === "unavailable" ? vnet.lastGood : undefined;
+}
+
 function numbersOf(result: EvaluationResult, vnet: VNetObservation | undefined): SubnetNumbers | undefined {
   const sh = result.subnetHealth;
   if (sh.totalIPs === undefined || sh.usedIPs === undefined || sh.freeIPs === undefined) return undefined;
-  const snapshot = vnet?.kind === "ok" ? vnet.snapshot : vnet?.kind === "unavailable" ? vnet.lastGood : undefined;
+  const snapshot = snapshotOf(vnet);
   const fetchedAt = snapshot?.fetchedAt ?? (sh.dataTime ? Date.parse(sh.dataTime) : Date.now());
   return { total: sh.totalIPs, used: sh.usedIPs, available: sh.freeIPs, fetchedAt };
 }

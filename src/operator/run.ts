@@ -21,6 +21,7 @@ import { createClients, loadKubeConfig, podIdentity } from "../kube/kubeconfig.j
 import { LeaderElector } from "../kube/leader-election.js";
 import { discoverClusterNetwork } from "../kube/network-discovery.js";
 import { NodeAddressWatch } from "../kube/node-addresses.js";
+import { NodePoolWatch } from "../kube/nodepools.js";
 import { RateLimitedLog, createLogger, type Logger } from "../log.js";
 import { OperatorMetrics } from "../metrics/metrics.js";
 import { VERSION } from "../version.js";
@@ -209,6 +210,13 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     log,
     ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
   });
+  // Karpenter's NodePools, for the capacity plan; never part of readiness: without them (no CRD, or an
+  // RBAC rule missing after an upgrade) everything but the plan still works
+  const nodePools = new NodePoolWatch({
+    kubeConfig: kc,
+    log,
+    ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
+  });
   const events = new EventRecorder(kube.core, { instance: identity, namespace: o.eventsNamespace, log });
 
   let controller!: SubnetHealthController;
@@ -221,7 +229,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       statusNumbersMinIntervalMs: o.statusNumbersMinInterval,
       concurrency: o.concurrency,
     },
-    { nodeClasses, nodes, vnets, access, network, statusApi: customObjects, events, metrics, log },
+    { nodeClasses, nodes, nodePools, vnets, access, network, statusApi: customObjects, events, metrics, log },
   );
 
   let stopping = false;
@@ -257,6 +265,12 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
 
   nodeClasses.start();
   nodes.start();
+  nodePools.start();
+  // nodeclasses evaluated before the NodePools were listed have no plan yet
+  void nodePools.waitForSync().then(
+    () => controller.requeueAll(),
+    () => undefined,
+  );
   if (o.leaderElect) {
     elector = new LeaderElector({
       api: kube.coordination,
@@ -320,7 +334,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       controller.deactivate();
       await controller.shutdown(o.shutdownTimeout);
       if (elector) await elector.stop();
-      await Promise.all([nodeClasses.stop(), nodes.stop()]);
+      await Promise.all([nodeClasses.stop(), nodes.stop(), nodePools.stop()]);
       await http.close();
       log.info({ operation: "shutdown", identity }, "stopped");
     },

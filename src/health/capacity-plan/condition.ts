@@ -10,27 +10,22 @@
  * - Unknown capacity, or nothing to plan → unchanged.
  * Both new reasons are advisories: a plan never blocks on its own.
  */
+import { CapacityReason } from "../capacity.js";
 import type { ConditionResult } from "../types.js";
 import { planMessage, type SubnetPlan } from "./subnet-plan.js";
-
-export const PlanReason = {
-  CapacityShortAtLimits: "CapacityShortAtLimits",
-  NodePoolUnbounded: "NodePoolUnbounded",
-} as const;
-export type PlanReasonValue = (typeof PlanReason)[keyof typeof PlanReason];
 
 export function withCapacityPlan(condition: ConditionResult, plan: SubnetPlan | undefined): ConditionResult {
   if (plan === undefined || condition.status === "Unknown") return condition;
   const text = planMessage(plan);
   if (text === undefined) return condition;
-  if (condition.reason !== "CapacitySufficient") {
+  if (condition.reason !== CapacityReason.CapacitySufficient) {
     return { ...condition, message: `${condition.message} ${text}` };
   }
   switch (plan.verdict) {
     case "short":
-      return { ...condition, reason: PlanReason.CapacityShortAtLimits, message: `${text} ${condition.message}` };
+      return { ...condition, reason: CapacityReason.CapacityShortAtLimits, message: `${text} ${condition.message}` };
     case "unbounded":
-      return { ...condition, reason: PlanReason.NodePoolUnbounded, message: `${text} ${condition.message}` };
+      return { ...condition, reason: CapacityReason.NodePoolUnbounded, message: `${text} ${condition.message}` };
     default:
       return { ...condition, message: `${condition.message} ${text}` };
   }

@@ -3,7 +3,8 @@
  * subnet of the nodeclass at hand) and `check` (for the network plan record) group the same way.
  */
 import { ipsPerNode } from "../capacity.js";
-import type { ClusterNetwork } from "../types.js";
+import type { CapacityNumbers } from "../capacity.js";
+import type { CapacityPlanInput, ClusterNetwork, SubnetRef } from "../types.js";
 import { planSubnet, type SubnetPlan } from "./subnet-plan.js";
 import type { NodePoolInput } from "./types.js";
 
@@ -56,4 +57,32 @@ export function planSubnets(
     );
   }
   return plans;
+}
+
+/**
+ * The plan of one nodeclass's subnet, as the operator evaluates it: this nodeclass and its siblings on
+ * the subnet, the capacity numbers of this evaluation. Undefined without NodePools or numbers.
+ */
+export function planForNodeClass(
+  self: { name: string; maxPods: number | undefined },
+  subnet: SubnetRef | undefined,
+  numbers: Pick<CapacityNumbers, "total" | "used"> | undefined,
+  prefixes: string[],
+  input: CapacityPlanInput | undefined,
+  network: ClusterNetwork | undefined,
+): SubnetPlan | undefined {
+  if (input === undefined || subnet === undefined || numbers === undefined) return undefined;
+  const entry = (name: string, maxPods: number | undefined, currentNodes: number): PlanEntry => ({
+    nodeClass: name,
+    maxPods,
+    subnet: { canonical: subnet.canonical, name: subnet.subnet },
+    prefixes,
+    capacity: { total: numbers.total, used: numbers.used },
+    currentNodes,
+  });
+  const entries = [
+    entry(self.name, self.maxPods, input.currentNodes),
+    ...input.siblings.filter((s) => s.name !== self.name).map((s) => entry(s.name, s.maxPods, s.currentNodes)),
+  ];
+  return planSubnets(entries, input.nodePools, network).get(subnet.canonical);
 }
