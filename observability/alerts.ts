@@ -185,6 +185,19 @@ export function buildRuleGroups(options: RuleOptions = {}): RuleGroup[] {
           `within 24 hours. Add room or cap the NodePools before new nodes fail.`,
       }),
       rule({
+        alert: "AKSSubnetShortAtNodePoolLimits",
+        // a plan, not an outage: limits change by hand, so half an hour rules out a limit being edited
+        expr: `(${perNodeclass(bySubnet("subnet_ips_short_at_limits"))}) > 0`,
+        for: "30m",
+        labels: { severity: "warning" },
+        summary: `Subnet ${subnetName} cannot hold what the NodePools of AKSNodeClass {{ $labels.nodeclass }} may scale to.`,
+        description:
+          `At their limits the NodePools using subnet ${subnetText} need {{ $value }} more IPs than it can hold ` +
+          `(${nodeclassText} is one of its nodeclasses). Nodes launch today, but a scale-out to those limits fails: ` +
+          "lower a NodePool limit, give the subnet a bigger prefix or move to Azure CNI Overlay. The SubnetCapacity " +
+          "condition names the NodePools and the limit or prefix that would fit.",
+      }),
+      rule({
         alert: "AKSSubnetDataStale",
         expr: `(${perNodeclass(bySubnet("subnet_data_age_seconds"))}) > ${CAPACITY_THRESHOLDS.staleDataSeconds}`,
         for: "5m",

@@ -290,6 +290,54 @@ function capacityRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       { expr: `max by (${SUBNET_KEY}) (${m("subnet_utilization_ratio")}{${SUBNET_SEL}})`, instant: true },
     ]),
   );
+  // the capacity plan next to what is free now and when it runs out at today's pace
+  const planTable = tbl(
+    "Capacity plan: free IPs vs IPs needed at NodePool limits",
+    "Per subnet: free IPs now, the IPs its NodePools would hold at their limits (docs/capacity-planning.md), how many " +
+      "IPs it would be short at those limits, and when free IPs run out at the pace of the last 6 hours (1 year " +
+      "means not within a year, or not falling).",
+    "short",
+  )
+    .withTransformation({ id: "merge", options: {} })
+    .withTransformation({
+      id: "organize",
+      options: {
+        excludeByName: { Time: true },
+        renameByName: {
+          "Value #A": "Free IPs",
+          "Value #B": "IPs needed at limits",
+          "Value #C": "Short at limits",
+          "Value #D": "Free IPs run out in",
+        },
+      },
+    })
+    .overrideByName("Free IPs run out in", [{ id: "unit", value: "s" }])
+    .overrideByName("Short at limits", [
+      {
+        id: "thresholds",
+        value: {
+          mode: "absolute",
+          steps: [
+            { value: null, color: "green" },
+            { value: 1, color: "orange" },
+          ],
+        },
+      },
+      { id: "custom.cellOptions", value: { type: "color-background" } },
+    ]);
+  const free = `max by (${SUBNET_KEY}) (${m("subnet_ips_available")}{${SUBNET_SEL}})`;
+  d.withPanel(
+    withQueries(ids, planTable, [
+      { expr: free, instant: true },
+      { expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_needed_at_limits")}{${SUBNET_SEL}})`, instant: true },
+      { expr: `max by (${SUBNET_KEY}) (${m("subnet_ips_short_at_limits")}{${SUBNET_SEL}})`, instant: true },
+      {
+        // seconds until free IPs reach 0 at the last 6 hours' pace, capped at a year (also shown while they do not fall)
+        expr: `clamp_max(${free} / clamp_min(-max by (${SUBNET_KEY}) (deriv(${m("subnet_ips_available")}{${SUBNET_SEL}}[6h])), 1e-9), ${365 * 24 * 3600})`,
+        instant: true,
+      },
+    ]),
+  );
 }
 
 function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {

@@ -141,6 +141,14 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
       `Subnet ${sn(p)} of AKSNodeClass ${p.nodeclass} is predicted to run out of IPs within 24h.`,
       `At the pace of the last 6 hours, subnet ${snText(p)} of ${ncText(cluster, p)} has no free IPs left within 24 hours. Add room or cap the NodePools before new nodes fail.`,
     );
+  const shortAtLimits = (cluster: string, p: Place, ips: number) =>
+    alert(
+      "AKSSubnetShortAtNodePoolLimits",
+      "warning",
+      placeLabels(cluster, p),
+      `Subnet ${sn(p)} cannot hold what the NodePools of AKSNodeClass ${p.nodeclass} may scale to.`,
+      `At their limits the NodePools using subnet ${snText(p)} need ${ips} more IPs than it can hold (${ncText(cluster, p)} is one of its nodeclasses). Nodes launch today, but a scale-out to those limits fails: lower a NodePool limit, give the subnet a bigger prefix or move to Azure CNI Overlay. The SubnetCapacity condition names the NodePools and the limit or prefix that would fit.`,
+    );
   const stale = (cluster: string, p: Place, age: string) =>
     alert(
       "AKSSubnetDataStale",
@@ -306,6 +314,20 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
         // east's prediction reaches 0 at minute 60 (1440 left, 1 a minute): pending until minute 90
         none("80m", "AKSSubnetIPsExhaustionPredicted"),
         { eval_time: "2h", alertname: "AKSSubnetIPsExhaustionPredicted", exp_alerts: [predicted(EAST, A)] },
+      ],
+    },
+    {
+      name: "AKSSubnetShortAtNodePoolLimits: east 240 IPs short for 40 minutes, west short only briefly (a limit being edited)",
+      interval: "1m",
+      input_series: [
+        subnetSeries("subnet_ips_short_at_limits", EAST, A, "240x60"),
+        subnetSeries("subnet_ips_short_at_limits", WEST, A, "240x10 0x50"),
+        subnetSeries("subnet_ips_short_at_limits", EAST, B, "0x60"),
+        ...[EAST, WEST].flatMap((c) => [info(c, A, 60), info(c, B, 60)]),
+      ],
+      alert_rule_test: [
+        none("29m", "AKSSubnetShortAtNodePoolLimits"),
+        { eval_time: "40m", alertname: "AKSSubnetShortAtNodePoolLimits", exp_alerts: [shortAtLimits(EAST, A, 240)] },
       ],
     },
     {

@@ -51,6 +51,7 @@ describe("alert rules", () => {
     "AKSNodeClassCIDRConflict",
     "AKSNodeClassSubnetMigration",
     "AKSSubnetDataStale",
+    "AKSSubnetShortAtNodePoolLimits",
     "AKSSubnetHealthAzureThrottling",
     "AKSSubnetHealthAzureRequestsFailing",
     "AKSSubnetHealthOperatorDown",
@@ -95,7 +96,7 @@ describe("alert rules", () => {
 
   it("descriptions of nodeclass and subnet alerts name both the nodeclass and the subnet", () => {
     const objectAlerts = allAlerts().filter((a) => a.expr.includes("nodeclass"));
-    expect(objectAlerts.length).toBe(10);
+    expect(objectAlerts.length).toBe(11);
     for (const a of objectAlerts) {
       expect(a.annotations.description, a.alert).toContain("{{ $labels.nodeclass }}");
       expect(a.annotations.description, a.alert).toMatch(/\{\{ \$labels\.vnet \}\}|\$labels\.subnet_id/);

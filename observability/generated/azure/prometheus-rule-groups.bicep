@@ -115,6 +115,26 @@ resource ruleGroup0 'Microsoft.AlertsManagement/prometheusRuleGroups@2023-03-01'
         actions: actions
       }
       {
+        alert: 'AKSSubnetShortAtNodePoolLimits'
+        expression: '(label_replace(label_replace(label_replace(topk by (cluster, nodeclass) (1, max by (cluster, nodeclass, subnet_id) (aks_subnet_health_nodeclass_info)), "resource_group", "$1", "subnet_id", "/subscriptions/[^/]+/resourcegroups/([^/]+)/.*"), "vnet", "$1", "subnet_id", ".*/virtualnetworks/([^/]+)/subnets/.*"), "subnet", "$1", "subnet_id", ".*/subnets/([^/]+)")\n* on (cluster, subnet_id) group_left ()\nmax by (cluster, subnet_id) (aks_subnet_health_subnet_ips_short_at_limits)) > 0'
+        for: 'PT30M'
+        severity: 2
+        labels: {
+          severity: 'warning'
+        }
+        annotations: {
+          summary: 'Subnet {{ $labels.vnet }}/{{ $labels.subnet }} cannot hold what the NodePools of AKSNodeClass {{ $labels.nodeclass }} may scale to.'
+          description: 'At their limits the NodePools using subnet {{ $labels.vnet }}/{{ $labels.subnet }} (resource group {{ $labels.resource_group }}) need {{ $value }} more IPs than it can hold (AKSNodeClass {{ $labels.nodeclass }}{{ with $labels.cluster }} in cluster {{ . }}{{ end }} is one of its nodeclasses). Nodes launch today, but a scale-out to those limits fails: lower a NodePool limit, give the subnet a bigger prefix or move to Azure CNI Overlay. The SubnetCapacity condition names the NodePools and the limit or prefix that would fit.'
+          runbook_url: 'https://github.com/aks-subnet-health/aks-subnet-health/blob/main/docs/alerts.md#akssubnetshortatnodepoollimits'
+        }
+        enabled: true
+        resolveConfiguration: {
+          autoResolved: true
+          timeToResolve: 'PT10M'
+        }
+        actions: actions
+      }
+      {
         alert: 'AKSSubnetDataStale'
         expression: '(label_replace(label_replace(label_replace(topk by (cluster, nodeclass) (1, max by (cluster, nodeclass, subnet_id) (aks_subnet_health_nodeclass_info)), "resource_group", "$1", "subnet_id", "/subscriptions/[^/]+/resourcegroups/([^/]+)/.*"), "vnet", "$1", "subnet_id", ".*/virtualnetworks/([^/]+)/subnets/.*"), "subnet", "$1", "subnet_id", ".*/subnets/([^/]+)")\n* on (cluster, subnet_id) group_left ()\nmax by (cluster, subnet_id) (aks_subnet_health_subnet_data_age_seconds)) > 900'
         for: 'PT5M'

@@ -93,6 +93,9 @@ export const OPERATOR_METRIC_NAMES = [
   "subnet_ips_available",
   "subnet_utilization_ratio",
   "subnet_data_age_seconds",
+  "subnet_ips_needed_at_limits",
+  "subnet_ips_short_at_limits",
+  "nodepool_worst_case_nodes",
   "nodeclass_info",
   "nodeclass_node_headroom",
   "nodeclass_condition",
@@ -132,6 +135,8 @@ export function sampleExporter(): SampleExporter {
   const available = perSubnet("subnet_ips_available", "Free IPs.");
   const utilization = perSubnet("subnet_utilization_ratio", "used / total.");
   const age = perSubnet("subnet_data_age_seconds", "Age of the Azure data.");
+  const neededAtLimits = perSubnet("subnet_ips_needed_at_limits", "IPs the NodePools need at their limits.");
+  const shortAtLimits = perSubnet("subnet_ips_short_at_limits", "IPs short at NodePool limits.");
   for (const s of SAMPLE_SUBNETS) {
     const l = {
       subnet_id: s.subnet_id,
@@ -145,7 +150,16 @@ export function sampleExporter(): SampleExporter {
     available.set(l, s.total - s.used);
     utilization.set(l, s.used / s.total);
     age.set(l, s.ageSeconds);
+    // the fullest subnet is short at its NodePools' limits, the others are not
+    neededAtLimits.set(l, s.used + 100);
+    shortAtLimits.set(l, Math.max(0, s.used + 100 - s.total));
   }
+  const worstCase = new Gauge({
+    name: P + "nodepool_worst_case_nodes",
+    help: "worst-case nodes",
+    labelNames: ["nodepool", "nodeclass", "limit"],
+    registers,
+  });
 
   const info = new Gauge({
     name: P + "nodeclass_info",
@@ -192,6 +206,7 @@ export function sampleExporter(): SampleExporter {
   });
   for (const nc of SAMPLE_NODECLASSES) {
     const nodeclass = nc.name;
+    worstCase.set({ nodepool: `${nodeclass}-pool`, nodeclass, limit: "cpu" }, 50);
     info.set({ nodeclass, subnet_id: nc.subnet.subnet_id, source: nc.source }, 1);
     headroom.set({ nodeclass, subnet_id: nc.subnet.subnet_id }, nc.headroom);
     for (const type of CONDITION_TYPES) {
