@@ -6,7 +6,7 @@ import { ConditionType } from "../domain.js";
 import { accessCondition, accessWithoutSubnet } from "./access/condition.js";
 import { evaluateCapacity } from "./capacity.js";
 import { withCapacityPlan } from "./capacity-plan/condition.js";
-import { planForNodeClass } from "./capacity-plan/plan-subnets.js";
+import { planForNodeClass, planMetrics } from "./capacity-plan/plan-subnets.js";
 import { evaluateDrift } from "./drift.js";
 import { evaluateExistence } from "./existence.js";
 import { conflictKind, evaluateNetworkPlan } from "./network-plan.js";
@@ -133,6 +133,7 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     network,
   );
   const capacityCondition = withCapacityPlan(capacity.condition, capacityPlan);
+  const planValues = capacityPlan !== undefined ? planMetrics(capacityPlan) : undefined;
 
   const concerns = [existence.condition, access, capacityCondition, plan.condition, drift.condition].map(
     boundedOutput,
@@ -171,6 +172,7 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     cidrConflicts,
     drift: driftCounts,
     nodesOutsideSubnet: drift.nodesOutside,
+    ...(planValues !== undefined ? { plan: planValues } : {}),
   };
 
   const driftReasons = new Set(drift.events.map((e) => e.reason));

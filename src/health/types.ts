@@ -299,6 +299,12 @@ export interface NodeClassMetrics {
   cidrConflicts: Partial<Record<"pod" | "service" | "reserved" | "nodeclass", number>>;
   drift: Partial<Record<DriftKind, number>>;
   nodesOutsideSubnet: number | undefined;
+  /** the capacity plan of the subnet (same for every nodeclass on it), when there is one */
+  plan?: {
+    neededAtLimits: number;
+    shortAtLimits: number;
+    nodePools: Array<{ nodePool: string; nodeClass: string; nodes: number; limit: string }>;
+  };
 }
 
 export interface EventIntent {

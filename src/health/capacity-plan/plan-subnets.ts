@@ -4,7 +4,8 @@
  */
 import { ipsPerNode } from "../capacity.js";
 import type { CapacityNumbers } from "../capacity.js";
-import type { CapacityPlanInput, ClusterNetwork, SubnetRef } from "../types.js";
+import type { CapacityPlanInput, ClusterNetwork, NodeClassMetrics, SubnetRef } from "../types.js";
+import { AKS_MAX_NODES } from "./nodepool-demand.js";
 import { planSubnet, type SubnetPlan } from "./subnet-plan.js";
 import type { NodePoolInput } from "./types.js";
 
@@ -85,4 +86,20 @@ export function planForNodeClass(
     ...input.siblings.filter((s) => s.name !== self.name).map((s) => entry(s.name, s.maxPods, s.currentNodes)),
   ];
   return planSubnets(entries, input.nodePools, network).get(subnet.canonical);
+}
+
+/** The plan's metric values: IPs needed and short at limits, worst-case nodes per NodePool. */
+export function planMetrics(plan: SubnetPlan): NonNullable<NodeClassMetrics["plan"]> | undefined {
+  if (plan.verdict === "unknown" || plan.verdict === "no-nodepools") return undefined;
+  return {
+    neededAtLimits: plan.neededAtLimits ?? 0,
+    shortAtLimits: plan.shortfall ?? 0,
+    nodePools: plan.nodePools.map((d) => ({
+      nodePool: d.nodePool,
+      nodeClass: d.nodeClass,
+      nodes: d.worstCase.kind === "bounded" ? d.worstCase.nodes : d.worstCase.kind === "unbounded" ? AKS_MAX_NODES : 0,
+      limit:
+        d.worstCase.kind === "bounded" ? d.worstCase.by : d.worstCase.kind === "unbounded" ? "none" : "no-instance",
+    })),
+  };
 }
