@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: starts the local stack (real kube-apiserver + etcd, ARM simulator, operator), applies
-# the example AKSNodeClasses and shows what `kubectl get aksnodeclass` shows. The stack keeps
+# the example AKSNodeClasses and NodePools and shows what `kubectl get aksnodeclass` shows. The stack keeps
 # running for you to explore; stop it with hack/local-down.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,9 @@ source .local/env
 echo
 echo "\$ kubectl apply -f examples/nodeclasses.yaml"
 kubectl apply -f examples/nodeclasses.yaml
+echo
+echo "\$ kubectl apply -f examples/nodepools.yaml   (Karpenter NodePools: the capacity plan sums their limits per subnet)"
+kubectl apply -f examples/nodepools.yaml
 total="$(kubectl get aksnodeclass -o name | wc -l)"
 echo
 echo "waiting for the operator to report on all ${total} nodeclasses..."
@@ -32,6 +35,9 @@ kubectl describe aksnodeclass nearly-full | sed -n '/^Status:/,$p'
 echo
 echo "\$ curl -s \$METRICS_URL | grep subnet_ips_available"
 curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_available' | head -8
+echo
+echo "\$ curl -s \$METRICS_URL | grep subnet_ips_needed_at_limits   (the capacity plan: docs/capacity-planning.md)"
+curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_\(needed\|short\)_at_limits' | head -8 || true
 echo
 echo "Try: source .local/env; kubectl get aksnodeclass -o wide; curl -s \$METRICS_URL"
 echo "Change Azure under the operator (docs/simulator.md), e.g. fill a subnet:"
