@@ -56,14 +56,20 @@ export class PlanInputs {
     };
   }
 
-  /** Names of the nodeclasses that resolve to the same subnet as `name` (itself excluded). */
+  /**
+   * Names of the nodeclasses on the subnet `name` resolved to before this call and on the one it
+   * resolves to now (itself excluded): after a move or a delete, both subnets' plans change.
+   */
   siblingsOf(name: string, settings: EvaluationSettings): string[] {
+    const before = this.resolved.get(name)?.canonical;
     this.refresh(settings);
-    const canonical = this.resolved.get(name)?.canonical;
-    if (canonical === undefined) return [];
-    return this.onSubnet(canonical, settings)
-      .map((s) => s.name)
-      .filter((n) => n !== name);
+    const now = this.resolved.get(name)?.canonical;
+    const names = new Set<string>();
+    for (const canonical of [before, now]) {
+      if (canonical === undefined) continue;
+      for (const s of this.onSubnet(canonical, settings)) if (s.name !== name) names.add(s.name);
+    }
+    return [...names].sort();
   }
 
   /** Keep frozen counts only for subnets still in use. */
