@@ -135,9 +135,7 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   const capacityCondition = withCapacityPlan(capacity.condition, capacityPlan);
   const planValues = capacityPlan !== undefined ? planMetrics(capacityPlan) : undefined;
 
-  const concerns = [existence.condition, access, capacityCondition, plan.condition, drift.condition].map(
-    boundedOutput,
-  );
+  const concerns = [existence.condition, access, capacityCondition, plan.condition, drift.condition].map(boundedOutput);
   const conditions = [boundedOutput(summarize(concerns)), ...concerns];
 
   const numbers = capacity.numbers;
