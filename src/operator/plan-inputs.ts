@@ -32,13 +32,17 @@ export class PlanInputs {
 
   constructor(
     private readonly deps: {
-      nodeClasses: { list(): NodeClassObject[] };
+      nodeClasses: { list(): NodeClassObject[]; get(name: string): NodeClassObject | undefined };
       nodes: { addressesFor(nodeclass: string): NodeAddress[] } | undefined;
       nodePools: NodePoolSource | undefined;
     },
   ) {}
 
-  /** The plan input of `name` on `ref`, or undefined while NodePools are not read. */
+  /**
+   * The plan input of `name` on `ref`, or undefined while NodePools are not read. Only nodeclasses that
+   * some NodePool uses can add demand (or Karpenter nodes), so only those are looked at: the cost
+   * follows NodePools, not every nodeclass in the cluster.
+   */
   forNodeClass(
     name: string,
     ref: SubnetRef | undefined,
@@ -47,13 +51,18 @@ export class PlanInputs {
   ): CapacityPlanInput | undefined {
     const pools = this.deps.nodePools;
     if (pools === undefined || !pools.hasSynced() || ref === undefined) return undefined;
-    const siblings = this.onSubnet(ref.canonical, settings).filter((s) => s.name !== name);
+    const nodePools = pools.all();
+    const used = [...new Set(nodePools.flatMap((p) => (p.nodeClass !== undefined ? [p.nodeClass] : [])))].sort();
     const count = (n: string): number => this.nodeCount(ref.canonical, fetchedAt, n);
-    return {
-      nodePools: pools.all(),
-      siblings: siblings.map((s) => ({ name: s.name, maxPods: s.maxPods, currentNodes: count(s.name) })),
-      currentNodes: count(name),
-    };
+    const siblings: CapacityPlanInput["siblings"][number][] = [];
+    for (const n of used) {
+      if (n === name) continue;
+      const obj = this.deps.nodeClasses.get(n);
+      if (obj === undefined) continue;
+      const r = this.resolve(obj, settings);
+      if (r?.canonical === ref.canonical) siblings.push({ name: n, maxPods: r.maxPods, currentNodes: count(n) });
+    }
+    return { nodePools, siblings, currentNodes: count(name) };
   }
 
   /**
@@ -93,30 +102,37 @@ export class PlanInputs {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Re-resolve what changed; parsing is skipped for nodeclasses whose generation and default are as before. */
+  /** Re-resolve every nodeclass that changed and forget the deleted ones. */
   private refresh(settings: EvaluationSettings): void {
     const seen = new Set<string>();
     for (const obj of this.deps.nodeClasses.list()) {
-      const input = nodeClassInput(obj);
-      if (input.name === "") continue;
-      seen.add(input.name);
-      const known = this.resolved.get(input.name);
-      if (
-        known !== undefined &&
-        known.generation === input.generation &&
-        known.defaultSubnetID === settings.defaultSubnetID &&
-        known.maxPods === input.maxPods
-      ) {
-        continue;
-      }
-      this.resolved.set(input.name, {
-        generation: input.generation,
-        defaultSubnetID: settings.defaultSubnetID,
-        canonical: resolvedRef(resolveSubnet(input, settings))?.canonical,
-        maxPods: input.maxPods,
-      });
+      const r = this.resolve(obj, settings);
+      if (r !== undefined) seen.add(r.name);
     }
     for (const n of [...this.resolved.keys()]) if (!seen.has(n)) this.forget(n);
+  }
+
+  /** Where one nodeclass resolves; parsed again only when its generation or the default subnet changed. */
+  private resolve(obj: NodeClassObject, settings: EvaluationSettings): (Resolved & { name: string }) | undefined {
+    const input = nodeClassInput(obj);
+    if (input.name === "") return undefined;
+    const known = this.resolved.get(input.name);
+    if (
+      known !== undefined &&
+      known.generation === input.generation &&
+      known.defaultSubnetID === settings.defaultSubnetID &&
+      known.maxPods === input.maxPods
+    ) {
+      return { ...known, name: input.name };
+    }
+    const fresh: Resolved = {
+      generation: input.generation,
+      defaultSubnetID: settings.defaultSubnetID,
+      canonical: resolvedRef(resolveSubnet(input, settings))?.canonical,
+      maxPods: input.maxPods,
+    };
+    this.resolved.set(input.name, fresh);
+    return { ...fresh, name: input.name };
   }
 
   private nodeCount(canonical: string, fetchedAt: number | undefined, nodeclass: string): number {
