@@ -38,7 +38,8 @@ export const CAPACITY_SEVERITY: SeverityTable<CapacityReasonValue> = {
   AzureUnavailable: "blocking",
   SubnetUnavailable: "blocking",
   // a plan, not an outage: after the advisories about what is happening now
-  CapacityShortAtLimits: { severity: "advisory", urgency: 6 },
+  // a scale-out to the limits fails: worth a Warning, like IPs running out
+  CapacityShortAtLimits: { severity: "advisory", urgency: 6, warns: true },
   NodePoolUnbounded: "advisory",
 };
 

@@ -5,7 +5,14 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { CONDITION_PREFIX } from "../domain.js";
-import type { AccessVerdict, ConditionStatus, DriftKind, EvaluationResult, SubnetRef } from "../health/types.js";
+import type {
+  AccessVerdict,
+  ConditionStatus,
+  DriftKind,
+  EvaluationResult,
+  NodeClassMetrics,
+  SubnetRef,
+} from "../health/types.js";
 
 const P = "aks_subnet_health_";
 const STATUSES: ConditionStatus[] = ["True", "False", "Unknown"];
@@ -47,6 +54,8 @@ export class OperatorMetrics {
     string,
     { subnetId: string; source: string; reasons: Array<[string, string]> }
   >();
+  /** nodeclass → its subnet's capacity plan, rendered at scrape time (one series per subnet and NodePool) */
+  private readonly plans = new Map<string, { subnet: SubnetRef; plan: NonNullable<NodeClassMetrics["plan"]> }>();
 
   readonly subnetIpsTotal: Gauge<SubnetLabels>;
   readonly subnetIpsUsed: Gauge<SubnetLabels>;
@@ -61,6 +70,9 @@ export class OperatorMetrics {
   readonly nodeClassCidrConflicts: Gauge<"nodeclass" | "with">;
   readonly nodeClassDrift: Gauge<"nodeclass" | "kind">;
   readonly nodeClassNodesOutside: Gauge<"nodeclass">;
+  readonly subnetIpsNeededAtLimits: Gauge<SubnetLabels>;
+  readonly subnetIpsShortAtLimits: Gauge<SubnetLabels>;
+  readonly nodePoolWorstCaseNodes: Gauge<"nodepool" | "nodeclass" | "limit">;
   readonly clusterNetworkSupported: Gauge<"plugin" | "mode" | "policy" | "dataplane">;
   readonly reconcileTotal: Counter<"result">;
   readonly reconcileDuration: Histogram;
@@ -154,6 +166,47 @@ export class OperatorMetrics {
       help: "Nodes of the class whose InternalIP is outside the subnet's prefixes.",
       labelNames: ["nodeclass"],
       registers,
+    });
+    // the capacity plan (docs/capacity-planning.md): rendered from the last plan of each subnet
+    const plans = (): Map<string, { subnet: SubnetRef; plan: NonNullable<NodeClassMetrics["plan"]> }> => {
+      const bySubnet = new Map<string, { subnet: SubnetRef; plan: NonNullable<NodeClassMetrics["plan"]> }>();
+      for (const p of this.plans.values()) bySubnet.set(p.subnet.canonical, p);
+      return bySubnet;
+    };
+    const perSubnetPlan = (name: string, help: string, value: (p: NonNullable<NodeClassMetrics["plan"]>) => number) =>
+      new Gauge({
+        name: P + name,
+        help,
+        labelNames: ["subnet_id", "subscription_id", "resource_group", "vnet", "subnet"],
+        registers,
+        collect(this: Gauge<SubnetLabels>) {
+          this.reset();
+          for (const p of plans().values()) this.set(labelsOfSubnet(p.subnet), value(p.plan));
+        },
+      });
+    this.subnetIpsNeededAtLimits = perSubnetPlan(
+      "subnet_ips_needed_at_limits",
+      "IPs the NodePools using the subnet would hold at their limits.",
+      (p) => p.neededAtLimits,
+    );
+    this.subnetIpsShortAtLimits = perSubnetPlan(
+      "subnet_ips_short_at_limits",
+      "IPs the subnet would be short at its NodePools' limits (0 when it holds them).",
+      (p) => p.shortAtLimits,
+    );
+    this.nodePoolWorstCaseNodes = new Gauge({
+      name: P + "nodepool_worst_case_nodes",
+      help: "The most nodes the NodePool may reach; `limit` says which limit bounds it.",
+      labelNames: ["nodepool", "nodeclass", "limit"],
+      registers,
+      collect(this: Gauge<"nodepool" | "nodeclass" | "limit">) {
+        this.reset();
+        for (const p of plans().values()) {
+          for (const n of p.plan.nodePools) {
+            this.set({ nodepool: n.nodePool, nodeclass: n.nodeClass, limit: n.limit }, n.nodes);
+          }
+        }
+      },
     });
     this.clusterNetworkSupported = new Gauge({
       name: P + "cluster_network_supported",
@@ -261,6 +314,9 @@ export class OperatorMetrics {
     if (result.metrics.nodesOutsideSubnet !== undefined)
       this.nodeClassNodesOutside.set({ nodeclass }, result.metrics.nodesOutsideSubnet);
     this.nodeClassLabels.set(nodeclass, { subnetId, source, reasons });
+    if (result.subnet && result.metrics.plan)
+      this.plans.set(nodeclass, { subnet: result.subnet, plan: result.metrics.plan });
+    else this.plans.delete(nodeclass);
 
     const previousSubnet = this.nodeClassSubnet.get(nodeclass);
     if (result.subnet && numbers) {
@@ -277,6 +333,7 @@ export class OperatorMetrics {
   forgetNodeClass(nodeclass: string): void {
     this.removeNodeClassSeries(nodeclass);
     this.nodeClassLabels.delete(nodeclass);
+    this.plans.delete(nodeclass);
     const subnet = this.nodeClassSubnet.get(nodeclass);
     this.nodeClassSubnet.delete(nodeclass);
     if (subnet) this.dropSubnetIfUnused(subnet);
@@ -321,6 +378,11 @@ export class OperatorMetrics {
     for (const kind of DRIFT_KINDS) this.nodeClassDrift.remove({ nodeclass, kind });
     this.nodeClassNodesOutside.remove({ nodeclass });
   }
+}
+
+/** subnetLabels under another name, for the constructor (where `subnetLabels` is the label-name list) */
+function labelsOfSubnet(ref: SubnetRef): Record<SubnetLabels, string> {
+  return subnetLabels(ref);
 }
 
 export function subnetLabels(ref: SubnetRef): Record<SubnetLabels, string> {
