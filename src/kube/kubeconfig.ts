@@ -6,6 +6,7 @@
  */
 import { hostname } from "node:os";
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { reuseConnections } from "./connection-reuse.js";
 
 export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();
@@ -36,7 +37,9 @@ export interface KubeClients {
   coordination: CoordinationV1Api;
 }
 
+/** The API clients; also makes every client and watch built on `kubeConfig` share one connection pool. */
 export function createClients(kubeConfig: KubeConfig): KubeClients {
+  reuseConnections(kubeConfig);
   return {
     kubeConfig,
     core: kubeConfig.makeApiClient(CoreV1Api),
