@@ -1,45 +1,60 @@
 /**
- * The operator's memory settings, derived from what it holds rather than guessed: a base (the
- * runtime and the loaded libraries), a cost per nodeclass (its informer copy, its last evaluation,
- * its metric series) and a cost per node (name, nodeclass and InternalIPs; nodes are listed in pages
- * and never kept whole). The coefficients are measured by `npm run bench` (docs/performance.md), which
- * also checks every scenario's peak RSS against `limitMiB`; manifests/deployment.yaml and the chart
- * carry `SHIPPED_SIZING`, and a unit test keeps them in step.
+ * The operator's memory settings, derived from measurements rather than guessed (docs/performance.md,
+ * "Memory settings"). Two quantities grow with the cluster:
+ *
+ * - retained heap (what is left after a full GC): the libraries' objects, plus per nodeclass its
+ *   informer copy, last evaluation and metric series, plus per node its summary (name, nodeclass,
+ *   InternalIPs). The heap cap is twice that, so garbage of a start-up burst fits without GC thrash.
+ * - resident memory: the retained heap, the garbage V8 lets build up below the cap, code, and native
+ *   memory (TLS, HTTP buffers, freed-but-kept malloc pages). It is a high-water mark, not a sum; the
+ *   coefficients are a linear envelope over the benchmark's scenarios (100 / 1,000 nodeclasses × 0 /
+ *   5,000 AKS-shaped nodes), so request ≈ the steady RSS expected and limit = that plus a margin.
+ *
+ * `npm run bench` checks every scenario's peak RSS against `limitMiB`, and runs the operator with
+ * `SHIPPED_SIZING.heapMiB`. charts/aks-subnet-health/values.yaml and manifests/deployment.yaml carry
+ * `SHIPPED_SIZING`; test/unit/memory-sizing.test.ts keeps them in step.
  */
 
 export interface MemorySizing {
-  /** container memory request: the expected steady RSS */
+  /** container memory request: the steady RSS expected */
   requestMiB: number;
-  /** container memory limit: steady RSS plus the start-up and list transients */
+  /** container memory limit: steady RSS plus a margin for start-up and list transients */
   limitMiB: number;
-  /** --max-old-space-size: the limit minus what lives outside V8's old space */
+  /** --max-old-space-size */
   heapMiB: number;
 }
 
 export const MEMORY_MODEL = {
-  /** steady RSS with no nodeclass and no node */
-  baseMiB: 150,
+  /** steady RSS with a handful of nodeclasses and no node: Node.js, client-node, the Azure SDKs */
+  rssBaseMiB: 240,
   /** steady RSS per nodeclass */
-  perNodeclassKiB: 80,
-  /** steady RSS per node */
-  perNodeKiB: 4,
-  /** above steady: start-up (every nodeclass evaluated at once), one node page in flight, a scrape */
-  transientMiB: 64,
-  /** RSS that is not V8's old space: code, new space, native libraries, TLS */
-  outsideHeapMiB: 110,
+  rssPerNodeclassKiB: 120,
+  /** steady RSS per node (transient page parsing that the allocator keeps, not retained objects) */
+  rssPerNodeKiB: 20,
+  /** above steady: the start-up burst, a node page in flight, a scrape */
+  transientMiB: 32,
+  /** heap retained after GC with no nodeclass and no node */
+  heapBaseMiB: 60,
+  heapPerNodeclassKiB: 20,
+  heapPerNodeKiB: 0.6,
+  /** heap cap = this × retained heap */
+  heapHeadroom: 2,
 } as const;
 
 /** The design point of the shipped settings: AKS's node limit and a large fleet of nodeclasses. */
 export const DESIGN_POINT = { nodeclasses: 1_000, nodes: 5_000 } as const;
 
-const roundUp = (mib: number, step: number): number => Math.ceil(mib / step) * step;
+const roundUp32 = (mib: number): number => Math.ceil(mib / 32) * 32;
 
 export function memorySizing(size: { nodeclasses: number; nodes: number }): MemorySizing {
   const m = MEMORY_MODEL;
-  const steady = m.baseMiB + (size.nodeclasses * m.perNodeclassKiB + size.nodes * m.perNodeKiB) / 1024;
-  const requestMiB = roundUp(steady, 32);
-  const limitMiB = roundUp(steady + m.transientMiB, 32);
-  return { requestMiB, limitMiB, heapMiB: limitMiB - m.outsideHeapMiB };
+  const steady = m.rssBaseMiB + (size.nodeclasses * m.rssPerNodeclassKiB + size.nodes * m.rssPerNodeKiB) / 1024;
+  const retained = m.heapBaseMiB + (size.nodeclasses * m.heapPerNodeclassKiB + size.nodes * m.heapPerNodeKiB) / 1024;
+  return {
+    requestMiB: roundUp32(steady),
+    limitMiB: roundUp32(steady + m.transientMiB),
+    heapMiB: roundUp32(m.heapHeadroom * retained),
+  };
 }
 
 /** What manifests/deployment.yaml and the chart ship. */
