@@ -96,6 +96,7 @@ describe("evaluateNodeClass", () => {
     });
     expect(r.metrics).toEqual({
       subnetCanonical: A.toLowerCase(),
+      ips: { total: 251, used: 11, available: 240, fetchedAt: T0 },
       source: "spec",
       nodeHeadroom: 240,
       access: {},

@@ -164,6 +164,9 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   for (const k of drift.kinds) driftCounts[k] = k === "nodes-outside" ? (drift.nodesOutside ?? 0) : 1;
   const metrics: NodeClassMetrics = {
     subnetCanonical: existence.ref?.canonical,
+    ...(numbers !== undefined
+      ? { ips: { total: numbers.total, used: numbers.used, available: numbers.free, fetchedAt: numbers.fetchedAt } }
+      : {}),
     source: resolution.source,
     nodeHeadroom: numbers?.nodeHeadroom,
     access: subnetMissing ? {} : accessMetrics(input.access),

@@ -291,6 +291,8 @@ export interface CidrConflict {
 
 export interface NodeClassMetrics {
   subnetCanonical: string | undefined;
+  /** the subnet's IP numbers behind capacity, when known (live values: status holds throttled copies) */
+  ips?: { total: number; used: number; available: number; /** epoch ms of the Azure read */ fetchedAt: number };
   source: SubnetSource;
   nodeHeadroom: number | undefined;
   /** per action ("read" | "join") → verdict */

@@ -1,10 +1,15 @@
 /**
- * Prometheus metrics: a projection of the last evaluation of each nodeclass (like kube-state-metrics),
- * never a trigger of Azure calls. Series of a deleted nodeclass, and of a subnet no nodeclass uses any
- * more, are removed. Names and labels are documented in docs/metrics.md.
+ * Prometheus metrics. Object series are a projection of the last evaluation of each nodeclass, kept
+ * as one sample per nodeclass and rendered when Prometheus scrapes (kube-state-metrics style): no
+ * series is set eagerly or removed label by label, forgetting a nodeclass is one delete, and scraping
+ * never calls Azure. Per-subnet series are rendered from the same samples, one per subnet in use.
+ * Names and labels are documented in docs/metrics.md.
+ *
+ * A new per-nodeclass metric: add its value to NodeClassMetrics (src/health/types.ts), computed by
+ * its concern, then one `perNodeClass(...)` below that turns a sample into rows.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { CONDITION_PREFIX } from "../domain.js";
+import { shortType } from "../health/conditions.js";
 import type {
   AccessVerdict,
   ConditionStatus,
@@ -29,33 +34,30 @@ const DRIFT_KINDS: DriftKind[] = [
 
 type SubnetLabels = "subnet_id" | "subscription_id" | "resource_group" | "vnet" | "subnet";
 
-interface SubnetSample {
-  labels: Record<SubnetLabels, string>;
-  total: number;
-  used: number;
-  available: number;
-  fetchedAt: number;
+/** What one nodeclass's series are rendered from: its last evaluation's metric values and conditions. */
+export interface NodeClassSample {
+  metrics: NodeClassMetrics;
+  conditions: ReadonlyArray<{ type: string; status: ConditionStatus; reason: string }>;
+  subnet: SubnetRef | undefined;
 }
 
-export interface SubnetNumbers {
-  total: number;
-  used: number;
-  available: number;
-  /** epoch ms of the Azure read */
-  fetchedAt: number;
+/** One series of a gauge: labels and value. */
+export type Row<L extends string> = [Record<L, string>, number];
+
+export function sampleOf(result: EvaluationResult): NodeClassSample {
+  return {
+    metrics: result.metrics,
+    conditions: result.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason })),
+    subnet: result.subnet,
+  };
 }
 
 export class OperatorMetrics {
   readonly registry = new Registry();
-  private readonly subnets = new Map<string, SubnetSample>();
-  /** nodeclass → the subnet it last reported, so shared subnet series live as long as one user does */
-  private readonly nodeClassSubnet = new Map<string, string>();
-  private readonly nodeClassLabels = new Map<
-    string,
-    { subnetId: string; source: string; reasons: Array<[string, string]> }
-  >();
-  /** nodeclass → its subnet's capacity plan, rendered at scrape time (one series per subnet and NodePool) */
-  private readonly plans = new Map<string, { subnet: SubnetRef; plan: NonNullable<NodeClassMetrics["plan"]> }>();
+  /** the one per-nodeclass map: nodeclass → its last sample */
+  private readonly samples = new Map<string, NodeClassSample>();
+  private clusterNetwork:
+    { labels: Record<"plugin" | "mode" | "policy" | "dataplane", string>; value: number } | undefined;
 
   readonly subnetIpsTotal: Gauge<SubnetLabels>;
   readonly subnetIpsUsed: Gauge<SubnetLabels>;
@@ -88,20 +90,15 @@ export class OperatorMetrics {
   constructor(opts: { version: string; now?: () => number; workqueueDepth?: () => number; defaultMetrics?: boolean }) {
     const registers = [this.registry];
     const now = opts.now ?? Date.now;
-    const subnetLabels: SubnetLabels[] = ["subnet_id", "subscription_id", "resource_group", "vnet", "subnet"];
-    const subnets = this.subnets;
-    const perSubnet = (name: string, help: string, value: (s: SubnetSample) => number): Gauge<SubnetLabels> =>
-      new Gauge({
-        name: P + name,
-        help,
-        labelNames: subnetLabels,
-        registers,
-        // computed at scrape time from the last observation: scraping never calls Azure
-        collect(this: Gauge<SubnetLabels>) {
-          this.reset();
-          for (const s of subnets.values()) this.set(s.labels, value(s));
-        },
-      });
+    const subnetLabelNames: SubnetLabels[] = ["subnet_id", "subscription_id", "resource_group", "vnet", "subnet"];
+    const perSubnet = (
+      name: string,
+      help: string,
+      value: (ips: NonNullable<NodeClassMetrics["ips"]>) => number,
+    ): Gauge<SubnetLabels> =>
+      this.gauge(name, help, subnetLabelNames, () =>
+        [...this.subnets()].map(([ref, ips]): Row<SubnetLabels> => [subnetLabels(ref), value(ips)]),
+      );
     this.subnetIpsTotal = perSubnet(
       // not `_total`: that suffix means a counter (docs/metrics.md, "Renamed metrics")
       "subnet_ips_capacity",
@@ -119,71 +116,77 @@ export class OperatorMetrics {
       (s) => Math.max(0, (now() - s.fetchedAt) / 1000),
     );
 
-    this.nodeClassInfo = new Gauge({
-      name: P + "nodeclass_info",
-      help: "1 per nodeclass with the subnet it resolves to and where the ID came from (spec or default).",
-      labelNames: ["nodeclass", "subnet_id", "source"],
-      registers,
-    });
-    this.nodeClassHeadroom = new Gauge({
-      name: P + "nodeclass_node_headroom",
-      help: "How many more nodes of this class fit in its subnet for the cluster's CNI mode.",
-      labelNames: ["nodeclass", "subnet_id"],
-      registers,
-    });
-    this.nodeClassCondition = new Gauge({
-      name: P + "nodeclass_condition",
-      help: "1 for the current status of each of our conditions, 0 for the other statuses.",
-      labelNames: ["nodeclass", "type", "status"],
-      registers,
-    });
-    this.nodeClassConditionReason = new Gauge({
-      name: P + "nodeclass_condition_reason",
-      help: "1 for the current reason of each of our conditions.",
-      labelNames: ["nodeclass", "type", "reason"],
-      registers,
-    });
-    this.nodeClassAccess = new Gauge({
-      name: P + "nodeclass_access",
-      help: "1 for the current verdict per action (read, join) of Karpenter's identity on the subnet.",
-      labelNames: ["nodeclass", "action", "result"],
-      registers,
-    });
-    this.nodeClassCidrConflicts = new Gauge({
-      name: P + "nodeclass_cidr_conflicts",
-      help: "CIDR conflicts of the nodeclass's subnet, by what it conflicts with.",
-      labelNames: ["nodeclass", "with"],
-      registers,
-    });
-    this.nodeClassDrift = new Gauge({
-      name: P + "nodeclass_drift",
-      help: "1 while a kind of subnet drift is present for the nodeclass.",
-      labelNames: ["nodeclass", "kind"],
-      registers,
-    });
-    this.nodeClassNodesOutside = new Gauge({
-      name: P + "nodeclass_nodes_outside_subnet",
-      help: "Nodes of the class whose InternalIP is outside the subnet's prefixes.",
-      labelNames: ["nodeclass"],
-      registers,
-    });
-    // the capacity plan (docs/capacity-planning.md): rendered from the last plan of each subnet
-    const plans = (): Map<string, { subnet: SubnetRef; plan: NonNullable<NodeClassMetrics["plan"]> }> => {
-      const bySubnet = new Map<string, { subnet: SubnetRef; plan: NonNullable<NodeClassMetrics["plan"]> }>();
-      for (const p of this.plans.values()) bySubnet.set(p.subnet.canonical, p);
-      return bySubnet;
-    };
-    const perSubnetPlan = (name: string, help: string, value: (p: NonNullable<NodeClassMetrics["plan"]>) => number) =>
-      new Gauge({
-        name: P + name,
-        help,
-        labelNames: ["subnet_id", "subscription_id", "resource_group", "vnet", "subnet"],
-        registers,
-        collect(this: Gauge<SubnetLabels>) {
-          this.reset();
-          for (const p of plans().values()) this.set(labelsOfSubnet(p.subnet), value(p.plan));
-        },
-      });
+    this.nodeClassInfo = this.perNodeClass(
+      "nodeclass_info",
+      "1 per nodeclass with the subnet it resolves to and where the ID came from (spec or default).",
+      ["subnet_id", "source"],
+      (s) => [[{ subnet_id: s.subnet?.canonical ?? "", source: s.metrics.source }, 1]],
+    );
+    this.nodeClassHeadroom = this.perNodeClass(
+      "nodeclass_node_headroom",
+      "How many more nodes of this class fit in its subnet for the cluster's CNI mode.",
+      ["subnet_id"],
+      (s) =>
+        s.metrics.nodeHeadroom === undefined
+          ? []
+          : [[{ subnet_id: s.subnet?.canonical ?? "" }, s.metrics.nodeHeadroom]],
+    );
+    this.nodeClassCondition = this.perNodeClass(
+      "nodeclass_condition",
+      "1 for the current status of each of our conditions, 0 for the other statuses.",
+      ["type", "status"],
+      (s) =>
+        s.conditions.flatMap((c) =>
+          STATUSES.map((status): Row<"type" | "status"> => [
+            { type: shortType(c.type), status },
+            status === c.status ? 1 : 0,
+          ]),
+        ),
+    );
+    this.nodeClassConditionReason = this.perNodeClass(
+      "nodeclass_condition_reason",
+      "1 for the current reason of each of our conditions.",
+      ["type", "reason"],
+      (s) => s.conditions.map((c) => [{ type: shortType(c.type), reason: c.reason }, 1]),
+    );
+    this.nodeClassAccess = this.perNodeClass(
+      "nodeclass_access",
+      "1 for the current verdict per action (read, join) of Karpenter's identity on the subnet.",
+      ["action", "result"],
+      (s) =>
+        (["read", "join"] as const).flatMap((action) => {
+          const verdict = s.metrics.access[action];
+          if (!verdict) return [];
+          return VERDICTS.map((v): Row<"action" | "result"> => [{ action, result: v }, v === verdict ? 1 : 0]);
+        }),
+    );
+    this.nodeClassCidrConflicts = this.perNodeClass(
+      "nodeclass_cidr_conflicts",
+      "CIDR conflicts of the nodeclass's subnet, by what it conflicts with.",
+      ["with"],
+      (s) => CONFLICT_KINDS.map((kind) => [{ with: kind }, s.metrics.cidrConflicts[kind] ?? 0]),
+    );
+    this.nodeClassDrift = this.perNodeClass(
+      "nodeclass_drift",
+      "1 while a kind of subnet drift is present for the nodeclass.",
+      ["kind"],
+      (s) => DRIFT_KINDS.map((kind) => [{ kind }, s.metrics.drift[kind] ? 1 : 0]),
+    );
+    this.nodeClassNodesOutside = this.perNodeClass(
+      "nodeclass_nodes_outside_subnet",
+      "Nodes of the class whose InternalIP is outside the subnet's prefixes.",
+      [],
+      (s) => (s.metrics.nodesOutsideSubnet === undefined ? [] : [[{}, s.metrics.nodesOutsideSubnet]]),
+    );
+    // the capacity plan (docs/capacity-planning.md): the same for every nodeclass on a subnet, one per subnet
+    const perSubnetPlan = (
+      name: string,
+      help: string,
+      value: (p: NonNullable<NodeClassMetrics["plan"]>) => number,
+    ): Gauge<SubnetLabels> =>
+      this.gauge(name, help, subnetLabelNames, () =>
+        [...this.plans()].map(([ref, plan]): Row<SubnetLabels> => [subnetLabels(ref), value(plan)]),
+      );
     this.subnetIpsNeededAtLimits = perSubnetPlan(
       "subnet_ips_needed_at_limits",
       "IPs the NodePools using the subnet would hold at their limits.",
@@ -194,26 +197,24 @@ export class OperatorMetrics {
       "IPs the subnet would be short at its NodePools' limits (0 when it holds them).",
       (p) => p.shortAtLimits,
     );
-    this.nodePoolWorstCaseNodes = new Gauge({
-      name: P + "nodepool_worst_case_nodes",
-      help: "The most nodes the NodePool may reach; `limit` says which limit bounds it.",
-      labelNames: ["nodepool", "nodeclass", "limit"],
-      registers,
-      collect(this: Gauge<"nodepool" | "nodeclass" | "limit">) {
-        this.reset();
-        for (const p of plans().values()) {
-          for (const n of p.plan.nodePools) {
-            this.set({ nodepool: n.nodePool, nodeclass: n.nodeClass, limit: n.limit }, n.nodes);
-          }
-        }
-      },
-    });
-    this.clusterNetworkSupported = new Gauge({
-      name: P + "cluster_network_supported",
-      help: "1 when the cluster's networking is a supported NAP configuration, 0 when not.",
-      labelNames: ["plugin", "mode", "policy", "dataplane"],
-      registers,
-    });
+    this.nodePoolWorstCaseNodes = this.gauge(
+      "nodepool_worst_case_nodes",
+      "The most nodes the NodePool may reach; `limit` says which limit bounds it.",
+      ["nodepool", "nodeclass", "limit"],
+      () =>
+        [...this.plans().values()].flatMap((plan) =>
+          plan.nodePools.map((n): Row<"nodepool" | "nodeclass" | "limit"> => [
+            { nodepool: n.nodePool, nodeclass: n.nodeClass, limit: n.limit },
+            n.nodes,
+          ]),
+        ),
+    );
+    this.clusterNetworkSupported = this.gauge(
+      "cluster_network_supported",
+      "1 when the cluster's networking is a supported NAP configuration, 0 when not.",
+      ["plugin", "mode", "policy", "dataplane"],
+      () => (this.clusterNetwork ? [[this.clusterNetwork.labels, this.clusterNetwork.value]] : []),
+    );
     this.reconcileTotal = new Counter({
       name: P + "reconcile_total",
       help: "Nodeclass reconciles by result.",
@@ -287,102 +288,80 @@ export class OperatorMetrics {
     }
   }
 
-  /** Projects one evaluation into the per-nodeclass and per-subnet series. */
-  recordEvaluation(nodeclass: string, result: EvaluationResult, numbers: SubnetNumbers | undefined): void {
-    this.removeNodeClassSeries(nodeclass);
-    const subnetId = result.subnet?.canonical ?? "";
-    const source = result.metrics.source;
-    this.nodeClassInfo.set({ nodeclass, subnet_id: subnetId, source }, 1);
-    if (result.metrics.nodeHeadroom !== undefined) {
-      this.nodeClassHeadroom.set({ nodeclass, subnet_id: subnetId }, result.metrics.nodeHeadroom);
-    }
-    const reasons: Array<[string, string]> = [];
-    for (const c of result.conditions) {
-      const type = c.type.startsWith(CONDITION_PREFIX) ? c.type.slice(CONDITION_PREFIX.length) : c.type;
-      for (const s of STATUSES) this.nodeClassCondition.set({ nodeclass, type, status: s }, s === c.status ? 1 : 0);
-      this.nodeClassConditionReason.set({ nodeclass, type, reason: c.reason }, 1);
-      reasons.push([type, c.reason]);
-    }
-    for (const action of ["read", "join"] as const) {
-      const verdict = result.metrics.access[action];
-      if (!verdict) continue;
-      for (const v of VERDICTS) this.nodeClassAccess.set({ nodeclass, action, result: v }, v === verdict ? 1 : 0);
-    }
-    for (const kind of CONFLICT_KINDS)
-      this.nodeClassCidrConflicts.set({ nodeclass, with: kind }, result.metrics.cidrConflicts[kind] ?? 0);
-    for (const kind of DRIFT_KINDS) this.nodeClassDrift.set({ nodeclass, kind }, result.metrics.drift[kind] ? 1 : 0);
-    if (result.metrics.nodesOutsideSubnet !== undefined)
-      this.nodeClassNodesOutside.set({ nodeclass }, result.metrics.nodesOutsideSubnet);
-    this.nodeClassLabels.set(nodeclass, { subnetId, source, reasons });
-    if (result.subnet && result.metrics.plan)
-      this.plans.set(nodeclass, { subnet: result.subnet, plan: result.metrics.plan });
-    else this.plans.delete(nodeclass);
-
-    const previousSubnet = this.nodeClassSubnet.get(nodeclass);
-    if (result.subnet && numbers) {
-      this.subnets.set(result.subnet.canonical, { labels: subnetLabels(result.subnet), ...numbers });
-      this.nodeClassSubnet.set(nodeclass, result.subnet.canonical);
-    } else {
-      this.nodeClassSubnet.delete(nodeclass);
-    }
-    if (previousSubnet && previousSubnet !== this.nodeClassSubnet.get(nodeclass))
-      this.dropSubnetIfUnused(previousSubnet);
+  /** Keeps the evaluation as the nodeclass's sample; its series follow at the next scrape. */
+  recordEvaluation(nodeclass: string, result: EvaluationResult): void {
+    this.samples.set(nodeclass, sampleOf(result));
   }
 
-  /** A deleted nodeclass drops all its series (and its subnet's, when no other class uses it). */
+  /** A deleted nodeclass: all its series (and its subnet's, when no other class uses it) go. */
   forgetNodeClass(nodeclass: string): void {
-    this.removeNodeClassSeries(nodeclass);
-    this.nodeClassLabels.delete(nodeclass);
-    this.plans.delete(nodeclass);
-    const subnet = this.nodeClassSubnet.get(nodeclass);
-    this.nodeClassSubnet.delete(nodeclass);
-    if (subnet) this.dropSubnetIfUnused(subnet);
+    this.samples.delete(nodeclass);
   }
 
   /** Losing leadership: another replica reports now, so this one exports no object series. */
   forgetAll(): void {
-    for (const name of [...this.nodeClassLabels.keys()]) this.forgetNodeClass(name);
-    this.subnets.clear();
-    this.clusterNetworkSupported.reset();
+    this.samples.clear();
+    this.clusterNetwork = undefined;
   }
 
   setClusterNetwork(
     labels: { plugin: string; mode: string; policy: string; dataplane: string } | undefined,
     supported: boolean,
   ): void {
-    this.clusterNetworkSupported.reset();
-    if (labels) this.clusterNetworkSupported.set(labels, supported ? 1 : 0);
+    this.clusterNetwork = labels ? { labels, value: supported ? 1 : 0 } : undefined;
   }
 
   nodeClassCount(): number {
-    return this.nodeClassLabels.size;
+    return this.samples.size;
   }
 
-  private dropSubnetIfUnused(canonical: string): void {
-    for (const s of this.nodeClassSubnet.values()) if (s === canonical) return;
-    this.subnets.delete(canonical);
-  }
-
-  private removeNodeClassSeries(nodeclass: string): void {
-    const prev = this.nodeClassLabels.get(nodeclass);
-    if (!prev) return;
-    this.nodeClassInfo.remove({ nodeclass, subnet_id: prev.subnetId, source: prev.source });
-    this.nodeClassHeadroom.remove({ nodeclass, subnet_id: prev.subnetId });
-    for (const [type, reason] of prev.reasons) {
-      for (const s of STATUSES) this.nodeClassCondition.remove({ nodeclass, type, status: s });
-      this.nodeClassConditionReason.remove({ nodeclass, type, reason });
+  /** The subnets in use with their freshest numbers, one per subnet however many classes share it. */
+  private subnets(): Map<SubnetRef, NonNullable<NodeClassMetrics["ips"]>> {
+    const byId = new Map<string, [SubnetRef, NonNullable<NodeClassMetrics["ips"]>]>();
+    for (const s of this.samples.values()) {
+      const ips = s.metrics.ips;
+      if (!s.subnet || !ips) continue;
+      const seen = byId.get(s.subnet.canonical);
+      if (!seen || seen[1].fetchedAt < ips.fetchedAt) byId.set(s.subnet.canonical, [s.subnet, ips]);
     }
-    for (const action of ["read", "join"])
-      for (const v of VERDICTS) this.nodeClassAccess.remove({ nodeclass, action, result: v });
-    for (const kind of CONFLICT_KINDS) this.nodeClassCidrConflicts.remove({ nodeclass, with: kind });
-    for (const kind of DRIFT_KINDS) this.nodeClassDrift.remove({ nodeclass, kind });
-    this.nodeClassNodesOutside.remove({ nodeclass });
+    return new Map(byId.values());
   }
-}
 
-/** subnetLabels under another name, for the constructor (where `subnetLabels` is the label-name list) */
-function labelsOfSubnet(ref: SubnetRef): Record<SubnetLabels, string> {
-  return subnetLabels(ref);
+  /** Each subnet's capacity plan, from the last sample that carried one. */
+  private plans(): Map<SubnetRef, NonNullable<NodeClassMetrics["plan"]>> {
+    const byId = new Map<string, [SubnetRef, NonNullable<NodeClassMetrics["plan"]>]>();
+    for (const s of this.samples.values())
+      if (s.subnet && s.metrics.plan) byId.set(s.subnet.canonical, [s.subnet, s.metrics.plan]);
+    return new Map(byId.values());
+  }
+
+  /** A gauge rendered at scrape time from `rows()`. */
+  private gauge<L extends string>(name: string, help: string, labelNames: L[], rows: () => Iterable<Row<L>>): Gauge<L> {
+    return new Gauge<L>({
+      name: P + name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect(this: Gauge<L>) {
+        this.reset();
+        for (const [labels, value] of rows()) this.set(labels as Partial<Record<L, string>>, value);
+      },
+    });
+  }
+
+  /** A per-nodeclass gauge: `rows` turns one sample into its series; the nodeclass label is added. */
+  private perNodeClass<L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    rows: (s: NodeClassSample) => Iterable<Row<L>>,
+  ): Gauge<L | "nodeclass"> {
+    return this.gauge<L | "nodeclass">(name, help, ["nodeclass", ...labelNames], () =>
+      [...this.samples].flatMap(([nodeclass, s]) =>
+        [...rows(s)].map(([labels, value]): Row<L | "nodeclass"> => [{ ...labels, nodeclass }, value]),
+      ),
+    );
+  }
 }
 
 export function subnetLabels(ref: SubnetRef): Record<SubnetLabels, string> {

@@ -11,7 +11,7 @@ import { evaluateNodeClass } from "../health/evaluate.js";
 import { peerOf } from "../health/peers.js";
 import type { EvaluationResult, EvaluationSettings, VNetObservation, VNetSnapshot } from "../health/types.js";
 import type { Logger } from "../log.js";
-import type { OperatorMetrics, SubnetNumbers } from "../metrics/metrics.js";
+import type { OperatorMetrics } from "../metrics/metrics.js";
 import { systemClock, type Clock } from "../kube/clock.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { ResilientInformer } from "../kube/informer.js";
@@ -251,7 +251,7 @@ export class SubnetHealthController {
     );
     const result = evaluateNodeClass(capacityPlan !== undefined ? { ...input, capacityPlan } : input);
     remember(name, record, result);
-    this.deps.metrics.recordEvaluation(name, result, numbersOf(result, input.vnet));
+    this.deps.metrics.recordEvaluation(name, result);
 
     const plan = planWrite({
       result,
@@ -355,12 +355,4 @@ function remember(name: string, record: NodeClassRecord, result: EvaluationResul
 
 function snapshotOf(vnet: VNetObservation | undefined): VNetSnapshot | undefined {
   return vnet?.kind === "ok" ? vnet.snapshot : vnet?.kind === "unavailable" ? vnet.lastGood : undefined;
-}
-
-function numbersOf(result: EvaluationResult, vnet: VNetObservation | undefined): SubnetNumbers | undefined {
-  const sh = result.subnetHealth;
-  if (sh.totalIPs === undefined || sh.usedIPs === undefined || sh.freeIPs === undefined) return undefined;
-  const snapshot = snapshotOf(vnet);
-  const fetchedAt = snapshot?.fetchedAt ?? (sh.dataTime ? Date.parse(sh.dataTime) : Date.now());
-  return { total: sh.totalIPs, used: sh.usedIPs, available: sh.freeIPs, fetchedAt };
 }
