@@ -358,7 +358,7 @@ export class OperatorMetrics {
   ): Gauge<L | "nodeclass"> {
     return this.gauge<L | "nodeclass">(name, help, ["nodeclass", ...labelNames], () =>
       [...this.samples].flatMap(([nodeclass, s]) =>
-        [...rows(s)].map(([labels, value]): Row<L | "nodeclass"> => [{ ...labels, nodeclass }, value]),
+        [...rows(s)].map(([labels, value]): Row<L | "nodeclass"> => [{ nodeclass, ...labels }, value]),
       ),
     );
   }

@@ -27,24 +27,28 @@ interface SeriesValue {
 }
 
 /**
- * Every value the drift series take, as the operator sets them. Corrections and prefix changes are
- * reported for one resync period (what a scrape in that period shows); recording the values makes
- * that observable without racing the next resync.
+ * Every value the drift series take, evaluation by evaluation, as the operator records them for the
+ * next scrape. Corrections and prefix changes are reported for one resync period (what a scrape in
+ * that period shows); recording the values makes that observable without racing the next resync.
  */
 function recordDriftSeries(op: RunningOperator): SeriesValue[] {
-  const gauge = op.metrics.nodeClassDrift;
-  const original = gauge.set.bind(gauge) as (...args: unknown[]) => void;
+  const original = op.metrics.recordEvaluation.bind(op.metrics);
   const seen: SeriesValue[] = [];
-  gauge.set = ((...args: unknown[]) => {
-    const [labels, value] = args;
-    if (typeof labels === "object" && labels !== null && typeof value === "number") {
-      const l = labels as Record<string, unknown>;
-      seen.push({ nodeclass: String(l.nodeclass), kind: String(l.kind), value });
-    }
-    original(...args);
-  }) as typeof gauge.set;
+  op.metrics.recordEvaluation = (nodeclass, result) => {
+    for (const kind of DRIFT_KINDS) seen.push({ nodeclass, kind, value: result.metrics.drift[kind] ? 1 : 0 });
+    original(nodeclass, result);
+  };
   return seen;
 }
+
+const DRIFT_KINDS = [
+  "migration",
+  "correction",
+  "prefix-changed",
+  "subnet-deleted",
+  "default-changed",
+  "nodes-outside",
+] as const;
 
 const valuesOf = (seen: SeriesValue[], nodeclass: string, kind: string): number[] =>
   seen.filter((s) => s.nodeclass === nodeclass && s.kind === kind).map((s) => s.value);
