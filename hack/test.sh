@@ -15,6 +15,8 @@ echo "--- typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "--- format (prettier)"
 npx prettier --check . >/dev/null || { npx prettier --check . ; echo "run: npm run format" >&2; exit 1; }
+echo "--- lint (eslint, type-aware)"
+npx eslint .
 echo "--- CRD up to date with the upstream AKSNodeClass CRD (third_party/crds)"
 npx tsx hack/generate-crd.ts --check
 echo "--- tests"

@@ -105,8 +105,11 @@ export interface SignalLike {
   removeEventListener(type: "abort", listener: () => void): void;
 }
 
-function abortReason(signal: SignalLike): unknown {
-  return signal.reason ?? new DOMException("The operation was aborted.", "AbortError");
+/** Rejects with the signal's own reason, as AbortSignal.throwIfAborted does (any value is allowed there). */
+function abortReason(signal: SignalLike): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: reason });
 }
 
 export class ArmLimiter {

@@ -122,7 +122,7 @@ describe("armRequestPolicy", () => {
   it("never reads the Authorization header", async () => {
     const request = createPipelineRequest({ url: BASE });
     const headers = request.headers;
-    let touched = false;
+    let touched: boolean;
     request.headers = new Proxy(headers, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver) as unknown;

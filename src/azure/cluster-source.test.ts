@@ -70,7 +70,7 @@ const MC: ManagedCluster = {
   identity: {
     type: "SystemAssigned",
     principalId: "aaaaaaaa-0000-4000-8000-000000000001",
-  } as ManagedCluster["identity"],
+  },
   identityProfile: { kubeletidentity: { objectId: "bbbbbbbb-0000-4000-8000-000000000002" } },
 };
 
@@ -179,7 +179,7 @@ describe("ClusterSource", () => {
       reader: {
         getManagedCluster: async () => {
           calls += 1;
-          if (fail) throw fail;
+          if (fail) throw fail as Error;
           return MC;
         },
       },

@@ -189,7 +189,7 @@ describe("VNetCache caching", () => {
     const results = await all;
     expect(reader.calls.vnet).toBe(1);
     expect(reader.calls.usage).toBe(1);
-    const first = snapshotOf(results[0]!);
+    const first = snapshotOf(results[0]);
     expect(results.every((r) => snapshotOf(r) === first)).toBe(true);
   });
 

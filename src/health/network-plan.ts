@@ -229,7 +229,6 @@ export interface NetworkPlanOutcome {
   support: NetworkSupport | undefined;
 }
 
-const type = ConditionType.NetworkPlan;
 const cond = conditionBuilder(ConditionType.NetworkPlan, NETWORK_PLAN_SEVERITY);
 
 export function evaluateNetworkPlan(input: NetworkPlanInput): NetworkPlanOutcome {

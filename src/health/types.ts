@@ -162,7 +162,8 @@ export type AccessObservation =
   | { kind: "disabled" } // no principal and no self-check configured
   | { kind: "pending" };
 
-export type NetworkPlugin = "azure" | "kubenet" | "none" | string;
+/** "azure" | "kubenet" | "none", or whatever else the cluster reports */
+export type NetworkPlugin = string;
 
 export interface ClusterNetwork {
   source: "managed-cluster" | "flags" | "discovered";

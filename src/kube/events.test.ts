@@ -9,7 +9,9 @@ class FakeEvents implements EventsApi {
   failNext: { code: number } | undefined;
   async createNamespacedEvent(p: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event> {
     this.creates++;
-    if (this.failNext) throw Object.assign(new Error("boom"), this.failNext, (this.failNext = undefined));
+    const fail = this.failNext;
+    this.failNext = undefined;
+    if (fail) throw Object.assign(new Error("boom"), fail);
     const name = p.body.metadata.name ?? "";
     if (this.events.has(name)) throw Object.assign(new Error("exists"), { code: 409 });
     this.events.set(name, structuredClone(p.body));
@@ -146,7 +148,11 @@ describe("EventRecorder", () => {
     api.failNext = { code: 403 };
     await expect(rec.record(nc, "Normal", "R", "m")).resolves.toBe("failed");
     expect(warnings).toEqual([
-      expect.objectContaining({ nodeclass: "default", operation: "event-create", err: expect.stringContaining("403") }),
+      expect.objectContaining({
+        nodeclass: "default",
+        operation: "event-create",
+        err: expect.stringContaining("403") as unknown,
+      }),
     ]);
     await expect(rec.record(nc, "Normal", "R", "m")).resolves.toBe("created");
   });

@@ -5,10 +5,10 @@ import { WorkQueue, type WorkHandler } from "./work-queue.js";
 function controllableHandler(): {
   handler: WorkHandler;
   calls: string[];
-  running: Map<string, { resolve: () => void; reject: (e: unknown) => void; signal: AbortSignal }>;
+  running: Map<string, { resolve: () => void; reject: (e: Error) => void; signal: AbortSignal }>;
 } {
   const calls: string[] = [];
-  const running = new Map<string, { resolve: () => void; reject: (e: unknown) => void; signal: AbortSignal }>();
+  const running = new Map<string, { resolve: () => void; reject: (e: Error) => void; signal: AbortSignal }>();
   const handler: WorkHandler = (key, signal) =>
     new Promise<void>((resolve, reject) => {
       calls.push(key);
@@ -17,7 +17,7 @@ function controllableHandler(): {
           running.delete(key);
           resolve();
         },
-        reject: (e) => {
+        reject: (e: Error) => {
           running.delete(key);
           reject(e);
         },

@@ -62,7 +62,10 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   const clusterRef = o.clusterResourceId ? parseClusterResourceId(o.clusterResourceId) : undefined;
   if (clusterRef && !clusterRef.ok) throw new Error(`--cluster-resource-id: ${clusterRef.error}`);
   const vnetTtl = o.vnetCacheTtl ?? Math.max(1_000, Math.floor(o.resyncPeriod / 2));
-  let metrics!: OperatorMetrics;
+  const metrics: OperatorMetrics = new OperatorMetrics({
+    version: VERSION,
+    workqueueDepth: () => controller.queue.size,
+  });
   const azureLog = new RateLimitedLog(log);
   const {
     vnets,
@@ -219,9 +222,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   });
   const events = new EventRecorder(kube.core, { instance: identity, namespace: o.eventsNamespace, log });
 
-  let controller!: SubnetHealthController;
-  metrics = new OperatorMetrics({ version: VERSION, workqueueDepth: () => controller?.queue.size ?? 0 });
-  controller = new SubnetHealthController(
+  const controller: SubnetHealthController = new SubnetHealthController(
     {
       settings,
       resyncPeriodMs: o.resyncPeriod,

@@ -278,7 +278,7 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
       const mc = rg.clusters.get(p.name.toLowerCase());
       if (mc === undefined) throw new AdminError(404, `managed cluster '${p.name}' not found`);
       // Accept the flattened (SDK-like) shape: properties.* at the top, like `{ networkProfile: {...} }`.
-      const props = (isPlainObject(mc.body["properties"]) ? mc.body["properties"] : {}) as Record<string, unknown>;
+      const props = isPlainObject(mc.body["properties"]) ? mc.body["properties"] : {};
       mc.body["properties"] = props;
       for (const [k, v] of Object.entries(b.patch)) {
         if (k === "properties" && isPlainObject(v)) mergePatch(props, v);

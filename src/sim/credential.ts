@@ -61,15 +61,19 @@ export class SimTokenCredential implements TokenCredential {
     this.claims = { ...claims };
   }
 
-  async getToken(_scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
+  getToken(_scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
     this.tokenRequests++;
-    return { token: simToken(this.claims), expiresOnTimestamp: Date.now() + TOKEN_LIFETIME_MS, tokenType: "Bearer" };
+    return Promise.resolve({
+      token: simToken(this.claims),
+      expiresOnTimestamp: Date.now() + TOKEN_LIFETIME_MS,
+      tokenType: "Bearer",
+    });
   }
 }
 
 /** A credential that always returns the same raw token (e.g. a garbled one, to provoke 401). */
 export function staticTokenCredential(token: string): TokenCredential {
   return {
-    getToken: async () => ({ token, expiresOnTimestamp: Date.now() + TOKEN_LIFETIME_MS, tokenType: "Bearer" }),
+    getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + TOKEN_LIFETIME_MS, tokenType: "Bearer" }),
   };
 }

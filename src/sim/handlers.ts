@@ -16,7 +16,6 @@ import { authorize, effectivePermissionEntries, grantedAnywhere, scopeCovers } f
 import { scopeParts, type Route } from "./routes.js";
 import {
   canonicalScope,
-  subnetPrefixes,
   usableIPs,
   type DenyAssignmentState,
   type ResourceGroupState,

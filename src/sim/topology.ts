@@ -376,5 +376,5 @@ export function loadTopology(input: Topology | string): ParsedTopology {
 
 /** JSON Schema of the topology file (for editors and docs). */
 export function topologyJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(TopologySchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return z.toJSONSchema(TopologySchema, { io: "input", unrepresentable: "any" });
 }

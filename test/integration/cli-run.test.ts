@@ -118,7 +118,7 @@ test("runs from flags and env, logs JSON without the token, reports ready, exits
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     const lines = out.split("\n").filter((l) => l.trim() !== "");
-    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    for (const l of lines) expect(() => JSON.parse(l) as unknown, l).not.toThrow();
     expect(out).not.toContain(token);
     expect(out.toLowerCase()).not.toContain("bearer");
     expect(lines.some((l) => l.includes('"stopped"'))).toBe(true);

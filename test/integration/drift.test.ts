@@ -58,7 +58,9 @@ async function metricFrom(url: string, name: string, labels: Record<string, stri
   for (const line of text.split("\n")) {
     const m = /^([^{ ]+)\{(.*)\} (.+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((p) => [p[1], p[2]]));
+    const got = Object.fromEntries<string | undefined>(
+      [...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((p) => [p[1] ?? "", p[2]]),
+    );
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
   }
   return undefined;

@@ -88,7 +88,7 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
       expect.objectContaining({
         ...found,
         observedGeneration: desired.observedGeneration,
-        lastTransitionTime: expect.stringMatching(/Z$/),
+        lastTransitionTime: expect.stringMatching(/Z$/) as unknown,
       }),
       expect.objectContaining({ ...capacity, observedGeneration: desired.observedGeneration }),
     ]);
@@ -132,7 +132,7 @@ describe.each(CRD_FLAVORS)("status writer with the %s CRD", (flavor) => {
     let raced = false;
     const racing: StatusApi = {
       getClusterCustomObject: async (p) => {
-        const obj = await real.getClusterCustomObject(p);
+        const obj: unknown = await real.getClusterCustomObject(p);
         if (!raced) {
           raced = true;
           const cur = await nc.get(name);

@@ -37,7 +37,7 @@ describe("topology validation", () => {
     expect(e.issues).toEqual([
       {
         path: "subscriptions[0].resourceGroups[0].virtualNetworks[0].subnets[0].addressPrefix",
-        message: expect.stringMatching(/CIDR/),
+        message: expect.stringMatching(/CIDR/) as unknown,
       },
     ]);
     expect(e.message).toContain("subscriptions[0].resourceGroups[0].virtualNetworks[0].subnets[0].addressPrefix");

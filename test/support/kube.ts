@@ -94,7 +94,7 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out waiting for ${opts.what ?? "condition"}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ""}`,
+        `timed out waiting for ${opts.what ?? "condition"}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ""}`,
       );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
