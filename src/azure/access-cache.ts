@@ -15,6 +15,7 @@ import type { DenyAssignmentData, RoleDefinitionData } from "../health/access/ty
 import type { AccessEvaluation, AccessObservation, AzureFailure, SubnetRef } from "../health/types.js";
 import type { AuthorizationReader } from "./authorization-reader.js";
 import { classifyAzureError } from "./errors.js";
+import { ObservedCache, type Fetched } from "./observed-cache.js";
 
 export interface AccessCacheOptions {
   reader: AuthorizationReader;
@@ -40,16 +41,6 @@ export interface AccessGetOptions {
   principalId?: string | null;
 }
 
-interface Entry {
-  observation?: AccessObservation;
-  observedAt: number;
-  servedForMs: number;
-  last?: AccessEvaluation;
-  unavailableSince?: number;
-  inflight?: Promise<AccessObservation>;
-  subnetCanonical: string;
-}
-
 interface DefinitionEntry {
   data: RoleDefinitionData | undefined; // undefined: Azure said it does not exist / may not be read
   fetchedAt: number;
@@ -61,16 +52,15 @@ type Step<T> =
   | { ok: false; obs: "unavailable"; failure: AzureFailure };
 
 export class AccessCache {
-  private readonly entries = new Map<string, Entry>();
+  /** per (principal, subnet): key `${principal | "self"}|${subnet canonical}` */
+  private readonly cache: ObservedCache<AccessEvaluation, string, AccessObservation>;
   private readonly definitions = new Map<string, DefinitionEntry>();
   private readonly definitionFlights = new Map<string, Promise<Step<RoleDefinitionData | undefined>>>();
   private readonly reader: AuthorizationReader;
   private principalId: string | undefined;
   private readonly selfCheck: boolean;
   private readonly operatorPrincipalId: string | undefined;
-  private readonly ttlMs: number;
   private readonly roleDefinitionTtlMs: number;
-  private readonly failureTtlMs: number;
   private readonly now: () => number;
 
   constructor(opts: AccessCacheOptions) {
@@ -78,10 +68,25 @@ export class AccessCache {
     this.principalId = opts.principalId;
     this.selfCheck = opts.selfCheck ?? false;
     this.operatorPrincipalId = opts.operatorPrincipalId;
-    this.ttlMs = opts.ttlMs ?? 300_000;
     this.roleDefinitionTtlMs = opts.roleDefinitionTtlMs ?? 86_400_000;
-    this.failureTtlMs = opts.failureTtlMs ?? 30_000;
     this.now = opts.now ?? Date.now;
+    this.cache = new ObservedCache({
+      ttlMs: opts.ttlMs ?? 300_000,
+      failureTtlMs: opts.failureTtlMs ?? 30_000,
+      // the operator losing Reader says nothing about Karpenter's access: keep what was known
+      definiteForgetsLastGood: false,
+      clock: { now: this.now },
+      shape: {
+        ok: (evaluation, at): AccessObservation => ({ kind: "ok", evaluation, fetchedAt: at }),
+        definite: (message): AccessObservation => ({ kind: "forbidden", message }),
+        unavailable: (failure, since, last): AccessObservation => ({
+          kind: "unavailable",
+          failure,
+          since,
+          ...(last ? { last } : {}),
+        }),
+      },
+    });
   }
 
   /** Sets the principal to check (e.g. once discovered from the managed cluster). */
@@ -105,51 +110,30 @@ export class AccessCache {
   get(subnet: SubnetRef, opts: AccessGetOptions = {}): Promise<AccessObservation> {
     const principal = this.principalFor(opts);
     if (!principal && !this.selfCheck) return Promise.resolve({ kind: "disabled" });
-    const key = this.keyFor(subnet, principal);
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = { observedAt: 0, servedForMs: 0, subnetCanonical: subnet.canonical };
-      this.entries.set(key, entry);
-    }
-    if (!opts.force && entry.observation) {
-      const age = this.now() - entry.observedAt;
-      // failures wait out their own window (failure TTL or Retry-After) whatever freshness is asked for
-      const window =
-        entry.observation.kind === "unavailable"
-          ? entry.servedForMs
-          : Math.min(opts.maxAgeMs ?? this.ttlMs, entry.servedForMs);
-      if (age < window) return Promise.resolve(entry.observation);
-    }
-    if (entry.inflight) return entry.inflight;
-    const e = entry;
-    const run = this.refresh(e, subnet, principal).finally(() => {
-      if (e.inflight === run) delete e.inflight;
-    });
-    e.inflight = run;
-    return run;
+    return this.cache.get(this.keyFor(subnet, principal), () => this.fetch(subnet, principal), opts);
   }
 
   /** The cached answer without fetching. */
   peek(subnet: SubnetRef, principalId?: string | null): AccessObservation {
     const principal = principalId === null ? undefined : (principalId ?? this.principalId);
     if (!principal && !this.selfCheck) return { kind: "disabled" };
-    return this.entries.get(this.keyFor(subnet, principal))?.observation ?? { kind: "pending" };
+    return this.cache.peek(this.keyFor(subnet, principal)) ?? { kind: "pending" };
   }
 
   invalidate(subnetCanonical: string): void {
     const c = subnetCanonical.toLowerCase();
-    for (const e of this.entries.values()) {
-      if (e.subnetCanonical === c) {
-        delete e.observation;
-        e.observedAt = 0;
-      }
-    }
+    for (const key of this.cache.keys()) if (subnetOfKey(key) === c) this.cache.invalidate(key);
   }
 
-  /** Drops subnets no nodeclass uses. */
-  retain(subnetCanonicals: Iterable<string>): void {
+  /** Drops subnets no nodeclass uses. Returns the dropped keys. */
+  retain(subnetCanonicals: Iterable<string>): string[] {
     const keep = new Set([...subnetCanonicals].map((s) => s.toLowerCase()));
-    for (const [k, e] of this.entries) if (!keep.has(e.subnetCanonical)) this.entries.delete(k);
+    return this.cache.retain((key) => keep.has(subnetOfKey(key)));
+  }
+
+  /** (principal, subnet) keys held, for tests that prove nothing outlives its nodeclass. */
+  keys(): string[] {
+    return this.cache.keys();
   }
 
   private classify(err: unknown, operation: string, resource: string): Step<never> {
@@ -259,31 +243,15 @@ export class AccessCache {
     };
   }
 
-  private async refresh(entry: Entry, subnet: SubnetRef, principal: string | undefined): Promise<AccessObservation> {
+  private async fetch(subnet: SubnetRef, principal: string | undefined): Promise<Fetched<AccessEvaluation, string>> {
     const result = await this.evaluate(subnet, principal);
-    const now = this.now();
-    let observation: AccessObservation;
-    let servedForMs = this.ttlMs;
-    if (result.ok) {
-      observation = { kind: "ok", evaluation: result.value, fetchedAt: now };
-      entry.last = result.value;
-      delete entry.unavailableSince;
-    } else if (result.obs === "forbidden") {
-      observation = { kind: "forbidden", message: result.message };
-      delete entry.unavailableSince;
-    } else {
-      entry.unavailableSince ??= now;
-      observation = {
-        kind: "unavailable",
-        failure: result.failure,
-        since: entry.unavailableSince,
-        ...(entry.last ? { last: entry.last } : {}),
-      };
-      servedForMs = Math.max(this.failureTtlMs, (result.failure.retryAfterSeconds ?? 0) * 1000);
-    }
-    entry.observation = observation;
-    entry.observedAt = now;
-    entry.servedForMs = servedForMs;
-    return observation;
+    if (result.ok) return { kind: "ok", value: result.value };
+    if (result.obs === "forbidden") return { kind: "definite", answer: result.message };
+    return { kind: "failure", failure: result.failure };
   }
+}
+
+/** The subnet part of a cache key (`principal|subnet`). */
+function subnetOfKey(key: string): string {
+  return key.slice(key.indexOf("|") + 1);
 }

@@ -7,6 +7,7 @@ import type { ClusterNetwork, ClusterNetworkObservation } from "../health/types.
 import type { ArmLimiter } from "./arm-limiter.js";
 import type { AzureClients } from "./clients.js";
 import { classifyAzureError } from "./errors.js";
+import { ObservedCache, type Fetched } from "./observed-cache.js";
 
 export interface ClusterRef {
   subscriptionId: string;
@@ -271,65 +272,56 @@ export interface ClusterSourceOptions {
   now?: () => number;
 }
 
-/** ManagedClusters_Get with a TTL, single-flight, keeping the last good answer through failures. */
+/** ManagedClusters_Get through the observed cache (TTL, single flight, last good answer through failures). */
 export class ClusterSource {
   private readonly reader: ManagedClusterReader;
   readonly cluster: ClusterRef;
-  private readonly ttlMs: number;
-  private readonly failureTtlMs: number;
   private readonly now: () => number;
-  private observation: ClusterNetworkObservation | undefined;
-  private observedAt = 0;
-  private servedForMs = 0;
-  private lastCluster: ManagedCluster | undefined;
-  private lastNetwork: ClusterNetwork | undefined;
-  private unavailableSince: number | undefined;
-  private inflight: Promise<ClusterNetworkObservation> | undefined;
+  private readonly cache: ObservedCache<
+    { mc: ManagedCluster; network: ClusterNetwork },
+    never,
+    ClusterNetworkObservation
+  >;
 
   constructor(opts: ClusterSourceOptions) {
     this.reader = opts.reader;
     this.cluster = opts.cluster;
-    this.ttlMs = opts.ttlMs ?? 600_000;
-    this.failureTtlMs = opts.failureTtlMs ?? 30_000;
     this.now = opts.now ?? Date.now;
+    this.cache = new ObservedCache({
+      ttlMs: opts.ttlMs ?? 600_000,
+      failureTtlMs: opts.failureTtlMs ?? 30_000,
+      definiteForgetsLastGood: false,
+      clock: { now: this.now },
+      shape: {
+        ok: (v, at): ClusterNetworkObservation => ({ kind: "ok", network: v.network, fetchedAt: at }),
+        definite: (never) => never,
+        unavailable: (failure, since, last): ClusterNetworkObservation => ({
+          kind: "unavailable",
+          failure,
+          since,
+          ...(last ? { last: last.network } : {}),
+        }),
+      },
+    });
   }
 
   /** The last managed cluster read successfully (for principalFromCluster / defaultSubnetFromCluster). */
   get managedCluster(): ManagedCluster | undefined {
-    return this.lastCluster;
+    return this.cache.lastGood(CLUSTER_KEY)?.mc;
   }
 
   peek(): ClusterNetworkObservation {
-    return this.observation ?? { kind: "unknown" };
+    return this.cache.peek(CLUSTER_KEY) ?? { kind: "unknown" };
   }
 
   get(opts: { maxAgeMs?: number; force?: boolean } = {}): Promise<ClusterNetworkObservation> {
-    if (!opts.force && this.observation) {
-      // failures wait out their own window (failure TTL or Retry-After) whatever freshness is asked for
-      const window =
-        this.observation.kind === "unavailable"
-          ? this.servedForMs
-          : Math.min(opts.maxAgeMs ?? this.ttlMs, this.servedForMs);
-      if (this.now() - this.observedAt < window) return Promise.resolve(this.observation);
-    }
-    if (this.inflight) return this.inflight;
-    const run = this.refresh().finally(() => {
-      if (this.inflight === run) this.inflight = undefined;
-    });
-    this.inflight = run;
-    return run;
+    return this.cache.get(CLUSTER_KEY, () => this.fetch(), opts);
   }
 
-  private async refresh(): Promise<ClusterNetworkObservation> {
-    let observation: ClusterNetworkObservation;
-    let servedForMs = this.ttlMs;
+  private async fetch(): Promise<Fetched<{ mc: ManagedCluster; network: ClusterNetwork }, never>> {
     try {
       const mc = await this.reader.getManagedCluster(this.cluster);
-      const network = clusterNetworkFromManagedCluster(mc);
-      this.lastCluster = mc;
-      this.lastNetwork = network;
-      this.unavailableSince = undefined;
-      observation = { kind: "ok", network, fetchedAt: this.now() };
+      return { kind: "ok", value: { mc, network: clusterNetworkFromManagedCluster(mc) } };
     } catch (err) {
       const c = classifyAzureError(err, { operation: "ManagedClusters_Get", resource: this.cluster.id }, this.now());
       // a missing or unreadable cluster is a configuration problem, but the network plan is still unknown
@@ -342,18 +334,9 @@ export class ClusterSource {
               ...(c.code ? { code: c.code } : {}),
               message: c.message,
             };
-      this.unavailableSince ??= this.now();
-      observation = {
-        kind: "unavailable",
-        failure,
-        since: this.unavailableSince,
-        ...(this.lastNetwork ? { last: this.lastNetwork } : {}),
-      };
-      servedForMs = Math.max(this.failureTtlMs, (failure.retryAfterSeconds ?? 0) * 1000);
+      return { kind: "failure", failure };
     }
-    this.observation = observation;
-    this.observedAt = this.now();
-    this.servedForMs = servedForMs;
-    return observation;
   }
 }
+
+const CLUSTER_KEY = "cluster";

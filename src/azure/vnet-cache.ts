@@ -13,6 +13,7 @@ import type { Subnet, VirtualNetwork, VirtualNetworkUsage } from "@azure/arm-net
 import type { AzureFailure, SubnetProperties, SubnetRef, VNetObservation, VNetSnapshot } from "../health/types.js";
 import { classifyAzureError, type ErrorClassification } from "./errors.js";
 import type { NetworkReader, VNetNames } from "./network-reader.js";
+import { ObservedCache } from "./observed-cache.js";
 
 export interface VNetRef extends VNetNames {
   /** lower-case VNet ID */
@@ -47,26 +48,19 @@ export interface VNetGetOptions {
   force?: boolean;
 }
 
-interface Entry {
+/** What the cache knows of a VNet beyond its observation: the subnets a read must cover. */
+interface Wanted {
   ref: VNetRef;
   /** subnets nodeclasses asked for, lower-case name → name as given (for the Subnets_Get fallback) */
-  wanted: Map<string, string>;
+  names: Map<string, string>;
   /** lower-case subnet name → sequence number of the first request for it */
-  wantedSince: Map<string, number>;
-  /** sequence number at the start of the fetch that produced `observation` */
-  observationSeq: number;
-  /** sequence number at the start of the running fetch */
-  inflightSeq: number;
-  observation?: VNetObservation;
-  observedAt: number;
-  /** how long `observation` may be served */
-  servedForMs: number;
-  lastGood?: CachedVNetSnapshot;
-  unavailableSince?: number;
-  inflight?: Promise<VNetObservation>;
-  /** bumped by invalidate(): a fetch started before it must not overwrite the entry's freshness */
-  generation: number;
+  since: Map<string, number>;
 }
+
+type DefiniteVNet = Extract<
+  VNetObservation,
+  { kind: "resource-group-not-found" | "vnet-not-found" | "subscription-not-found" | "forbidden" }
+>;
 
 function lower(s: string | undefined): string | undefined {
   return s?.toLowerCase();
@@ -128,7 +122,7 @@ export function applyUsages(
 
 type FetchResult =
   | { kind: "ok"; snapshot: CachedVNetSnapshot }
-  | { kind: "definite"; observation: VNetObservation }
+  | { kind: "definite"; observation: DefiniteVNet }
   | { kind: "failure"; failure: AzureFailure };
 
 function vnetIdOf(ref: VNetNames): string {
@@ -138,7 +132,7 @@ function vnetIdOf(ref: VNetNames): string {
 function definiteObservation(
   c: Extract<ErrorClassification, { outcome: "definite" }>,
   now: number,
-): VNetObservation | undefined {
+): DefiniteVNet | undefined {
   switch (c.kind) {
     case "resource-group-not-found":
     case "subscription-not-found":
@@ -256,49 +250,53 @@ export function vnetRefOf(ref: SubnetRef | VNetRef): VNetRef {
 }
 
 export class VNetCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly cache: ObservedCache<CachedVNetSnapshot, DefiniteVNet, VNetObservation>;
+  /** per VNet (same keys as the cache): the subnets asked for */
+  private readonly wanted = new Map<string, Wanted>();
   private readonly reader: NetworkReader;
-  private readonly ttlMs: number;
-  private readonly failureTtlMs: number;
   private readonly now: () => number;
-  /** orders "subnet first asked for" against "fetch started" without relying on the clock */
-  private seq = 0;
 
   constructor(opts: VNetCacheOptions) {
     this.reader = opts.reader;
-    this.ttlMs = opts.ttlMs ?? 60_000;
-    this.failureTtlMs = opts.failureTtlMs ?? 15_000;
     this.now = opts.now ?? Date.now;
+    this.cache = new ObservedCache({
+      ttlMs: opts.ttlMs ?? 60_000,
+      failureTtlMs: opts.failureTtlMs ?? 15_000,
+      // the VNet (or its resource group) is gone: its old numbers must not be served as "last known"
+      definiteForgetsLastGood: true,
+      clock: { now: this.now },
+      shape: {
+        ok: (snapshot): VNetObservation => ({ kind: "ok", snapshot }),
+        definite: (observation): VNetObservation => observation,
+        unavailable: (failure, since, lastGood): VNetObservation => ({
+          kind: "unavailable",
+          failure,
+          since,
+          ...(lastGood ? { lastGood } : {}),
+        }),
+      },
+    });
   }
 
-  private entryFor(ref: SubnetRef | VNetRef): Entry {
+  private wantedFor(ref: SubnetRef | VNetRef): Wanted {
     const key = ref.vnetCanonical.toLowerCase();
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = {
-        ref: vnetRefOf(ref),
-        wanted: new Map(),
-        wantedSince: new Map(),
-        observedAt: 0,
-        servedForMs: 0,
-        generation: 0,
-        observationSeq: 0,
-        inflightSeq: 0,
-      };
-      this.entries.set(key, entry);
+    let w = this.wanted.get(key);
+    if (!w) {
+      w = { ref: vnetRefOf(ref), names: new Map(), since: new Map() };
+      this.wanted.set(key, w);
     }
     if ("subnet" in ref && typeof ref.subnet === "string") {
       const name = ref.subnet.toLowerCase();
-      entry.wanted.set(name, ref.subnet);
-      if (!entry.wantedSince.has(name)) entry.wantedSince.set(name, ++this.seq);
+      w.names.set(name, ref.subnet);
+      if (!w.since.has(name)) w.since.set(name, this.cache.nextSeq());
     }
-    return entry;
+    return w;
   }
 
   /** Whether `ref`'s subnet was first asked for after the fetch numbered `seq` started. */
-  private askedAfter(entry: Entry, ref: SubnetRef | VNetRef, seq: number): boolean {
+  private askedAfter(w: Wanted, ref: SubnetRef | VNetRef, seq: number): boolean {
     if (!("subnet" in ref) || typeof ref.subnet !== "string") return false;
-    const since = entry.wantedSince.get(ref.subnet.toLowerCase());
+    const since = w.since.get(ref.subnet.toLowerCase());
     return since !== undefined && seq < since;
   }
 
@@ -307,10 +305,9 @@ export class VNetCache {
    * snapshot (created together with its nodeclass) or, in the Subnets_Get fallback, was never read.
    * "Not found" from such a snapshot would be a false alarm: it is fetched once more.
    */
-  private staleForSubnet(entry: Entry, ref: SubnetRef | VNetRef): boolean {
-    const obs = entry.observation;
-    if (obs?.kind !== "ok" || !("subnet" in ref) || typeof ref.subnet !== "string") return false;
-    return !obs.snapshot.subnets.has(ref.subnet.toLowerCase()) && this.askedAfter(entry, ref, entry.observationSeq);
+  private staleForSubnet(w: Wanted, ref: SubnetRef | VNetRef, obs: VNetObservation, seq: number): boolean {
+    if (obs.kind !== "ok" || !("subnet" in ref) || typeof ref.subnet !== "string") return false;
+    return !obs.snapshot.subnets.has(ref.subnet.toLowerCase()) && this.askedAfter(w, ref, seq);
   }
 
   /**
@@ -318,29 +315,23 @@ export class VNetCache {
    * answer younger than `maxAgeMs` (and its own serving time), otherwise fetches, sharing a running fetch.
    */
   get(ref: SubnetRef | VNetRef, opts: VNetGetOptions = {}): Promise<VNetObservation> {
-    const entry = this.entryFor(ref);
-    if (!opts.force && entry.observation) {
-      const age = this.now() - entry.observedAt;
-      // A failure is retried after its own window (failure TTL or Retry-After), however fresh the caller
-      // wants data: asking again sooner only meets the same throttle or outage.
-      const window =
-        entry.observation.kind === "unavailable"
-          ? entry.servedForMs
-          : Math.min(opts.maxAgeMs ?? this.ttlMs, entry.servedForMs);
-      if (age < window && !this.staleForSubnet(entry, ref)) return Promise.resolve(entry.observation);
-    }
-    if (entry.inflight) {
-      // A fetch that started before this subnet was asked for may predate it: let it finish, then decide
-      // again (which fetches once more only if the subnet is missing from its answer).
-      if (this.askedAfter(entry, ref, entry.inflightSeq)) return entry.inflight.then(() => this.get(ref, opts));
-      return entry.inflight;
-    }
-    const generation = entry.generation;
-    const run = this.refresh(entry, generation).finally(() => {
-      if (entry.inflight === run) delete entry.inflight;
-    });
-    entry.inflight = run;
-    return run;
+    const w = this.wantedFor(ref);
+    return this.cache.get(
+      w.ref.vnetCanonical.toLowerCase(),
+      async () => {
+        const r = await fetchVNetSnapshot(this.reader, w.ref, w.names.values(), this.now);
+        if (r.kind === "ok") return { kind: "ok", value: r.snapshot };
+        if (r.kind === "failure") return { kind: "failure", failure: r.failure };
+        return { kind: "definite", answer: r.observation };
+      },
+      {
+        ...opts,
+        reject: (obs, seq) => this.staleForSubnet(w, ref, obs, seq),
+        // a fetch that started before this subnet was asked for may predate it: let it finish, then
+        // decide again (which fetches once more only if the subnet is missing from its answer)
+        outdates: (seq) => this.askedAfter(w, ref, seq),
+      },
+    );
   }
 
   /** Fetches again now, whatever is cached (shares a running fetch). */
@@ -350,83 +341,36 @@ export class VNetCache {
 
   /** The cached answer without fetching ({kind: "pending"} before the first fetch). */
   peek(vnetCanonical: string): VNetObservation {
-    return this.entries.get(vnetCanonical.toLowerCase())?.observation ?? { kind: "pending" };
+    return this.cache.peek(vnetCanonical.toLowerCase()) ?? { kind: "pending" };
   }
 
   /** Forgets the cached answer (the last good snapshot stays, for `unavailable`): the next get fetches. */
   invalidate(vnetCanonical: string): void {
-    const entry = this.entries.get(vnetCanonical.toLowerCase());
-    if (!entry) return;
-    delete entry.observation;
-    entry.observedAt = 0;
-    entry.generation += 1;
+    this.cache.invalidate(vnetCanonical.toLowerCase());
   }
 
   /** Drops every VNet not in `vnetCanonicals` (no nodeclass uses it any more). Returns the evicted IDs. */
   retain(vnetCanonicals: Iterable<string>): string[] {
     const keep = new Set([...vnetCanonicals].map((v) => v.toLowerCase()));
-    const evicted: string[] = [];
-    for (const key of this.entries.keys()) {
-      if (!keep.has(key)) {
-        this.entries.delete(key);
-        evicted.push(key);
-      }
-    }
-    return evicted;
+    for (const key of this.wanted.keys()) if (!keep.has(key)) this.wanted.delete(key);
+    return this.cache.retain((key) => keep.has(key));
   }
 
   /** Forgets subnets no nodeclass asks for any more (they are only used by the Subnets_Get fallback). */
   retainSubnets(vnetCanonical: string, subnetNames: Iterable<string>): void {
-    const entry = this.entries.get(vnetCanonical.toLowerCase());
-    if (!entry) return;
+    const w = this.wanted.get(vnetCanonical.toLowerCase());
+    if (!w) return;
     const keep = new Set([...subnetNames].map((s) => s.toLowerCase()));
-    for (const k of entry.wanted.keys()) if (!keep.has(k)) entry.wanted.delete(k);
+    for (const k of w.names.keys()) if (!keep.has(k)) w.names.delete(k);
   }
 
   /** Number of VNets tracked. */
   get size(): number {
-    return this.entries.size;
+    return this.wanted.size;
   }
 
-  private async refresh(entry: Entry, generation: number): Promise<VNetObservation> {
-    const startedSeq = ++this.seq;
-    entry.inflightSeq = startedSeq;
-    const result = await fetchVNetSnapshot(this.reader, entry.ref, entry.wanted.values(), this.now);
-    const now = this.now();
-    let observation: VNetObservation;
-    let servedForMs = this.ttlMs;
-    switch (result.kind) {
-      case "ok":
-        observation = { kind: "ok", snapshot: result.snapshot };
-        entry.lastGood = result.snapshot;
-        delete entry.unavailableSince;
-        break;
-      case "definite":
-        observation = result.observation;
-        delete entry.lastGood;
-        delete entry.unavailableSince;
-        break;
-      case "failure": {
-        entry.unavailableSince ??= now;
-        observation = {
-          kind: "unavailable",
-          failure: result.failure,
-          since: entry.unavailableSince,
-          ...(entry.lastGood ? { lastGood: entry.lastGood } : {}),
-        };
-        const retryAfterMs = (result.failure.retryAfterSeconds ?? 0) * 1000;
-        servedForMs = Math.max(this.failureTtlMs, retryAfterMs);
-        break;
-      }
-    }
-    // An invalidate() during the fetch means the caller wants data from after it: hand this result to
-    // the callers that waited, but do not cache it as fresh.
-    if (entry.generation === generation && this.entries.get(entry.ref.vnetCanonical.toLowerCase()) === entry) {
-      entry.observation = observation;
-      entry.observedAt = now;
-      entry.servedForMs = servedForMs;
-      entry.observationSeq = startedSeq;
-    }
-    return observation;
+  /** VNets held, for tests that prove nothing outlives its nodeclass. */
+  keys(): string[] {
+    return [...this.wanted.keys()];
   }
 }
