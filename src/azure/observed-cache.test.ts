@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { AzureFailure } from "../health/types.js";
 import { ObservedCache, type Fetched } from "./observed-cache.js";
 
 type Obs =
