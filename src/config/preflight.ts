@@ -12,7 +12,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Options } from "./options.js";
 
 function errnoOf(err: unknown): string {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
+  return typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
 }
 
 function fileProblem(flag: string, file: string): { text?: string; problem?: string } {

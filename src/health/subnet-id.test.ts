@@ -198,7 +198,10 @@ describe("subnet ID length bound (Azure's name limits)", () => {
     const longest = `/subscriptions/6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab/resourceGroups/${"r".repeat(90)}/providers/Microsoft.Network/virtualNetworks/${"v".repeat(64)}/subnets/${"s".repeat(80)}`;
     expect(longest.length).toBe(MAX_SUBNET_ID_LENGTH);
     expect(parseSubnetId(longest).ok).toBe(true);
-    expect(parseSubnetId(`${longest}x`)).toMatchObject({ ok: false, error: expect.stringMatching(/at most 355/) });
+    expect(parseSubnetId(`${longest}x`)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/at most 355/) as unknown,
+    });
   });
   it("echoes an over-long ID shortened, with its length and a digest that tells two apart", () => {
     const a = echoSubnetId("/subscriptions/" + "a".repeat(40_000));

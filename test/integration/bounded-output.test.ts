@@ -31,10 +31,12 @@ describe("bounded output", () => {
     expect(found?.status).toBe("False");
     expect(String(found?.message)).toMatch(/at most 355/);
     for (const c of obj.status?.conditions ?? []) {
-      expect(String(c.message ?? "").length, String(c.type)).toBeLessThanOrEqual(4_000);
-      expect(String(c.reason ?? "").length, String(c.type)).toBeLessThanOrEqual(128);
+      const text = (v: unknown): string => (typeof v === "string" ? v : "");
+      expect(text(c.message).length, text(c.type)).toBeLessThanOrEqual(4_000);
+      expect(text(c.reason).length, text(c.type)).toBeLessThanOrEqual(128);
     }
-    const subnetID = String((obj.status?.subnetHealth as Record<string, unknown> | undefined)?.["subnetID"] ?? "");
+    const stored: unknown = obj.status?.subnetHealth?.["subnetID"];
+    const subnetID = typeof stored === "string" ? stored : "";
     expect(subnetID.length).toBeGreaterThan(0);
     expect(subnetID.length).toBeLessThan(200);
     expect(subnetID).toMatch(/40\d{3} characters, sha256:/);
