@@ -7,6 +7,7 @@ import type {
   RoleDefinitionData,
 } from "../health/access/types.js";
 import type { SubnetRef } from "../health/types.js";
+import { accessObservation } from "../health/access/observe.js";
 import { AccessCache } from "./access-cache.js";
 import type { AuthorizationReader } from "./authorization-reader.js";
 import { azureError, networkError } from "./testing.js";
@@ -52,11 +53,11 @@ describe("AccessCache", () => {
     expect(reader.calls.assignments + reader.calls.permissions).toBe(0);
   });
 
-  it("evaluates the configured principal and caches the answer for the TTL", async () => {
+  it("reads for the configured principal (judged by the core) and caches them for the TTL", async () => {
     const reader = new FakeAuthz();
     const c = clock();
     const cache = new AccessCache({ reader, principalId: KARPENTER, ttlMs: 60_000, now: c.now });
-    const obs = await cache.get(SUBNET);
+    const obs = accessObservation(await cache.get(SUBNET));
     expect(obs).toMatchObject({
       kind: "ok",
       fetchedAt: c.now(),
@@ -83,7 +84,7 @@ describe("AccessCache", () => {
   it("a role definition Azure says is gone makes that grant unknown instead of failing the check", async () => {
     const reader = new FakeAuthz();
     reader.definitions.clear();
-    const obs = await new AccessCache({ reader, principalId: KARPENTER }).get(SUBNET);
+    const obs = accessObservation(await new AccessCache({ reader, principalId: KARPENTER }).get(SUBNET));
     expect(obs.kind).toBe("ok");
     expect(obs.kind === "ok" && obs.evaluation.read.verdict).toBe("unknown");
   });
@@ -110,7 +111,10 @@ describe("AccessCache", () => {
     const since = c.now();
     const obs = await cache.get(SUBNET);
     expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "unreachable" }, since });
-    expect(obs.kind === "unavailable" && obs.last).toBe(first.kind === "ok" ? first.evaluation : undefined);
+    // the last good reads are kept, and judged again the same way
+    expect(obs.kind === "unavailable" && obs.last).toBe(first.kind === "ok" ? first.reads : undefined);
+    const judged = accessObservation(obs);
+    expect(judged.kind === "unavailable" && judged.last?.read.verdict).toBe("granted");
     c.advance(1_000);
     const again = await cache.get(SUBNET);
     expect(again.kind === "unavailable" && again.since).toBe(since);
@@ -118,7 +122,7 @@ describe("AccessCache", () => {
 
   it("self-check: the operator's permissions when no principal is configured", async () => {
     const reader = new FakeAuthz();
-    const obs = await new AccessCache({ reader, selfCheck: true }).get(SUBNET);
+    const obs = accessObservation(await new AccessCache({ reader, selfCheck: true }).get(SUBNET));
     expect(obs).toMatchObject({ kind: "ok", evaluation: { mode: "operator-identity", read: { verdict: "granted" } } });
     expect(obs.kind === "ok" && obs.evaluation.join.verdict).not.toBe("granted");
     expect(reader.calls.permissions).toBe(1);

@@ -10,9 +10,10 @@
  * 403 on role assignments or denies → `forbidden` (the operator lacks Reader); transport errors and
  * throttling → `unavailable` with the last evaluation.
  */
-import { evaluateAccess, evaluateSelfAccess, roleGuid } from "../health/access/evaluate-access.js";
+import { roleGuid } from "../health/access/evaluate-access.js";
+import type { AccessReads, AccessReadsObservation } from "../health/access/observe.js";
 import type { DenyAssignmentData, RoleDefinitionData } from "../health/access/types.js";
-import type { AccessEvaluation, AccessObservation, AzureFailure, SubnetRef } from "../health/types.js";
+import type { AzureFailure, SubnetRef } from "../health/types.js";
 import type { AuthorizationReader } from "./authorization-reader.js";
 import { classifyAzureError } from "./errors.js";
 import { ObservedCache, type Fetched } from "./observed-cache.js";
@@ -53,7 +54,7 @@ type Step<T> =
 
 export class AccessCache {
   /** per (principal, subnet): key `${principal | "self"}|${subnet canonical}` */
-  private readonly cache: ObservedCache<AccessEvaluation, string, AccessObservation>;
+  private readonly cache: ObservedCache<AccessReads, string, AccessReadsObservation>;
   private readonly definitions = new Map<string, DefinitionEntry>();
   private readonly definitionFlights = new Map<string, Promise<Step<RoleDefinitionData | undefined>>>();
   private readonly reader: AuthorizationReader;
@@ -77,9 +78,9 @@ export class AccessCache {
       definiteForgetsLastGood: false,
       clock: { now: this.now },
       shape: {
-        ok: (evaluation, at): AccessObservation => ({ kind: "ok", evaluation, fetchedAt: at }),
-        definite: (message): AccessObservation => ({ kind: "forbidden", message }),
-        unavailable: (failure, since, last): AccessObservation => ({
+        ok: (reads, at): AccessReadsObservation => ({ kind: "ok", reads, fetchedAt: at }),
+        definite: (message): AccessReadsObservation => ({ kind: "forbidden", message }),
+        unavailable: (failure, since, last): AccessReadsObservation => ({
           kind: "unavailable",
           failure,
           since,
@@ -107,14 +108,14 @@ export class AccessCache {
     return opts.principalId ?? this.principalId;
   }
 
-  get(subnet: SubnetRef, opts: AccessGetOptions = {}): Promise<AccessObservation> {
+  get(subnet: SubnetRef, opts: AccessGetOptions = {}): Promise<AccessReadsObservation> {
     const principal = this.principalFor(opts);
     if (!principal && !this.selfCheck) return Promise.resolve({ kind: "disabled" });
     return this.cache.get(this.keyFor(subnet, principal), () => this.fetch(subnet, principal), opts);
   }
 
   /** The cached answer without fetching. */
-  peek(subnet: SubnetRef, principalId?: string | null): AccessObservation {
+  peek(subnet: SubnetRef, principalId?: string | null): AccessReadsObservation {
     const principal = principalId === null ? undefined : (principalId ?? this.principalId);
     if (!principal && !this.selfCheck) return { kind: "disabled" };
     return this.cache.peek(this.keyFor(subnet, principal)) ?? { kind: "pending" };
@@ -187,7 +188,8 @@ export class AccessCache {
     return run;
   }
 
-  private async evaluate(subnet: SubnetRef, principal: string | undefined): Promise<Step<AccessEvaluation>> {
+  /** The reads access is judged from (src/health/access/observe.ts judges them). */
+  private async read(subnet: SubnetRef, principal: string | undefined): Promise<Step<AccessReads>> {
     const deniesP = this.step("DenyAssignments_ListForResource", subnet.id, () =>
       this.reader.listDenyAssignments(subnet),
     );
@@ -202,12 +204,13 @@ export class AccessCache {
       if (!denies.ok && denies.obs === "unavailable") return denies;
       return {
         ok: true,
-        value: evaluateSelfAccess({
+        value: {
+          mode: "self",
           permissions: permissions.value,
           denies: deniesList,
           subnet,
           ...(this.operatorPrincipalId ? { principalId: this.operatorPrincipalId } : {}),
-        }),
+        },
       };
     }
     const [assignments, denies] = await Promise.all([
@@ -233,18 +236,19 @@ export class AccessCache {
     }
     return {
       ok: true,
-      value: evaluateAccess({
+      value: {
+        mode: "principal",
         principalId: principal,
         subnet,
         assignments: assignments.value,
         definitions,
         denies: denies.value,
-      }),
+      },
     };
   }
 
-  private async fetch(subnet: SubnetRef, principal: string | undefined): Promise<Fetched<AccessEvaluation, string>> {
-    const result = await this.evaluate(subnet, principal);
+  private async fetch(subnet: SubnetRef, principal: string | undefined): Promise<Fetched<AccessReads, string>> {
+    const result = await this.read(subnet, principal);
     if (result.ok) return { kind: "ok", value: result.value };
     if (result.obs === "forbidden") return { kind: "definite", answer: result.message };
     return { kind: "failure", failure: result.failure };

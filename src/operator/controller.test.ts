@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CONDITION_PREFIX } from "../domain.js";
 import { T0, network, okVnet, ref, subnetId, subnetProps, THRESHOLDS } from "../health/test-fixtures.js";
-import type { AccessObservation, SubnetRef, VNetObservation } from "../health/types.js";
+import type { AccessReadsObservation } from "../health/access/observe.js";
+import type { SubnetRef, VNetObservation } from "../health/types.js";
 import { createLogger } from "../log.js";
 import { OperatorMetrics } from "../metrics/metrics.js";
 import type { StatusApi } from "../kube/status-writer.js";
@@ -98,7 +99,7 @@ class FakeVNets {
 }
 class FakeAccess {
   retained = new Set<string>();
-  get(r: SubnetRef): Promise<AccessObservation> {
+  get(r: SubnetRef): Promise<AccessReadsObservation> {
     this.retained.add(r.canonical);
     return Promise.resolve({ kind: "disabled" });
   }

@@ -5,6 +5,7 @@
  * subnet ID in an allowed subscription.
  */
 import type { Clock } from "../kube/clock.js";
+import { accessObservation, type AccessReadsObservation } from "../health/access/observe.js";
 import { peersFor } from "../health/peers.js";
 import { resolvedRef, resolveSubnet, subscriptionAllowed } from "../health/resolve-subnet.js";
 import type {
@@ -24,8 +25,9 @@ export interface VNetSource {
   get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<VNetObservation>;
   retain?(vnets: Iterable<string>): unknown;
 }
+/** Shares Azure's RBAC reads per (principal, subnet); the verdict is judged here, by src/health. */
 export interface AccessSource {
-  get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<AccessObservation>;
+  get(ref: SubnetRef, opts?: { maxAgeMs?: number }): Promise<AccessReadsObservation>;
   retain?(subnets: Iterable<string>): unknown;
 }
 export interface NetworkSource {
@@ -76,7 +78,7 @@ export async function gatherInput(
     [vnet, access] = await Promise.all([
       sources.vnets.get(ref, { maxAgeMs: Math.min(ctx.vnetMaxAgeMs, sincePass) }),
       sources.access
-        ? sources.access.get(ref, { maxAgeMs: sincePass })
+        ? sources.access.get(ref, { maxAgeMs: sincePass }).then(accessObservation)
         : Promise.resolve<AccessObservation>({ kind: "disabled" }),
     ]);
   }

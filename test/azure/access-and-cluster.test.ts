@@ -14,7 +14,8 @@ import {
   parseClusterResourceId,
   principalFromCluster,
 } from "../../src/azure/cluster-source.js";
-import type { AccessEvaluation, AccessObservation } from "../../src/health/types.js";
+import { accessObservation, type AccessReadsObservation } from "../../src/health/access/observe.js";
+import type { AccessEvaluation } from "../../src/health/types.js";
 import { SimTokenCredential, startSimulator, type RunningSimulator } from "../../src/sim/index.js";
 import {
   CLUSTER_ID,
@@ -50,7 +51,9 @@ function accessCache(oid: string, opts: { principalId?: string; selfCheck?: bool
   return new AccessCache({ reader: armAuthorizationReader(clients, limiter), failureTtlMs: 0, ...opts });
 }
 
-function evaluation(obs: AccessObservation): AccessEvaluation {
+/** The source shares the reads; the verdict is the pure core's (src/health/access/observe.ts). */
+function evaluation(read: AccessReadsObservation): AccessEvaluation {
+  const obs = accessObservation(read);
   if (obs.kind !== "ok") throw new Error(`expected ok, got ${JSON.stringify(obs)}`);
   return obs.evaluation;
 }
@@ -153,7 +156,7 @@ describe("access cache against the simulator", () => {
     await sim.admin.setFaults([
       { operation: "RoleAssignments_ListForScope", kind: "throttle", retryAfterSeconds: 1, count: 2 },
     ]);
-    const obs = await cache.get(subnet(NODES), { force: true });
+    const obs = accessObservation(await cache.get(subnet(NODES), { force: true }));
     expect(obs).toMatchObject({ kind: "unavailable", failure: { kind: "throttled" } });
     expect(obs.kind === "unavailable" && obs.last).toEqual(first);
   });
