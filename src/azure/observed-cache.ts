@@ -13,7 +13,7 @@
  * must cover, the RBAC reads and their order).
  */
 import type { AzureFailure } from "../health/types.js";
-import { systemClock, type Clock } from "../kube/clock.js";
+import { systemClock, type Clock } from "../clock.js";
 
 /** What one fetch found. `definite` is Azure's own final answer that is not a value (not found, forbidden). */
 export type Fetched<V, D> =

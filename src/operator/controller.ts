@@ -12,7 +12,7 @@ import { peerOf } from "../health/peers.js";
 import type { EvaluationResult, EvaluationSettings, VNetObservation, VNetSnapshot } from "../health/types.js";
 import type { Logger } from "../log.js";
 import type { OperatorMetrics } from "../metrics/metrics.js";
-import { systemClock, type Clock } from "../kube/clock.js";
+import { systemClock, type Clock } from "../clock.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { ResilientInformer } from "../kube/informer.js";
 import type { NodeAddressWatch } from "../kube/node-addresses.js";

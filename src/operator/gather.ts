@@ -4,7 +4,7 @@
  * subnet), its peers, its nodes and the previous state. Azure is asked only about a strictly parsed
  * subnet ID in an allowed subscription.
  */
-import type { Clock } from "../kube/clock.js";
+import type { Clock } from "../clock.js";
 import { accessObservation, type AccessReadsObservation } from "../health/access/observe.js";
 import { peersFor } from "../health/peers.js";
 import { resolvedRef, resolveSubnet, subscriptionAllowed } from "../health/resolve-subnet.js";
