@@ -126,7 +126,7 @@ describe("SubnetFound", () => {
       () => run(id, { kind: "forbidden", message: "m", observedAt: T0 }),
       "Unknown",
       "SubnetReadForbidden",
-      /cannot tell whether .* exists. Grant the operator's identity Reader/,
+      /cannot tell whether .* exists\. Fix: `az role assignment create .* --role Reader --scope \/subscriptions\/[^`]*\/virtualNetworks\/vnet1`\.$/,
     ],
     ["pending", () => run(id, { kind: "pending" }), "Unknown", "AwaitingAzure", /Waiting/],
     ["no observation yet", () => run(id, undefined), "Unknown", "AwaitingAzure", /Waiting/],

@@ -133,7 +133,7 @@ export function evaluateExistence(
       condition: cond(
         "False",
         ExistenceReason.SubscriptionNotAllowed,
-        `Subnet ${ref.id} is in subscription ${ref.subscriptionId}, which the operator is not allowed to read. Add it to the operator's allowed subscriptions, or use a subnet in an allowed subscription.`,
+        `The subnet is in subscription ${ref.subscriptionId}, which the operator is not allowed to read. Fix: add it to the operator's allowed subscriptions, or use a subnet in an allowed subscription.`,
       ),
     };
   }
@@ -144,7 +144,7 @@ export function evaluateExistence(
       condition: cond(
         "Unknown",
         ExistenceReason.AwaitingAzure,
-        `Waiting for the first read of subnet ${ref.id} from Azure.`,
+        `Waiting for the first read of subnet ${ref.vnet}/${ref.subnet} from Azure.`,
       ),
     };
   }
@@ -155,19 +155,19 @@ export function evaluateExistence(
       return notFound(
         ref,
         ExistenceReason.SubscriptionNotFound,
-        `Subscription ${ref.subscriptionId} of subnet ${ref.id} was not found (or is not visible to the operator's tenant). Check the subscription ID in ${where}.`,
+        `Subscription ${ref.subscriptionId} does not exist (or is not visible to the operator's tenant). Fix: correct the subscription ID in ${where}.`,
       );
     case "resource-group-not-found":
       return notFound(
         ref,
         ExistenceReason.ResourceGroupNotFound,
-        `Resource group ${ref.resourceGroup} of subnet ${ref.id} does not exist. Check the resource group name in ${where}, or create the resource group, virtual network and subnet.`,
+        `Resource group ${ref.resourceGroup} does not exist. Fix: correct the resource group name in ${where}, or create the resource group, virtual network and subnet.`,
       );
     case "vnet-not-found":
       return notFound(
         ref,
         ExistenceReason.VNetNotFound,
-        `Virtual network ${ref.vnet} in resource group ${ref.resourceGroup} does not exist. Check the virtual network name in ${where}, or create the virtual network and subnet.`,
+        `Virtual network ${ref.vnet} in resource group ${ref.resourceGroup} does not exist. Fix: correct the virtual network name in ${where}, or create the virtual network and subnet.`,
       );
     case "forbidden":
       return {
@@ -176,7 +176,8 @@ export function evaluateExistence(
         condition: cond(
           "Unknown",
           ExistenceReason.SubnetReadForbidden,
-          `The operator's identity may not read virtual network ${ref.vnet} (HTTP 403), so it cannot tell whether subnet ${ref.subnet} exists. Grant the operator's identity Reader on the virtual network ${ref.vnetCanonical}.`,
+          `The operator's identity may not read virtual network ${ref.vnet} (HTTP 403), so it cannot tell whether subnet ${ref.subnet} exists. ` +
+            `Fix: \`az role assignment create --assignee-object-id <operator principal ID> --assignee-principal-type ServicePrincipal --role Reader --scope ${vnetId(ref)}\`.`,
         ),
       };
     case "unavailable": {
@@ -199,11 +200,19 @@ export function evaluateExistence(
         condition: cond(
           "Unknown",
           ExistenceReason.AzureUnavailable,
-          `Cannot check subnet ${ref.id}: ${cause}. ${known} The operator retries.`,
+          `Cannot check subnet ${ref.vnet}/${ref.subnet}: ${cause}. ${known} The operator retries.`,
         ),
       };
     }
   }
+}
+
+/**
+ * Messages name the subnet by `vnet/subnet`: its full ID is in status.subnetHealth.subnetID, and repeating it in
+ * every condition made `kubectl describe` a wall of IDs. A command that needs an ID carries it, once.
+ */
+function vnetId(ref: SubnetRef): string {
+  return ref.id.slice(0, ref.id.toLowerCase().lastIndexOf("/subnets/"));
 }
 
 function notFound(ref: SubnetRef, reason: ExistenceReasonValue, message: string): ExistenceOutcome {
@@ -230,7 +239,7 @@ function fromSnapshot(ref: SubnetRef, snapshot: VNetSnapshot): ExistenceOutcome 
       condition: cond(
         "False",
         ExistenceReason.SubnetNotProvisioned,
-        `Subnet ${ref.id} is in provisioning state ${subnet.provisioningState ?? ""}: new network interfaces cannot be placed in it. ${state === "failed" ? "Fix the subnet in Azure (re-apply its configuration)" : "It is being deleted; point the nodeclass at another subnet"}.`,
+        `Subnet ${ref.vnet}/${ref.subnet} is in provisioning state ${subnet.provisioningState ?? ""}: new network interfaces cannot be placed in it. ${state === "failed" ? "Fix the subnet in Azure (re-apply its configuration)" : "It is being deleted; point the nodeclass at another subnet"}.`,
       ),
     };
   }
@@ -239,6 +248,10 @@ function fromSnapshot(ref: SubnetRef, snapshot: VNetSnapshot): ExistenceOutcome 
     ref,
     data,
     state: "found",
-    condition: cond("True", ExistenceReason.SubnetFound, `Subnet ${ref.id} exists and is readable.${note}`),
+    condition: cond(
+      "True",
+      ExistenceReason.SubnetFound,
+      `Subnet ${ref.vnet}/${ref.subnet} exists and is readable.${note}`,
+    ),
   };
 }

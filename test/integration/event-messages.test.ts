@@ -31,6 +31,18 @@ const PLAIN_READY: ExampleScenario[] = [
   "default-subnet",
 ];
 
+/** A command is whole: quotes balanced, its scope the nodeclass's subnet (or that subnet's VNet), a condition complete. */
+function checkCommand(cmd: string, subnetId: string | undefined, where: string): void {
+  expect((cmd.match(/"/g) ?? []).length % 2, `${where}: unbalanced quotes in ${cmd}`).toBe(0);
+  const scope = /--scope (\S+)/.exec(cmd)?.[1];
+  if (scope !== undefined && subnetId !== undefined) {
+    const vnet = subnetId.slice(0, subnetId.lastIndexOf("/subnets/"));
+    expect([subnetId, vnet], where).toContain(scope);
+  }
+  if (scope !== undefined && scope.includes("/subnets/")) expect(parseSubnetId(scope).ok, where).toBe(true);
+  if (cmd.includes("--condition ")) expect(cmd.endsWith("--condition-version 2.0"), where).toBe(true);
+}
+
 /** Every `az …` command of a message; each must be written between backticks so it reads as one command. */
 function azCommands(message: string): string[] {
   return [...message.matchAll(/`(az [^`]*)`/g)].map((m) => m[1] ?? "");
@@ -137,12 +149,20 @@ describe("events and messages of the example scenarios", () => {
         expect((e.message.match(/\baz (role|network|aks)\b/g) ?? []).length, where).toBe(azCommands(e.message).length);
         for (const cmd of azCommands(e.message)) {
           commands++;
-          expect((cmd.match(/"/g) ?? []).length % 2, `${where}: unbalanced quotes in ${cmd}`).toBe(0);
-          const scope = /--scope (\S+)/.exec(cmd)?.[1];
-          if (scope !== undefined && subnetId !== undefined) expect(scope, where).toBe(subnetId);
-          if (scope !== undefined) expect(parseSubnetId(scope).ok, `${where}: scope ${scope}`).toBe(true);
-          if (cmd.includes("--condition ")) expect(cmd.endsWith("--condition-version 2.0"), where).toBe(true);
+          checkCommand(cmd, subnetId, where);
         }
+      }
+    }
+    // conditions (what `kubectl describe` lists above the events) name the subnet's ID at most once each, too
+    for (const scenario of SCENARIOS) {
+      const obj = await stack.get(names.get(scenario) ?? "");
+      const subnetId = EXAMPLE_SUBNET_IDS[scenario];
+      for (const c of obj.status?.conditions ?? []) {
+        const message = typeof c.message === "string" ? c.message : "";
+        const where = `${scenario} ${typeof c.type === "string" ? c.type : ""}: ${message}`;
+        if (subnetId !== undefined) expect(message.split(subnetId).length - 1, where).toBeLessThanOrEqual(1);
+        expect((message.match(/\baz (role|network|aks)\b/g) ?? []).length, where).toBe(azCommands(message).length);
+        for (const cmd of azCommands(message)) checkCommand(cmd, subnetId, where);
       }
     }
     // the check saw real messages and at least one command (reader-only's fix)

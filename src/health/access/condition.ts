@@ -352,7 +352,7 @@ export function accessCondition(obs: AccessObservation, subnet?: SubnetRef): Acc
         message:
           "The operator may not read role assignments at the subnet (it lacks Microsoft.Authorization/roleAssignments/read), so Karpenter's access cannot be checked. " +
           `Fix: \`az role assignment create --assignee-object-id <operator principal ID> --assignee-principal-type ServicePrincipal --role Reader --scope ${scopeOf(subnet)}\`. ` +
-          `Azure said: ${stableAzureMessage(obs.message)}`,
+          `Azure said: ${aboutSubnet(stableAzureMessage(obs.message), subnet)}`,
       };
     case "unavailable": {
       const last = obs.last ? `last known: ${summarizeEvaluation(obs.last)}` : "no earlier result";
