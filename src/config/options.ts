@@ -161,7 +161,12 @@ export const optionsSchema = z
     leaderElectionId: checked("--leader-election-id", dnsSubdomainProblem).default("aks-subnet-health-leader"),
     podName: z.string().optional(),
     nodeclassSelector: checked("--nodeclass-selector / NODECLASS_SELECTOR", labelSelectorProblem).optional(),
-    eventsNamespace: checked("--events-namespace", dnsLabelProblem).default("default"),
+    // the API server accepts a core/v1 Event about a cluster-scoped object only in "default"
+    eventsNamespace: checked("--events-namespace", (v) =>
+      v === "default"
+        ? undefined
+        : `${JSON.stringify(v.slice(0, 80))}: Events about AKSNodeClasses (cluster-scoped) can only be recorded in "default"; the API server refuses them elsewhere`,
+    ).default("default"),
     shutdownTimeout: duration("--shutdown-timeout").default(20_000),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   })

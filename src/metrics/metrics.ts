@@ -82,6 +82,7 @@ export class OperatorMetrics {
   readonly azureRequestDuration: Histogram<"operation">;
   readonly azureThrottled: Counter<"operation">;
   readonly azureRefused: Counter<"operation" | "reason">;
+  readonly statusOverwritten: Counter;
   readonly statusWrites: Counter<"result">;
   readonly workqueueDepth: Gauge;
   readonly leader: Gauge;
@@ -249,6 +250,11 @@ export class OperatorMetrics {
       name: P + "azure_requests_refused_total",
       help: "Azure requests the operator refused to send (nextLink to another host, page cap) or answers it refused to use (body too large, not the expected resource), by reason.",
       labelNames: ["operation", "reason"],
+      registers,
+    });
+    this.statusOverwritten = new Counter({
+      name: P + "status_overwritten_total",
+      help: "Times our conditions on a nodeclass were found changed by someone else since our last write (a second instance?).",
       registers,
     });
     this.statusWrites = new Counter({

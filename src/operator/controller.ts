@@ -10,7 +10,7 @@ import { conditionsKey, shortType } from "../health/conditions.js";
 import { evaluateNodeClass } from "../health/evaluate.js";
 import { peerOf } from "../health/peers.js";
 import type { EvaluationResult, EvaluationSettings, VNetObservation, VNetSnapshot } from "../health/types.js";
-import type { Logger } from "../log.js";
+import { RateLimitedLog, type Logger } from "../log.js";
 import type { OperatorMetrics } from "../metrics/metrics.js";
 import { systemClock, type Clock } from "../clock.js";
 import type { EventRecorder } from "../kube/events.js";
@@ -22,7 +22,8 @@ import { resolvedRef } from "../health/resolve-subnet.js";
 import type { NodePoolWatch } from "../kube/nodepools.js";
 import { gatherInput, type AccessSource, type NetworkSource, type VNetSource } from "./gather.js";
 import { PlanInputs } from "./plan-inputs.js";
-import type { NodeClassObject } from "./nodeclass.js";
+import { storedConditions, type NodeClassObject } from "./nodeclass.js";
+import { judgeWrite, notedWrite, withOtherWriterNote } from "./other-writer.js";
 import { NodeClassRecords, type NodeClassRecord } from "./records.js";
 import { needsVisit } from "./visit.js";
 import { planWrite } from "./write-plan.js";
@@ -65,6 +66,8 @@ export class SubnetHealthController {
   /** siblings on a subnet and node counts per Azure read, for the capacity plan */
   private readonly planInputs: PlanInputs;
   private readonly clock: Pick<Clock, "now">;
+  /** one line a minute per contested nodeclass */
+  private readonly otherWriterLog: RateLimitedLog;
   /** counts for tests and benchmarks */
   readonly stats = {
     reconciles: 0,
@@ -83,6 +86,7 @@ export class SubnetHealthController {
   ) {
     this.clock = deps.clock ?? systemClock;
     this.planInputs = new PlanInputs({ nodeClasses: deps.nodeClasses, nodes: deps.nodes, nodePools: deps.nodePools });
+    this.otherWriterLog = new RateLimitedLog(deps.log, 60_000, () => this.clock.now());
     this.queue = new WorkQueue({
       workers: opts.concurrency,
       handler: (key, signal) => this.reconcileTimed(key, signal),
@@ -243,13 +247,26 @@ export class SubnetHealthController {
     if (signal?.aborted || !this.active) return skipped;
     // deleted while we waited on Azure: remember nothing of it
     if (!this.deps.nodeClasses.get(name)) return this.gone(name);
+    // someone else changing our conditions again and again: a second instance; say so and space writes
+    const now = this.clock.now();
+    record.contest ??= { foreignChanges: [] };
+    const contest = judgeWrite(record.contest, record.writtenKey, conditionsKey(storedConditions(obj)), now);
+    if (contest.foreign) this.deps.metrics.statusOverwritten.inc();
+    if (contest.contested) {
+      this.otherWriterLog.warn(
+        name,
+        { nodeclass: name, operation: "write-status" },
+        "another writer keeps changing this nodeclass's aks-subnet-health conditions: is a second instance running? Writes are now spaced",
+      );
+    }
     const capacityPlan = this.planInputs.forNodeClass(
       name,
       input.resolution !== undefined ? resolvedRef(input.resolution) : undefined,
       snapshotOf(input.vnet)?.fetchedAt,
       input.settings,
     );
-    const result = evaluateNodeClass(capacityPlan !== undefined ? { ...input, capacityPlan } : input);
+    const evaluated = evaluateNodeClass(capacityPlan !== undefined ? { ...input, capacityPlan } : input);
+    const result = contest.contested ? withOtherWriterNote(evaluated) : evaluated;
     remember(name, record, result);
     this.deps.metrics.recordEvaluation(name, result);
 
@@ -269,6 +286,9 @@ export class SubnetHealthController {
       ...(plan.lookAgainAfterMs !== undefined ? { retryAfterMs: plan.lookAgainAfterMs } : {}),
     };
     if (!this.active) return skipped;
+    if (contest.holdWriteMs !== undefined) {
+      return { result: "success", retryAfterMs: Math.min(contest.holdWriteMs, plan.lookAgainAfterMs ?? Infinity) };
+    }
     const write = await writeConditions(this.deps.statusApi, name, plan.desired, {
       current: obj,
       memory: this.subnetHealthMemory,
@@ -281,6 +301,7 @@ export class SubnetHealthController {
     if (write.gone) return this.gone(name);
     record.writtenKey = conditionsKey(result.conditions);
     if (write.written) {
+      notedWrite(record.contest, contest.contested, this.clock.now());
       this.stats.writes++;
       this.deps.metrics.statusWrites.inc({ result: "written" });
       if (plan.numbersChanged) record.numbersWrittenAt = this.clock.now();

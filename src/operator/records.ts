@@ -5,6 +5,7 @@
  */
 import type { PeerSubnet, SubnetHealthStatus, SubnetRef } from "../health/types.js";
 import type { LossyWrite, LossyWriteStore } from "../kube/status-writer.js";
+import type { ContestState } from "./other-writer.js";
 
 export interface NodeClassRecord {
   /** metadata.generation last reconciled: an update with another one is a spec change */
@@ -26,6 +27,8 @@ export interface NodeClassRecord {
    * (resourceVersion `basedOn`): merging against it avoids a 409 on the next visit.
    */
   ownWrite?: { basedOn: string; object: unknown };
+  /** someone else's changes of our conditions, seen before writes (other-writer.ts) */
+  contest?: ContestState;
 }
 
 export class NodeClassRecords implements LossyWriteStore {

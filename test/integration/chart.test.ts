@@ -106,6 +106,8 @@ describe("helm lint and template", () => {
     expect(pod.spec.containers[0]?.args).toContain("--leader-elect");
     for (const o of objects) {
       if (o.kind.startsWith("Cluster")) expect(o.metadata.namespace, o.kind).toBeUndefined();
+      // Events about cluster-scoped AKSNodeClasses are accepted in "default" only: their Role lives there
+      else if (o.metadata.name.endsWith("-events")) expect(o.metadata.namespace, o.kind).toBe("default");
       else expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe("ops");
     }
     const text = JSON.stringify(objects);
@@ -127,7 +129,7 @@ describe("helm lint and template", () => {
       ALLOWED_SUBSCRIPTIONS: "5f3c3a7e-8d14-4c3e-9a59-0d7b3e1f2a6c",
     });
     expect(config?.data?.CLUSTER_RESOURCE_ID).toBeUndefined();
-    expect(objects.map((o) => o.kind)).not.toContain("Role");
+    expect(objects.filter((o) => o.kind === "Role").map((o) => o.metadata.name)).toEqual(["aks-subnet-health-events"]);
     expect(objects.map((o) => o.kind)).not.toContain("PodDisruptionBudget");
     expect(podTemplate(objects).spec.containers[0]?.args).not.toContain("--leader-elect");
     const sa = objects.find((o) => o.kind === "ServiceAccount");

@@ -61,6 +61,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  // the RBAC objects are cluster-scoped or in "default", shared with other test files (the chart's dry run)
+  const objects = KubernetesObjectApi.makeApiClient(adminKubeConfig("ours"));
+  for (const doc of parseAllDocuments(readFileSync(path.join(root, "manifests/rbac.yaml"), "utf8"))) {
+    const obj = doc.toJSON() as KubernetesObject | null;
+    if (obj) await objects.delete(obj).catch(() => undefined);
+  }
 });
 
 test("with only the shipped RBAC the operator reports, records Events and leads", async () => {

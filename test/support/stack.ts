@@ -153,7 +153,7 @@ export async function startStack(opts: {
     },
     events: async (name) => {
       const list = await core.listNamespacedEvent({
-        namespace: "default",
+        namespace: options.eventsNamespace,
         fieldSelector: `involvedObject.name=${name}`,
       });
       return list.items.map((e) => ({

@@ -34,7 +34,7 @@ describe("values", () => {
     [{ dnsServiceIp: "999.1.1.1" }, '--dns-service-ip / DNS_SERVICE_IP: "999.1.1.1" is not an IP address'],
     [{ nodeclassSelector: "team in (a,b" }, "--nodeclass-selector / NODECLASS_SELECTOR"],
     [{ nodeclassSelector: "=x" }, "--nodeclass-selector / NODECLASS_SELECTOR"],
-    [{ eventsNamespace: "Not_A_Namespace" }, "--events-namespace"],
+    [{ eventsNamespace: "aks-subnet-health" }, '--events-namespace: "aks-subnet-health": Events about AKSNodeClasses'],
     [{ leaderElectionId: "UPPER" }, "--leader-election-id"],
     [{ metricsBindAddress: ":70000" }, "port must be 0-65535"],
   ])("%o is refused: %s", (flags, expected) => {

@@ -111,6 +111,7 @@ export const OPERATOR_METRIC_NAMES = [
   "azure_request_duration_seconds",
   "azure_throttled_total",
   "azure_requests_refused_total",
+  "status_overwritten_total",
   "status_writes_total",
   "workqueue_depth",
   "leader",
@@ -265,6 +266,7 @@ export function sampleExporter(): SampleExporter {
     labelNames: ["operation", "reason"],
     registers,
   }).inc({ operation: "VirtualNetworks_ListUsage", reason: "foreign-host" }, 0);
+  new Counter({ name: P + "status_overwritten_total", help: "overwritten", registers }).inc(0);
   const writes = new Counter({ name: P + "status_writes_total", help: "writes", labelNames: ["result"], registers });
   new Gauge({ name: P + "workqueue_depth", help: "depth", registers }).set(2);
   new Gauge({ name: P + "leader", help: "leader", registers }).set(1);
