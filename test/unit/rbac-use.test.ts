@@ -73,6 +73,13 @@ function usesInCode(): { uses: Set<string>; unknown: string[] } {
       if (use) uses.add(key(use));
       else unknown.push(`${path.relative(root, file)}: ${method}`);
     }
+    // raw paged LISTs of a collection (src/kube/paged-list.ts)
+    for (const m of text.matchAll(/rawPageFetcher(?:<[^>]*>)?\([^,]+,\s*"([^"]+)"\)/g)) {
+      const collection = m[1] ?? "";
+      if (collection === "/api/v1/nodes")
+        uses.add(key({ group: "", resource: "nodes", verb: "list", scope: "cluster" }));
+      else unknown.push(`${path.relative(root, file)}: raw list of ${collection}`);
+    }
     // watched collections (ResilientInformer / ListWatch on a collection path): a watch of each
     if (/path:\s*"\/api\/v1\/nodes"/.test(text)) {
       uses.add(key({ group: "", resource: "nodes", verb: "watch", scope: "cluster" }));
