@@ -372,7 +372,7 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
   eventsNamespace: {
     flag: "--events-namespace <ns>",
     env: "EVENTS_NAMESPACE",
-    help: "namespace for Events about cluster-scoped nodeclasses (default: default)",
+    help: "namespace for Events about nodeclasses; the API server accepts Events about cluster-scoped objects only in default (default: default)",
   },
   shutdownTimeout: {
     flag: "--shutdown-timeout <duration>",

@@ -68,6 +68,8 @@ export class SubnetHealthController {
   private readonly clock: Pick<Clock, "now">;
   /** one line a minute per contested nodeclass */
   private readonly otherWriterLog: RateLimitedLog;
+  /** one line a minute per nodeclass and error */
+  private readonly reconcileErrorLog: RateLimitedLog;
   /** counts for tests and benchmarks */
   readonly stats = {
     reconciles: 0,
@@ -87,12 +89,15 @@ export class SubnetHealthController {
     this.clock = deps.clock ?? systemClock;
     this.planInputs = new PlanInputs({ nodeClasses: deps.nodeClasses, nodes: deps.nodes, nodePools: deps.nodePools });
     this.otherWriterLog = new RateLimitedLog(deps.log, 60_000, () => this.clock.now());
+    this.reconcileErrorLog = new RateLimitedLog(deps.log, 60_000, () => this.clock.now());
     this.queue = new WorkQueue({
       workers: opts.concurrency,
       handler: (key, signal) => this.reconcileTimed(key, signal),
+      // an API server that keeps failing would otherwise log every retry of every nodeclass
       onError: (key, err) =>
-        deps.log.warn(
-          { nodeclass: key, operation: "reconcile", err: String(err) },
+        this.reconcileErrorLog.warn(
+          `${key}:${String(err).slice(0, 120)}`,
+          { nodeclass: key, operation: "reconcile", err: String(err).slice(0, 500) },
           "reconcile failed; retrying with backoff",
         ),
     });
