@@ -64,8 +64,10 @@ describe("a second instance writing the same conditions", () => {
     const before = writes();
     const reconcilesBefore = operators.map((op) => op.controller.stats.reconciles);
     await eventually(
-      async () =>
-        operators.every((op, i) => op.controller.stats.reconciles >= (reconcilesBefore[i] ?? 0) + 10) || undefined,
+      () =>
+        Promise.resolve(
+          operators.every((op, i) => op.controller.stats.reconciles >= (reconcilesBefore[i] ?? 0) + 10) || undefined,
+        ),
       { what: "10 more reconciles on each instance", timeoutMs: 90_000 },
     );
     expect(writes() - before).toBeLessThanOrEqual(2);
