@@ -101,6 +101,9 @@ describe("manifests", () => {
       expect(obj.kind, file).toBeTruthy();
       expect(obj.metadata?.name, file).toBeTruthy();
       if (clusterScoped.has(obj.kind)) expect(obj.metadata.namespace, `${file} ${obj.kind}`).toBeUndefined();
+      // Events about cluster-scoped AKSNodeClasses are accepted in "default" only: their Role lives there
+      else if (obj.metadata.name.endsWith("-events"))
+        expect(obj.metadata.namespace, `${file} ${obj.kind}`).toBe("default");
       else expect(obj.metadata.namespace, `${file} ${obj.kind}`).toBe(NAMESPACE);
     }
     expect(find("Namespace").metadata.name).toBe(NAMESPACE);
@@ -117,12 +120,12 @@ describe("manifests", () => {
 
   it("the ClusterRole grants exactly what the operator needs cluster-wide", () => {
     const role = find<K8sObject & { rules: PolicyRule[] }>("ClusterRole", "aks-subnet-health");
+    // exactly what the code calls (test/unit/rbac-use.test.ts compares both ways); Events are namespaced
     const needed: Array<[string, string, string[]]> = [
       ["karpenter.azure.com", "aksnodeclasses", ["get", "list", "watch"]],
-      ["karpenter.azure.com", "aksnodeclasses/status", ["get", "patch"]],
-      ["", "nodes", ["get", "list", "watch"]],
-      ["", "events", ["create", "patch"]],
-      ["networking.k8s.io", "servicecidrs", ["get", "list", "watch"]],
+      ["karpenter.azure.com", "aksnodeclasses/status", ["patch"]],
+      ["", "nodes", ["list", "watch"]],
+      ["networking.k8s.io", "servicecidrs", ["list"]],
     ];
     for (const [group, resource, verbs] of needed) {
       for (const verb of verbs)
@@ -136,12 +139,13 @@ describe("manifests", () => {
         (r) => r.verbs.includes("*") || (r.resources ?? []).includes("*") || (r.resources ?? []).includes("secrets"),
       ),
     ).toBe(false);
-    // leases are not granted cluster-wide
+    // leases and events are not granted cluster-wide
     expect(allows(role.rules, "coordination.k8s.io", "leases", "update")).toBe(false);
+    expect(allows(role.rules, "", "events", "create")).toBe(false);
   });
 
   it("leader election may get, create and update Leases in its own namespace", () => {
-    const role = find<K8sObject & { rules: PolicyRule[] }>("Role");
+    const role = find<K8sObject & { rules: PolicyRule[] }>("Role", "aks-subnet-health-leader-election");
     expect(role.metadata.namespace).toBe(NAMESPACE);
     for (const verb of ["get", "create", "update"])
       expect(allows(role.rules, "coordination.k8s.io", "leases", verb), verb).toBe(true);
@@ -157,7 +161,7 @@ describe("manifests", () => {
         subjects: Array<{ kind: string; name: string; namespace?: string }>;
       }
     >;
-    expect(bindings.length).toBe(2);
+    expect(bindings.length).toBe(3);
     for (const b of bindings) {
       expect(roles.has(`${b.roleRef.kind}/${b.roleRef.name}`), `${b.metadata.name} → ${b.roleRef.name}`).toBe(true);
       expect(b.subjects).toContainEqual({ kind: "ServiceAccount", name: sa.metadata.name, namespace: NAMESPACE });
