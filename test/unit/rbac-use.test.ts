@@ -22,7 +22,6 @@ interface Use {
 
 /** client-node method → what it asks the API server. */
 const METHODS: Record<string, Use> = {
-  listClusterCustomObject: { group: "karpenter.azure.com", resource: "aksnodeclasses", verb: "list", scope: "cluster" },
   getClusterCustomObject: { group: "karpenter.azure.com", resource: "aksnodeclasses", verb: "get", scope: "cluster" },
   patchClusterCustomObjectStatus: {
     group: "karpenter.azure.com",
@@ -49,6 +48,12 @@ const METHODS: Record<string, Use> = {
   },
 };
 
+/** group constants of src/domain.ts → the custom resource they name */
+const CUSTOM_KINDS: Record<string, { group: string; resource: string }> = {
+  AKSNODECLASS: { group: "karpenter.azure.com", resource: "aksnodeclasses" },
+  NODEPOOL: { group: "karpenter.sh", resource: "nodepools" },
+};
+
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -69,9 +74,21 @@ function usesInCode(): { uses: Set<string>; unknown: string[] } {
       /\.((?:list|read|get|create|patch|replace|delete)(?:Namespaced|Cluster)?(?:CustomObject|Event|Lease|Node|ServiceCIDR|Namespace|Pod|ConfigMap|Secret)\w*)\(/g,
     )) {
       const method = m[1] ?? "";
+      if (method === "listClusterCustomObject") continue; // by kind, below
       const use = METHODS[method];
       if (use) uses.add(key(use));
       else unknown.push(`${path.relative(root, file)}: ${method}`);
+    }
+    // custom objects: the kind is named by the group constant next to the call (AKSNODECLASS, NODEPOOL)
+    for (const m of text.matchAll(/\.listClusterCustomObject\(\{\s*group:\s*(\w+)\.group/g)) {
+      const kind = CUSTOM_KINDS[m[1] ?? ""];
+      if (kind) uses.add(key({ ...kind, verb: "list", scope: "cluster" }));
+      else unknown.push(`${path.relative(root, file)}: listClusterCustomObject of ${m[1] ?? "?"}`);
+    }
+    for (const m of text.matchAll(/path:\s*`\/apis\/\$\{(\w+)\.group\}\/\$\{\1\.version\}\/\$\{\1\.plural\}`/g)) {
+      const kind = CUSTOM_KINDS[m[1] ?? ""];
+      if (kind) uses.add(key({ ...kind, verb: "watch", scope: "cluster" }));
+      else unknown.push(`${path.relative(root, file)}: watch of ${m[1] ?? "?"}`);
     }
     // raw paged LISTs of a collection (src/kube/paged-list.ts)
     for (const m of text.matchAll(/rawPageFetcher(?:<[^>]*>)?\([^,]+,\s*"([^"]+)"\)/g)) {
@@ -83,11 +100,6 @@ function usesInCode(): { uses: Set<string>; unknown: string[] } {
     // watched collections (ResilientInformer / ListWatch on a collection path): a watch of each
     if (/path:\s*"\/api\/v1\/nodes"/.test(text)) {
       uses.add(key({ group: "", resource: "nodes", verb: "watch", scope: "cluster" }));
-    }
-    if (
-      /path:\s*`\/apis\/\$\{AKSNODECLASS\.group\}\/\$\{AKSNODECLASS\.version\}\/\$\{AKSNODECLASS\.plural\}`/.test(text)
-    ) {
-      uses.add(key({ group: "karpenter.azure.com", resource: "aksnodeclasses", verb: "watch", scope: "cluster" }));
     }
   }
   return { uses, unknown };
