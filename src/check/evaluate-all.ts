@@ -14,7 +14,9 @@ import type {
   PeerSubnet,
   VNetObservation,
 } from "../health/types.js";
+import type { NodePoolInput } from "../health/capacity-plan/types.js";
 import { gatherInput, type Sources } from "../operator/gather.js";
+import { capacityPlanInputs } from "./nodepools.js";
 import type { NodeClassObject } from "../operator/nodeclass.js";
 
 export interface CheckedNodeClass {
@@ -43,15 +45,23 @@ export async function evaluateAll(
   sources: Sources,
   settings: () => EvaluationSettings,
   now: () => number = Date.now,
+  /** Karpenter's NodePools, for the capacity plan; undefined: no plan */
+  nodePools?: readonly NodePoolInput[],
 ): Promise<CheckedNodeClass[]> {
   // passStartedAt 0: everything fetched during this one pass is shared, each VNet is read once
   const ctx = { settings, clock: { now }, passStartedAt: 0, vnetMaxAgeMs: 10 * 60_000, remembered: undefined };
   const inputs = await Promise.all(objects.map((o) => gatherInput(o, sources, { ...ctx, peers: [] })));
   // the operator learns its peers from earlier evaluations; a single pass takes them from this one's reads
   const peers = inputs.map(peerFrom).filter((p): p is PeerSubnet => p !== undefined);
+  const plans = nodePools !== undefined ? capacityPlanInputs(inputs, nodePools) : undefined;
   return inputs.map((input) => {
     const ref = input.resolution ? resolvedRef(input.resolution) : undefined;
-    const result = evaluateNodeClass({ ...input, peers: peersFor(input.nodeClass.name, ref, peers) });
+    const capacityPlan = plans?.get(input.nodeClass.name);
+    const result = evaluateNodeClass({
+      ...input,
+      peers: peersFor(input.nodeClass.name, ref, peers),
+      ...(capacityPlan !== undefined ? { capacityPlan } : {}),
+    });
     return { name: input.nodeClass.name, result, vnet: input.vnet, access: input.access };
   });
 }

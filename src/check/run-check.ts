@@ -27,8 +27,11 @@ import {
 import type { Sources } from "../operator/gather.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { discoverClusterNetwork } from "../kube/network-discovery.js";
-import type { NodeClassObject } from "../operator/nodeclass.js";
+import { networkFromObservation } from "../health/evaluate.js";
+import { nodeClassInput, type NodeClassObject } from "../operator/nodeclass.js";
 import { evaluateAll } from "./evaluate-all.js";
+import { renderNetworkPlanRecord, type RecordNodeClass } from "./network-plan-record.js";
+import { listClusterNodePools, loadNodePoolManifests } from "./nodepools.js";
 import { loadNodeClassManifests } from "./manifests.js";
 import { buildReport, type CheckedRow, type CheckReport } from "./report.js";
 
@@ -175,6 +178,18 @@ async function sourcesFor(
 }
 
 export async function runCheck(o: Options, target: CheckTarget, over: CheckOverrides = {}): Promise<CheckReport> {
+  return (await checkOnce(o, target, over)).report;
+}
+
+/**
+ * One check: the report, and the network plan record (`--report markdown`) of the same evaluations,
+ * with the NodePools found next to the manifests or in the cluster.
+ */
+export async function checkOnce(
+  o: Options,
+  target: CheckTarget,
+  over: CheckOverrides = {},
+): Promise<{ report: CheckReport; record: () => string }> {
   if (target.cluster && target.paths.length > 0)
     throw new CheckUsageError("give either manifest paths or --cluster, not both");
   if (!target.cluster && target.paths.length === 0)
@@ -204,15 +219,45 @@ export async function runCheck(o: Options, target: CheckTarget, over: CheckOverr
     );
 
   const { sources, settings, networkSource } = await sourcesFor(o, over, kc, nodes);
+  // a cluster without the NodePool CRD (or without the right to list it) has no plan, not an error
+  const nodePools = kc ? await listClusterNodePools(kc).catch(() => []) : await loadNodePoolManifests(target.paths);
   const checked = await evaluateAll(
     subjects.map((s) => s.object),
     sources,
     () => settings,
     over.now,
+    nodePools,
   );
   const rows: CheckedRow[] = checked.map((c, i) => ({
     ...nodeClassReport(c.name, c.result, c.access),
     origin: subjects[i]?.origin ?? "",
   }));
-  return buildReport(target.cluster ? "cluster" : "manifests", networkSource, rows);
+  const report = buildReport(target.cluster ? "cluster" : "manifests", networkSource, rows);
+  const network = await sources.network.get();
+  const record = (): string =>
+    renderNetworkPlanRecord({
+      title: o.clusterResourceId ? (o.clusterResourceId.split("/").filter(Boolean).at(-1) ?? "cluster") : "cluster",
+      network: networkFromObservation(network),
+      networkSource,
+      nodePools,
+      nodeClasses: checked.map((c, i): RecordNodeClass => {
+        const sh = c.result.subnetHealth;
+        return {
+          name: c.name,
+          source: sh.source,
+          subnetID: sh.subnetID,
+          subnet: c.result.subnet,
+          maxPods: nodeClassInput(subjects[i]?.object ?? {}).maxPods,
+          conditions: c.result.conditions,
+          access: c.access,
+          vnet: c.vnet,
+          currentNodes: nodes.get(c.name)?.length ?? 0,
+          capacity:
+            sh.totalIPs !== undefined && sh.usedIPs !== undefined && sh.freeIPs !== undefined
+              ? { total: sh.totalIPs, used: sh.usedIPs, free: sh.freeIPs }
+              : undefined,
+        };
+      }),
+    });
+  return { report, record };
 }

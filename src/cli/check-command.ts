@@ -15,6 +15,7 @@ const USAGE_EXIT = 2;
 interface CheckFlags extends Record<string, unknown> {
   cluster?: boolean;
   output: OutputFormat;
+  report?: "markdown";
 }
 
 /** Writes everything, then exits: a pipe must receive the whole report before the process ends. */
@@ -32,6 +33,12 @@ export function registerCheckCommand(program: Command): Command {
     )
     .option("--cluster", "check the AKSNodeClasses in the cluster (--kubeconfig / KUBECONFIG) instead of manifests")
     .addOption(new Option("-o, --output <format>", "table, json or yaml").choices([...OUTPUT_FORMATS]).default("table"))
+    .addOption(
+      new Option(
+        "--report <format>",
+        "write the network plan record instead (markdown): CIDRs, nodeclass → subnet → VNet, free and needed IPs at NodePool limits, access, outbound path, findings; NodePools are read next to the manifests or from the cluster",
+      ).choices(["markdown"]),
+    )
     // usage errors exit 2, as the exit-code contract says; help and --version still exit 0
     .exitOverride((err) => {
       if (err.exitCode === 0) throw err;
@@ -39,15 +46,16 @@ export function registerCheckCommand(program: Command): Command {
     });
   addRunOptions(cmd, CHECK_OPTION_KEYS);
   cmd.action(async (paths: string[], flags: CheckFlags) => {
-    const [{ ManifestError }, { renderReport }, { CheckUsageError, runCheck }] = await Promise.all([
+    const [{ ManifestError }, { renderReport }, { CheckUsageError, checkOnce }] = await Promise.all([
       import("../check/manifests.js"),
       import("../check/report.js"),
       import("../check/run-check.js"),
     ]);
     let report: CheckReport;
+    let record: () => string;
     try {
       const options = resolveOptions(flags, process.env, CHECK_OPTION_KEYS);
-      report = await runCheck(options, { paths, cluster: flags.cluster === true });
+      ({ report, record } = await checkOnce(options, { paths, cluster: flags.cluster === true }));
     } catch (err) {
       if (err instanceof ConfigError || err instanceof CheckUsageError || err instanceof ManifestError) {
         finish(`aks-subnet-health check: ${err.message}\n`, USAGE_EXIT, process.stderr);
@@ -55,7 +63,8 @@ export function registerCheckCommand(program: Command): Command {
       }
       throw err;
     }
-    finish(renderReport(report, flags.output), report.exitCode);
+    // the network plan record replaces the report's output; the exit code is the check's
+    finish(flags.report === "markdown" ? record() : renderReport(report, flags.output), report.exitCode);
   });
   return cmd;
 }
