@@ -36,7 +36,7 @@ export interface ControlPlaneState {
 /** Third-party CRDs kept in the repository (source, version and licence in third_party/crds/README.md). */
 export const THIRD_PARTY_CRDS = path.join(root, "third_party", "crds");
 
-/** The CRDs a control plane starts with: AKSNodeClass (ours or Karpenter's), NodePool, NodeClaim. */
+/** The CRDs a control plane starts with: AKSNodeClass (ours or Karpenter's), NodePool, NodeClaim, our views. */
 export function crdFiles(flavor: CrdFlavor): string[] {
   const karpenter = path.join(THIRD_PARTY_CRDS, "karpenter");
   const karpenterCore = [
@@ -47,7 +47,9 @@ export function crdFiles(flavor: CrdFlavor): string[] {
     flavor === "ours"
       ? path.join(root, "crds", "aksnodeclasses.yaml")
       : path.join(karpenter, "karpenter.azure.com_aksnodeclasses.yaml");
-  return [nodeclass, ...karpenterCore];
+  // aks-subnet-health's own view CRDs, installed with the operator whichever AKSNodeClass CRD is present
+  const views = [path.join(root, "crds", "nodeclasshealths.yaml"), path.join(root, "crds", "subnethealths.yaml")];
+  return [nodeclass, ...karpenterCore, ...views];
 }
 
 /** prometheus-operator's ServiceMonitor, PodMonitor and PrometheusRule CRDs (for the chart's monitoring objects). */

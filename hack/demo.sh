@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The demo: starts the local stack (real kube-apiserver + etcd, ARM simulator, operator), applies
-# the example AKSNodeClasses and NodePools and shows what `kubectl get aksnodeclass` shows. The stack keeps
-# running for you to explore; stop it with hack/local-down.sh.
+# The demo: starts the local stack (real kube-apiserver + etcd, ARM simulator, operator) with the
+# upstream AKSNodeClass CRD, as on AKS with node autoprovisioning (AKS owns that CRD: no free IPs in
+# `kubectl get aksnodeclass`), applies the example AKSNodeClasses and NodePools and shows the operator's views:
+# NodeClassHealth per nodeclass and SubnetHealth per subnet. The stack keeps running for you to
+# explore; stop it with hack/local-down.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash hack/local-up.sh
+bash hack/local-up.sh --crd upstream
 # shellcheck disable=SC1091
 source .local/env
 echo
@@ -26,9 +28,19 @@ if [[ "$done_count" -lt "$total" ]]; then
   tail -20 .local/operator.log >&2
   exit 1
 fi
+for _ in $(seq 1 120); do
+  [[ "$(kubectl get nodeclasshealth -o name | wc -l)" -ge "$total" ]] && break
+  sleep 0.5
+done
 echo
-echo "\$ kubectl get aksnodeclass"
+echo "\$ kubectl get aksnodeclass      (AKS's CRD under NAP: Karpenter's READY only)"
 kubectl get aksnodeclass
+echo
+echo "\$ kubectl get nodeclasshealth   (one per AKSNodeClass: subnet, verdict, free IPs, node headroom)"
+kubectl get nodeclasshealth
+echo
+echo "\$ kubectl get subnethealth      (one per subnet in use, with how many nodeclasses draw on it)"
+kubectl get subnethealth
 echo
 echo "\$ kubectl describe aksnodeclass nearly-full   (conditions and events)"
 kubectl describe aksnodeclass nearly-full | sed -n '/^Status:/,$p'
@@ -39,7 +51,7 @@ echo
 echo "\$ curl -s \$METRICS_URL | grep subnet_ips_needed_at_limits   (the capacity plan: docs/capacity-planning.md)"
 curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_\(needed\|short\)_at_limits' | head -8 || true
 echo
-echo "Try: source .local/env; kubectl get aksnodeclass -o wide; curl -s \$METRICS_URL"
+echo "Try: source .local/env; kubectl get aks-subnet-health -o wide; curl -s \$METRICS_URL"
 echo "Change Azure under the operator (docs/simulator.md), e.g. fill a subnet:"
 echo "  curl -s --cacert \$ARM_SIM_CA_FILE -X POST \$ARM_SIM_URL/_admin/subnets/set-used -d '{\"subnetId\":\"$(kubectl get aksnodeclass nearly-full -o jsonpath='{.spec.vnetSubnetID}')\",\"used\":251}'"
 echo "Stop everything with: hack/local-down.sh"

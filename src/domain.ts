@@ -38,3 +38,14 @@ export const NODEPOOL = {
 
 /** Label Karpenter puts on NodeClaims and Nodes naming their AKSNodeClass. */
 export const NODECLASS_LABEL = "karpenter.azure.com/aksnodeclass";
+
+/** aks-subnet-health's own resources: the views `kubectl get aks-subnet-health` lists (crds/). */
+export const VIEWS = {
+  group: CONDITION_DOMAIN,
+  version: "v1alpha1",
+  nodeClassKind: "NodeClassHealth",
+  nodeClassPlural: "nodeclasshealths",
+  subnetKind: "SubnetHealth",
+  subnetPlural: "subnethealths",
+  category: "aks-subnet-health",
+} as const;

@@ -319,7 +319,7 @@ export async function writeConditions(
       if (sendHealth && memory.recordWrite(name, desired.subnetHealth, stored.subnetHealth).droppedNow) {
         log.warn(
           { nodeclass: name, operation: "status-patch" },
-          "the installed AKSNodeClass CRD prunes status.subnetHealth (upstream CRD?): no longer writing it; install our CRD from crds/ to keep it",
+          "the installed AKSNodeClass CRD prunes status.subnetHealth (AKS-owned under NAP): no longer writing it; free IPs and headroom show in kubectl get nodeclasshealth",
         );
       }
     }

@@ -27,6 +27,7 @@ import { judgeWrite, notedWrite, withOtherWriterNote } from "./other-writer.js";
 import { NodeClassRecords, type NodeClassRecord } from "./records.js";
 import { needsVisit } from "./visit.js";
 import { planWrite } from "./write-plan.js";
+import { viewInputOf, type NodeClassViewInput } from "../views/project.js";
 
 export type { AccessSource, NetworkSource, VNetSource } from "./gather.js";
 export type NodeClassResource = NodeClassObject & KubernetesObject;
@@ -37,6 +38,15 @@ export interface ControllerOptions {
   vnetMaxAgeMs: number;
   statusNumbersMinIntervalMs: number;
   concurrency: number;
+}
+
+/** Where the per-nodeclass and per-subnet views go (src/views/view-writer.ts); absent without their CRDs. */
+export interface ViewSink {
+  set(nodeclass: string, input: NodeClassViewInput): void;
+  remove(nodeclass: string): void;
+  collectGarbage(existingNodeClasses: ReadonlySet<string>): void;
+  activate(): void;
+  deactivate(): void;
 }
 
 export interface ControllerDeps {
@@ -52,6 +62,7 @@ export interface ControllerDeps {
   metrics: OperatorMetrics;
   log: Logger;
   clock?: Pick<Clock, "now">;
+  views?: ViewSink;
 }
 
 export class SubnetHealthController {
@@ -145,6 +156,7 @@ export class SubnetHealthController {
     if (this.active) return;
     this.active = true;
     this.deps.metrics.leader.set(1);
+    this.deps.views?.activate();
     this.resyncAll();
     this.resyncTimer = setInterval(() => this.resyncAll(), this.opts.resyncPeriodMs);
   }
@@ -154,6 +166,7 @@ export class SubnetHealthController {
     if (!this.active) return;
     this.active = false;
     this.deps.metrics.leader.set(0);
+    this.deps.views?.deactivate();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
     this.deps.metrics.forgetAll();
@@ -164,7 +177,11 @@ export class SubnetHealthController {
     this.stats.resyncs++;
     this.passStartedAt = this.clock.now();
     this.retainInUse();
-    for (const o of this.deps.nodeClasses.list()) if (o.metadata?.name) this.queue.add(o.metadata.name);
+    const names = new Set<string>();
+    for (const o of this.deps.nodeClasses.list()) if (o.metadata?.name) names.add(o.metadata.name);
+    // views of nodeclasses deleted while no operator ran
+    this.deps.views?.collectGarbage(names);
+    for (const n of names) this.queue.add(n);
   }
 
   /** Visit every nodeclass again without starting a resync pass (Azure data is not re-read). */
@@ -185,6 +202,7 @@ export class SubnetHealthController {
     this.planInputs.forget(name);
     this.queue.forget(name);
     this.deps.metrics.forgetNodeClass(name);
+    this.deps.views?.remove(name);
     this.retainInUse();
   }
 
@@ -322,6 +340,17 @@ export class SubnetHealthController {
         "status updated",
       );
     }
+    // the views say what the nodeclass's status says, numbers held back alike
+    this.deps.views?.set(
+      name,
+      viewInputOf(
+        name,
+        input.nodeClass.uid,
+        input.nodeClass.generation,
+        { ...result, subnetHealth: plan.desired.subnetHealth },
+        input.access,
+      ),
+    );
     // drift events (a prefix change) need no status change of their own
     await this.recordEvents(name, input.nodeClass.uid, write.resourceVersion ?? obj.metadata?.resourceVersion, result);
     if (!this.deps.nodeClasses.get(name)) return this.gone(name);

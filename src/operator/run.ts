@@ -27,6 +27,8 @@ import { OperatorMetrics } from "../metrics/metrics.js";
 import { VERSION } from "../version.js";
 import { SubnetHealthController, type NetworkSource, type NodeClassResource } from "./controller.js";
 import { startHttp, type HttpEndpoints } from "./http-server.js";
+import { viewScope } from "../views/project.js";
+import { ViewWriter } from "../views/view-writer.js";
 
 export interface OperatorOverrides {
   kubeConfig?: KubeConfig;
@@ -45,6 +47,8 @@ export interface RunningOperator {
   healthUrl: string;
   controller: SubnetHealthController;
   metrics: OperatorMetrics;
+  /** the NodeClassHealth / SubnetHealth writer; undefined when their CRDs are not installed */
+  views: ViewWriter | undefined;
   identity: string;
   isLeader(): boolean;
   /** resolves once caches have synced */
@@ -222,6 +226,20 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   });
   const events = new EventRecorder(kube.core, { instance: identity, namespace: o.eventsNamespace, log });
 
+  // the views (NodeClassHealth, SubnetHealth) when their CRDs are installed
+  const viewWriter = new ViewWriter({
+    kubeConfig: kc,
+    scope: viewScope(o.nodeclassSelector),
+    numbersMinIntervalMs: o.statusNumbersMinInterval,
+    log,
+    ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
+  });
+  const views = (await viewWriter.available().catch((err: unknown) => {
+    log.warn({ operation: "views", err: String(err) }, "cannot tell whether the view CRDs are installed; no views");
+    return false;
+  }))
+    ? viewWriter
+    : undefined;
   const controller: SubnetHealthController = new SubnetHealthController(
     {
       settings,
@@ -230,11 +248,25 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       statusNumbersMinIntervalMs: o.statusNumbersMinInterval,
       concurrency: o.concurrency,
     },
-    { nodeClasses, nodes, nodePools, vnets, access, network, statusApi: customObjects, events, metrics, log },
+    {
+      nodeClasses,
+      nodes,
+      nodePools,
+      vnets,
+      access,
+      network,
+      statusApi: customObjects,
+      events,
+      metrics,
+      log,
+      ...(views ? { views } : {}),
+    },
   );
 
   let stopping = false;
-  const synced = Promise.all([nodeClasses.waitForSync(), nodes.waitForSync()]).then(() => undefined);
+  const synced = Promise.all([nodeClasses.waitForSync(), nodes.waitForSync(), views?.waitForSync()]).then(
+    () => undefined,
+  );
   // a stop before the first sync rejects `synced`: that is a normal shutdown, not a crash
   synced.catch(() => undefined);
   let isSynced = false;
@@ -265,6 +297,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   });
 
   nodeClasses.start();
+  views?.start();
   nodes.start();
   nodePools.start();
   // nodeclasses evaluated before the NodePools were listed have no plan yet
@@ -325,6 +358,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     healthUrl: http.healthUrl,
     controller,
     metrics,
+    views,
     identity,
     isLeader: () => (elector ? elector.isLeader() : controller.isActive),
     synced,
@@ -335,7 +369,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       controller.deactivate();
       await controller.shutdown(o.shutdownTimeout);
       if (elector) await elector.stop();
-      await Promise.all([nodeClasses.stop(), nodes.stop(), nodePools.stop()]);
+      await Promise.all([nodeClasses.stop(), nodes.stop(), nodePools.stop(), views?.stop()]);
       await http.close();
       log.info({ operation: "shutdown", identity }, "stopped");
     },

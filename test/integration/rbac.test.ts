@@ -16,7 +16,8 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { AKSNODECLASS } from "../../src/domain.js";
+import { AuthorizationV1Api } from "@kubernetes/client-node";
+import { AKSNODECLASS, VIEWS } from "../../src/domain.js";
 import { EXAMPLE_SUBNET_IDS } from "../../src/sim/example-ids.js";
 import { adminKubeConfig, eventually, operatorKubeConfig, uniqueName } from "../support/kube.js";
 import { startStack, type Stack } from "../support/stack.js";
@@ -99,4 +100,46 @@ test("the operator's identity may not change a nodeclass's spec", async () => {
       (e: unknown) => e,
     );
   expect((err as ApiException<unknown>).code).toBe(403);
+});
+
+test("it writes its own view resources, and the shipped RBAC grants nothing else new", async () => {
+  const name = uniqueName("rbac-view");
+  await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS.full });
+  // written by the operator, which runs as the non-admin user bound by manifests/rbac.yaml
+  const view = await eventually(
+    async () =>
+      (
+        (await stack.kc
+          .makeApiClient(CustomObjectsApi)
+          .getClusterCustomObject({ group: VIEWS.group, version: VIEWS.version, plural: VIEWS.nodeClassPlural, name })
+          .catch(() => undefined)) as { status?: { reason?: string } } | undefined
+      )?.status?.reason === "SubnetFull"
+        ? true
+        : undefined,
+    { what: "the operator's NodeClassHealth" },
+  );
+  expect(view).toBe(true);
+
+  const authz = operatorKubeConfig("ours").makeApiClient(AuthorizationV1Api);
+  const can = async (group: string, resource: string, verb: string, subresource?: string): Promise<boolean> =>
+    (
+      await authz.createSelfSubjectAccessReview({
+        body: { spec: { resourceAttributes: { group, resource, verb, ...(subresource ? { subresource } : {}) } } },
+      })
+    ).status?.allowed === true;
+  for (const plural of [VIEWS.nodeClassPlural, VIEWS.subnetPlural]) {
+    for (const verb of ["get", "list", "watch", "create", "patch", "delete"])
+      expect(await can(VIEWS.group, plural, verb), `${verb} ${plural}`).toBe(true);
+    expect(await can(VIEWS.group, plural, "patch", "status"), `patch ${plural}/status`).toBe(true);
+    // what the operator never does to them
+    expect(await can(VIEWS.group, plural, "update"), `update ${plural}`).toBe(false);
+    expect(await can(VIEWS.group, plural, "deletecollection"), `deletecollection ${plural}`).toBe(false);
+  }
+  // nothing beyond its own two resources: not the group at large, not CRDs, not nodeclasses' lifecycle
+  expect(await can(VIEWS.group, "somethingelse", "create")).toBe(false);
+  expect(await can("apiextensions.k8s.io", "customresourcedefinitions", "create")).toBe(false);
+  expect(await can(AKSNODECLASS.group, AKSNODECLASS.plural, "delete")).toBe(false);
+  expect(await can(AKSNODECLASS.group, AKSNODECLASS.plural, "create")).toBe(false);
+  expect(await can("", "nodes", "patch")).toBe(false);
+  expect(await can("", "secrets", "get")).toBe(false);
 });

@@ -48,10 +48,20 @@ const METHODS: Record<string, Use> = {
   },
 };
 
-/** group constants of src/domain.ts → the custom resource they name */
-const CUSTOM_KINDS: Record<string, { group: string; resource: string }> = {
-  AKSNODECLASS: { group: "karpenter.azure.com", resource: "aksnodeclasses" },
-  NODEPOOL: { group: "karpenter.sh", resource: "nodepools" },
+/** group constants of src/domain.ts → the custom resources they name */
+const CUSTOM_KINDS: Record<string, { group: string; resources: string[] }> = {
+  AKSNODECLASS: { group: "karpenter.azure.com", resources: ["aksnodeclasses"] },
+  NODEPOOL: { group: "karpenter.sh", resources: ["nodepools"] },
+  VIEWS: { group: "aks-subnet-health.io", resources: ["nodeclasshealths", "subnethealths"] },
+};
+
+/** custom-object calls in a file that names VIEWS.group (the view writer): on both view resources */
+const VIEW_METHODS: Record<string, { verb: string; status: boolean }> = {
+  getClusterCustomObject: { verb: "get", status: false },
+  createClusterCustomObject: { verb: "create", status: false },
+  patchClusterCustomObject: { verb: "patch", status: false },
+  deleteClusterCustomObject: { verb: "delete", status: false },
+  patchClusterCustomObjectStatus: { verb: "patch", status: true },
 };
 
 function sources(dir: string): string[] {
@@ -75,6 +85,19 @@ function usesInCode(): { uses: Set<string>; unknown: string[] } {
     )) {
       const method = m[1] ?? "";
       if (method === "listClusterCustomObject") continue; // by kind, below
+      const view = /\bVIEWS\.group\b/.test(text) ? VIEW_METHODS[method] : undefined;
+      if (view) {
+        for (const resource of CUSTOM_KINDS["VIEWS"]?.resources ?? [])
+          uses.add(
+            key({
+              group: "aks-subnet-health.io",
+              resource: view.status ? `${resource}/status` : resource,
+              verb: view.verb,
+              scope: "cluster",
+            }),
+          );
+        continue;
+      }
       const use = METHODS[method];
       if (use) uses.add(key(use));
       else unknown.push(`${path.relative(root, file)}: ${method}`);
@@ -82,13 +105,18 @@ function usesInCode(): { uses: Set<string>; unknown: string[] } {
     // custom objects: the kind is named by the group constant next to the call (AKSNODECLASS, NODEPOOL)
     for (const m of text.matchAll(/\.listClusterCustomObject\(\{\s*group:\s*(\w+)\.group/g)) {
       const kind = CUSTOM_KINDS[m[1] ?? ""];
-      if (kind) uses.add(key({ ...kind, verb: "list", scope: "cluster" }));
-      else unknown.push(`${path.relative(root, file)}: listClusterCustomObject of ${m[1] ?? "?"}`);
+      for (const resource of kind?.resources ?? [])
+        uses.add(key({ group: kind?.group ?? "", resource, verb: "list", scope: "cluster" }));
+      if (!kind) unknown.push(`${path.relative(root, file)}: listClusterCustomObject of ${m[1] ?? "?"}`);
     }
-    for (const m of text.matchAll(/path:\s*`\/apis\/\$\{(\w+)\.group\}\/\$\{\1\.version\}\/\$\{\1\.plural\}`/g)) {
+    // watched custom collections: `${KIND.group}/${KIND.version}/${KIND.plural}`, or `${plural}` for each of KIND's resources
+    for (const m of text.matchAll(
+      /path:\s*`\/apis\/\$\{(\w+)\.group\}\/\$\{\1\.version\}\/\$\{(?:\1\.plural|plural)\}`/g,
+    )) {
       const kind = CUSTOM_KINDS[m[1] ?? ""];
-      if (kind) uses.add(key({ ...kind, verb: "watch", scope: "cluster" }));
-      else unknown.push(`${path.relative(root, file)}: watch of ${m[1] ?? "?"}`);
+      for (const resource of kind?.resources ?? [])
+        uses.add(key({ group: kind?.group ?? "", resource, verb: "watch", scope: "cluster" }));
+      if (!kind) unknown.push(`${path.relative(root, file)}: watch of ${m[1] ?? "?"}`);
     }
     // raw paged LISTs of a collection (src/kube/paged-list.ts)
     for (const m of text.matchAll(/rawPageFetcher(?:<[^>]*>)?\([^,]+,\s*"([^"]+)"\)/g)) {
