@@ -112,8 +112,8 @@ test("it writes its own view resources, and the shipped RBAC grants nothing else
         (await stack.kc
           .makeApiClient(CustomObjectsApi)
           .getClusterCustomObject({ group: VIEWS.group, version: VIEWS.version, plural: VIEWS.nodeClassPlural, name })
-          .catch(() => undefined)) as { status?: { reason?: string } } | undefined
-      )?.status?.reason === "SubnetFull"
+          .catch(() => undefined)) as { status?: { freeIPs?: number } } | undefined
+      )?.status?.freeIPs === 0
         ? true
         : undefined,
     { what: "the operator's NodeClassHealth" },
