@@ -45,6 +45,15 @@ echo
 echo "\$ kubectl describe aksnodeclass nearly-full   (conditions and events)"
 kubectl describe aksnodeclass nearly-full | sed -n '/^Status:/,$p'
 echo
+for nc in nsg-deny-443 case-mismatch; do
+  echo "\$ kubectl get aksnodeclass ${nc}   (why it is not ready, and the fix)"
+  kubectl get aksnodeclass "${nc}" -o jsonpath='{range .status.conditions[?(@.status=="False")]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' |
+    grep -v '/SubnetReady=' | fold -s -w 120
+  echo
+done
+echo "\$ curl -s \$METRICS_URL | grep nodeclass_connectivity   (per check: outbound, nsg, routes, parity)"
+curl -s "$METRICS_URL" | grep '^aks_subnet_health_nodeclass_connectivity{nodeclass="nsg-deny-443"' | grep ' 1$' || true
+echo
 echo "\$ curl -s \$METRICS_URL | grep subnet_ips_available"
 curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_available' | head -8
 echo
@@ -54,4 +63,6 @@ echo
 echo "Try: source .local/env; kubectl get aks-subnet-health -o wide; curl -s \$METRICS_URL"
 echo "Change Azure under the operator (docs/simulator.md), e.g. fill a subnet:"
 echo "  curl -s --cacert \$ARM_SIM_CA_FILE -X POST \$ARM_SIM_URL/_admin/subnets/set-used -d '{\"subnetId\":\"$(kubectl get aksnodeclass nearly-full -o jsonpath='{.spec.vnetSubnetID}')\",\"used\":251}'"
+echo "or deny outbound HTTPS on the cluster subnet's NSG (SubnetConnectivity turns False within one resync):"
+echo "  curl -s --cacert \$ARM_SIM_CA_FILE -X POST \$ARM_SIM_URL/_admin/network-security-groups/rules/put -d '{\"nsgId\":\"/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-network/providers/Microsoft.Network/networkSecurityGroups/nsg-aks\",\"rule\":{\"name\":\"deny-https\",\"priority\":150,\"direction\":\"Outbound\",\"access\":\"Deny\",\"protocol\":\"Tcp\",\"destinationAddressPrefix\":\"Internet\",\"destinationPortRange\":\"443\"}}'"
 echo "Stop everything with: hack/local-down.sh"

@@ -16,6 +16,8 @@ export const ConditionType = {
   SubnetAccess: `${CONDITION_PREFIX}SubnetAccess`,
   /** No CIDR conflicts; the cluster's networking is a supported NAP configuration. */
   NetworkPlan: `${CONDITION_PREFIX}NetworkPlan`,
+  /** Nodes created in the subnet can join: outbound path, NSG, routes, parity with the cluster subnet. */
+  SubnetConnectivity: `${CONDITION_PREFIX}SubnetConnectivity`,
   /** True when the nodeclass's subnet is stable (no migration, no Azure-side change, no strays). */
   SubnetStable: `${CONDITION_PREFIX}SubnetStable`,
 } as const;

@@ -97,6 +97,8 @@ export function clusterNetworkFromManagedCluster(mc: ManagedCluster): ClusterNet
     serviceCidrs: np.serviceCidrs && np.serviceCidrs.length > 0 ? uniq(np.serviceCidrs) : uniq([np.serviceCidr]),
     dnsServiceIP: nonEmpty(np.dnsServiceIP),
     loadBalancerSku: nonEmpty(np.loadBalancerSku),
+    outboundType: nonEmpty(np.outboundType),
+    nodeResourceGroup: nonEmpty(mc.nodeResourceGroup),
     defaultMaxPods: defaultMaxPods(pools),
     agentPools: pools.map((p) => {
       const pool: ClusterNetwork["agentPools"][number] = { name: p.name };

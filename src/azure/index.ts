@@ -7,6 +7,7 @@ import { ArmLimiter, type ArmLimiterOptions } from "./arm-limiter.js";
 import { armAuthorizationReader } from "./authorization-reader.js";
 import { createAzureClients, type AzureClientOptions, type AzureClients } from "./clients.js";
 import { ClusterSource, armManagedClusterReader, type ClusterRef } from "./cluster-source.js";
+import { NetworkResourceCache, armNetworkResourceReader } from "./network-resource-cache.js";
 import { armNetworkReader } from "./network-reader.js";
 import { VNetCache } from "./vnet-cache.js";
 
@@ -17,6 +18,7 @@ export * from "./clients.js";
 export * from "./cluster-source.js";
 export * from "./errors.js";
 export * from "./network-reader.js";
+export * from "./network-resource-cache.js";
 export * from "./operations.js";
 export * from "./request-guard.js";
 export * from "./vnet-cache.js";
@@ -41,6 +43,8 @@ export interface AzureDataLayer {
   clients: AzureClients;
   vnets: VNetCache;
   access: AccessCache;
+  /** NSGs, route tables and NAT gateways by resource ID */
+  networkResources: NetworkResourceCache;
   cluster: ClusterSource | undefined;
 }
 
@@ -69,5 +73,11 @@ export function createAzureDataLayer(opts: AzureDataLayerOptions): AzureDataLaye
         ...now,
       })
     : undefined;
-  return { limiter, clients, vnets, access, cluster };
+  const networkResources = new NetworkResourceCache({
+    reader: armNetworkResourceReader(clients, limiter, timeout),
+    ...(opts.vnetTtlMs === undefined ? {} : { ttlMs: opts.vnetTtlMs }),
+    ...(opts.vnetFailureTtlMs === undefined ? {} : { failureTtlMs: opts.vnetFailureTtlMs }),
+    ...now,
+  });
+  return { limiter, clients, vnets, access, networkResources, cluster };
 }

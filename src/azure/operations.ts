@@ -13,6 +13,9 @@ export type ArmOperation =
   | "DenyAssignments_ListForScope"
   | "Permissions_ListForResource"
   | "ManagedClusters_Get"
+  | "NetworkSecurityGroups_Get"
+  | "RouteTables_Get"
+  | "NatGateways_Get"
   | "Other";
 
 const AUTHZ =
@@ -58,5 +61,8 @@ export function operationFromRequest(method: string, url: string): ArmOperation 
   if (/\/providers\/microsoft\.network\/virtualnetworks\/[^/]+\/usages$/.test(path)) return "VirtualNetworks_ListUsage";
   if (/\/providers\/microsoft\.network\/virtualnetworks\/[^/]+$/.test(path)) return "VirtualNetworks_Get";
   if (/\/providers\/microsoft\.containerservice\/managedclusters\/[^/]+$/.test(path)) return "ManagedClusters_Get";
+  if (/\/providers\/microsoft\.network\/networksecuritygroups\/[^/]+$/.test(path)) return "NetworkSecurityGroups_Get";
+  if (/\/providers\/microsoft\.network\/routetables\/[^/]+$/.test(path)) return "RouteTables_Get";
+  if (/\/providers\/microsoft\.network\/natgateways\/[^/]+$/.test(path)) return "NatGateways_Get";
   return "Other";
 }

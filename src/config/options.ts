@@ -134,6 +134,13 @@ export const optionsSchema = z
     }),
     dnsServiceIp: checked("--dns-service-ip / DNS_SERVICE_IP", ipProblem).optional(),
     loadBalancerSku: z.enum(["standard", "basic"]).optional(),
+    outboundType: z
+      .enum(["loadBalancer", "managedNATGateway", "userAssignedNATGateway", "userDefinedRouting", "none", "block"])
+      .optional(),
+    nodeResourceGroup: z
+      .string()
+      .regex(/^[-\w.()]{0,89}[-\w()]$/, "--node-resource-group must be a resource group name")
+      .optional(),
     maxPods: z.coerce.number().int().min(10).max(250).optional(),
     resyncPeriod: duration("--resync-period").default(180_000),
     vnetCacheTtl: duration("--vnet-cache-ttl").optional(),
@@ -266,6 +273,16 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
   serviceCidr: { flag: "--service-cidr <cidrs>", env: "SERVICE_CIDR", help: "comma-separated service CIDRs" },
   dnsServiceIp: { flag: "--dns-service-ip <ip>", env: "DNS_SERVICE_IP", help: "cluster DNS service IP" },
   loadBalancerSku: { flag: "--load-balancer-sku <sku>", env: "LOAD_BALANCER_SKU", help: "standard or basic" },
+  outboundType: {
+    flag: "--outbound-type <type>",
+    env: "OUTBOUND_TYPE",
+    help: "the cluster's outbound type (loadBalancer, managedNATGateway, userAssignedNATGateway, userDefinedRouting, none, block) when not read from the managed cluster; checks each subnet's outbound path",
+  },
+  nodeResourceGroup: {
+    flag: "--node-resource-group <name>",
+    env: "AZURE_NODE_RESOURCE_GROUP",
+    help: "the cluster's node resource group (MC_…) when not read from the managed cluster; Karpenter's managed-VNet rule uses it",
+  },
   maxPods: {
     flag: "--max-pods <n>",
     env: "MAX_PODS",

@@ -3,6 +3,7 @@ import { ConditionType } from "../domain.js";
 import { AccessReason } from "./access/condition.js";
 import { CapacityReason } from "./capacity.js";
 import { CONCERNS, CONCERN_ORDER, severityOf } from "./concerns.js";
+import { ConnectivityReason, OutboundReason } from "./connectivity/reasons.js";
 import { DriftReason } from "./drift.js";
 import { ExistenceReason } from "./existence.js";
 import { NetworkPlanReason } from "./network-plan.js";
@@ -15,6 +16,7 @@ const healthy = (): ConditionResult[] => [
   { type: ConditionType.SubnetAccess, status: "True", reason: "AccessGranted", message: "ok." },
   { type: ConditionType.SubnetCapacity, status: "True", reason: "CapacitySufficient", message: "ok." },
   { type: ConditionType.NetworkPlan, status: "True", reason: "NetworkPlanSupported", message: "ok." },
+  { type: ConditionType.SubnetConnectivity, status: "True", reason: "ConnectivityChecked", message: "ok." },
   { type: ConditionType.SubnetStable, status: "True", reason: "SubnetStable", message: "ok." },
 ];
 
@@ -25,6 +27,7 @@ describe("each concern owns the severity of its reasons", () => {
       [ConditionType.SubnetAccess]: Object.values(AccessReason),
       [ConditionType.SubnetCapacity]: Object.values(CapacityReason),
       [ConditionType.NetworkPlan]: Object.values(NetworkPlanReason),
+      [ConditionType.SubnetConnectivity]: [...Object.values(OutboundReason), ...Object.values(ConnectivityReason)],
       [ConditionType.SubnetStable]: Object.values(DriftReason),
     };
     for (const concern of CONCERNS) {

@@ -6,6 +6,7 @@
 import { ConditionType, type OurConditionType } from "../domain.js";
 import { ACCESS_SEVERITY } from "./access/condition.js";
 import { CAPACITY_SEVERITY } from "./capacity.js";
+import { CONNECTIVITY_SEVERITY } from "./connectivity/reasons.js";
 import { DRIFT_SEVERITY } from "./drift.js";
 import { EXISTENCE_SEVERITY } from "./existence.js";
 import { NETWORK_PLAN_SEVERITY } from "./network-plan.js";
@@ -22,6 +23,7 @@ export const CONCERNS = [
   { type: ConditionType.SubnetAccess, severity: ACCESS_SEVERITY },
   { type: ConditionType.SubnetCapacity, severity: CAPACITY_SEVERITY },
   { type: ConditionType.NetworkPlan, severity: NETWORK_PLAN_SEVERITY },
+  { type: ConditionType.SubnetConnectivity, severity: CONNECTIVITY_SEVERITY },
   { type: ConditionType.SubnetStable, severity: DRIFT_SEVERITY },
 ] as const satisfies readonly Concern[];
 

@@ -135,15 +135,12 @@ export function evaluateDrift(input: DriftInput): DriftOutcome {
   const { resolution, existence, previous } = input;
   const current = resolutionKey(resolution);
   const display = existence.ref?.id ?? resolution.raw ?? "(none)";
-  const found = existence.state === "found";
-  const definitelyInvalid = [
-    "invalid",
-    "unconfigured",
-    "not-allowed",
-    "not-found",
-    "not-provisioned",
-    "forbidden",
-  ].includes(existence.state);
+  // a subnet Karpenter refuses (placement) or Azure refuses NICs in (delegation) never held this class's
+  // nodes: moving away from it is a correction, not a migration
+  const found = existence.state === "found" && existence.refused === undefined;
+  const definitelyInvalid =
+    existence.refused !== undefined ||
+    ["invalid", "unconfigured", "not-allowed", "not-found", "not-provisioned", "forbidden"].includes(existence.state);
   const fresh = existence.data !== undefined && !existence.data.stale ? existence.data : undefined;
   const prefixes = existence.data?.subnet.addressPrefixes;
 

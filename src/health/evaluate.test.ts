@@ -70,7 +70,7 @@ describe("evaluateNodeClass", () => {
     expect(byType(r, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "SubnetIDInvalid" });
   });
 
-  it("healthy: six conditions in a fixed order, numbers and memory in status, no events", () => {
+  it("healthy: seven conditions in a fixed order, numbers and memory in status, no events", () => {
     const r = evaluateNodeClass(input());
     expect(r.conditions.map((c) => c.type)).toEqual([...CONDITION_ORDER]);
     expect(r.conditions.map((c) => `${c.status}:${c.reason}`)).toEqual([
@@ -79,6 +79,7 @@ describe("evaluateNodeClass", () => {
       "True:AccessNotChecked",
       "True:CapacitySufficient",
       "True:NetworkPlanRecommended",
+      "True:ConnectivityChecked",
       "True:SubnetStable",
     ]);
     expect(r.subnetHealth).toEqual({
@@ -103,6 +104,8 @@ describe("evaluateNodeClass", () => {
       cidrConflicts: {},
       drift: {},
       nodesOutsideSubnet: 0,
+      // no outbound type and no cluster subnet known: those two checks are skipped, not failed
+      connectivity: { outbound: "skipped", nsg: "pass", routes: "pass", parity: "skipped" },
     });
     expect(r.events).toEqual([]);
     expect(r.subnet?.canonical).toBe(A.toLowerCase());
@@ -226,7 +229,7 @@ describe("evaluateNodeClass", () => {
         vnet: undefined,
       }),
     );
-    expect(r.conditions).toHaveLength(6);
+    expect(r.conditions).toHaveLength(7);
     expect(byType(r, ConditionType.SubnetReady)).toMatchObject({ status: "False", reason: "NoSubnetConfigured" });
     expect(r.subnetHealth).toEqual({ subnetID: undefined, source: "default", lastSubnetValid: false });
     expect(r.subnet).toBeUndefined();

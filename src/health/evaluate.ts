@@ -7,11 +7,14 @@ import { accessCondition, accessWithoutSubnet } from "./access/condition.js";
 import { evaluateCapacity } from "./capacity.js";
 import { withCapacityPlan } from "./capacity-plan/condition.js";
 import { planForNodeClass, planMetrics } from "./capacity-plan/plan-subnets.js";
+import { evaluateConnectivity } from "./connectivity/evaluate.js";
 import { evaluateDrift } from "./drift.js";
 import { evaluateExistence } from "./existence.js";
 import { conflictKind, evaluateNetworkPlan } from "./network-plan.js";
+import { evaluatePlacement } from "./placement.js";
 import { resolveSubnet } from "./resolve-subnet.js";
 import { boundedOutput, conditionsEqual, rfc3339, shortType } from "./conditions.js";
+import { parseSubnetId } from "./subnet-id.js";
 import { CONCERN_ORDER, severityOf } from "./concerns.js";
 import { summarize } from "./summary.js";
 import type {
@@ -26,7 +29,10 @@ import type {
   NodeClassMetrics,
   StoredCondition,
   SubnetHealthStatus,
+  SubnetProperties,
+  VNetSnapshot,
 } from "./types.js";
+import { clusterNodeResourceGroup, clusterOutboundType } from "./cluster-facts.js";
 
 /** Order of conditions in the result: the summary first, then the concerns. */
 export const CONDITION_ORDER = [ConditionType.SubnetReady, ...CONCERN_ORDER] as const;
@@ -93,14 +99,19 @@ export function transitionEvents(
 export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   const { nodeClass, settings, previous } = input;
   const resolution = input.resolution ?? resolveSubnet(nodeClass, settings);
-  const existence = evaluateExistence(resolution, input.vnet, settings.allowedSubscriptions);
+  const network = networkFromObservation(input.network);
+  const placement = evaluatePlacement(
+    resolution,
+    settings.defaultSubnetID,
+    clusterNodeResourceGroup(settings, network),
+  );
+  const existence = evaluateExistence(resolution, input.vnet, settings.allowedSubscriptions, placement);
   // a subnet that does not exist, or an ID that is missing or does not parse, is SubnetFound's problem alone: no
   // access verdict, no access alert (and no "waiting for Azure" for an ID Azure is never asked about)
   const subnetMissing = ["not-found", "invalid", "unconfigured"].includes(existence.state);
   const access = subnetMissing
     ? accessWithoutSubnet(existence.condition.reason)
     : accessCondition(input.access, existence.ref);
-  const network = networkFromObservation(input.network);
   const capacity = evaluateCapacity({
     existence,
     vnet: input.vnet,
@@ -114,6 +125,19 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     vnetCanonical: existence.ref?.vnetCanonical,
     network,
     peers: input.peers.filter((p) => p.nodeclass !== nodeClass.name),
+  });
+  const connectivity = evaluateConnectivity({
+    ref: existence.ref,
+    // a subnet Karpenter refuses, or that does not exist, has no connectivity worth judging
+    subnet: existence.refused === undefined ? existence.data?.subnet : undefined,
+    vnetAddressSpace: existence.data?.snapshot.addressSpace ?? [],
+    clusterSubnetID: settings.defaultSubnetID,
+    clusterSubnet: clusterSubnetIn(existence.data?.snapshot, settings.defaultSubnetID),
+    network,
+    outboundType: clusterOutboundType(settings, network),
+    nsg: input.connectivity?.nsg,
+    routeTable: input.connectivity?.routeTable,
+    natGateway: input.connectivity?.natGateway,
   });
   const drift = evaluateDrift({
     resolution,
@@ -135,7 +159,14 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
   const capacityCondition = withCapacityPlan(capacity.condition, capacityPlan);
   const planValues = capacityPlan !== undefined ? planMetrics(capacityPlan) : undefined;
 
-  const concerns = [existence.condition, access, capacityCondition, plan.condition, drift.condition].map(boundedOutput);
+  const concerns = [
+    existence.condition,
+    access,
+    capacityCondition,
+    plan.condition,
+    connectivity.condition,
+    drift.condition,
+  ].map(boundedOutput);
   const conditions = [boundedOutput(summarize(concerns)), ...concerns];
 
   const numbers = capacity.numbers;
@@ -174,12 +205,24 @@ export function evaluateNodeClass(input: EvaluationInput): EvaluationResult {
     drift: driftCounts,
     nodesOutsideSubnet: drift.nodesOutside,
     ...(planValues !== undefined ? { plan: planValues } : {}),
+    connectivity: Object.fromEntries(connectivity.checks.map((c) => [c.check, c.result])),
   };
 
   const driftReasons = new Set(drift.events.map((e) => e.reason));
   const events = [...drift.events, ...transitionEvents(previous.conditions, concerns, driftReasons)].map(boundedOutput);
 
   return { conditions, subnetHealth, metrics, events, subnet: existence.ref, capacityPlan };
+}
+
+/** The cluster subnet's properties, when it is in the VNet just read (Karpenter accepts no other). */
+function clusterSubnetIn(
+  snapshot: VNetSnapshot | undefined,
+  clusterSubnetID: string | undefined,
+): SubnetProperties | undefined {
+  if (snapshot === undefined || clusterSubnetID === undefined) return undefined;
+  const parsed = parseSubnetId(clusterSubnetID);
+  if (!parsed.ok || parsed.ref.vnetCanonical !== snapshot.vnetCanonical) return undefined;
+  return snapshot.subnets.get(parsed.ref.subnet.toLowerCase());
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

@@ -6,6 +6,7 @@
  */
 import { ConditionType } from "../domain.js";
 import { conditionBuilder, type SeverityTable } from "./severity.js";
+import { delegationMessage, type PlacementVerdict } from "./placement.js";
 import { subscriptionAllowed, type SubnetResolution } from "./resolve-subnet.js";
 import type {
   AzureFailure,
@@ -27,6 +28,10 @@ export const ExistenceReason = {
   SubscriptionNotFound: "SubscriptionNotFound",
   SubnetNotProvisioned: "SubnetNotProvisioned",
   SubnetReadForbidden: "SubnetReadForbidden",
+  SubnetDelegated: "SubnetDelegated",
+  SubnetOutsideClusterVNet: "SubnetOutsideClusterVNet",
+  SubnetCaseMismatch: "SubnetCaseMismatch",
+  CustomSubnetInManagedVNet: "CustomSubnetInManagedVNet",
   AzureUnavailable: "AzureUnavailable",
   AwaitingAzure: "AwaitingAzure",
 } as const;
@@ -44,6 +49,10 @@ export const EXISTENCE_SEVERITY: SeverityTable<ExistenceReasonValue> = {
   SubscriptionNotFound: "blocking",
   SubnetNotProvisioned: "blocking",
   SubnetReadForbidden: "blocking",
+  SubnetDelegated: "blocking",
+  SubnetOutsideClusterVNet: "blocking",
+  SubnetCaseMismatch: "blocking",
+  CustomSubnetInManagedVNet: "blocking",
   AzureUnavailable: "blocking",
   AwaitingAzure: "blocking",
 };
@@ -69,7 +78,10 @@ export interface SubnetData {
 
 export interface ExistenceOutcome {
   condition: ConditionResult;
+  /** what Azure says about the subnet; a refused placement or a delegation keeps it (numbers stay useful) */
   state: ExistenceState;
+  /** set when the subnet may exist but no node can be placed in it: the condition says why */
+  refused?: "placement" | "delegated";
   ref: SubnetRef | undefined;
   data: SubnetData | undefined;
 }
@@ -95,7 +107,31 @@ export function describeFailure(failure: AzureFailure): string {
   return details.length > 0 ? `${words[failure.kind]} (${details.join(", ")})` : words[failure.kind];
 }
 
+/**
+ * Existence and placement. A placement Karpenter refuses is as blocking as a missing subnet and is
+ * known without Azure, so it takes precedence over every Azure answer; the Azure answer still fills
+ * `state` and `data`, so capacity and drift keep working.
+ */
 export function evaluateExistence(
+  resolution: SubnetResolution,
+  vnet: VNetObservation | undefined,
+  allowedSubscriptions: string[] | undefined,
+  placement: PlacementVerdict = { kind: "not-checked", why: "not asked" },
+): ExistenceOutcome {
+  const outcome = existenceFromAzure(resolution, vnet, allowedSubscriptions);
+  if (placement.kind === "refused" && outcome.state !== "invalid" && outcome.state !== "unconfigured") {
+    // what Azure said as well, so fixing the placement holds no second surprise
+    const also = outcome.condition.status === "True" ? "" : ` Also: ${outcome.condition.message}`;
+    return {
+      ...outcome,
+      refused: "placement",
+      condition: cond("False", placement.reason, `${placement.message}${also}`),
+    };
+  }
+  return outcome;
+}
+
+function existenceFromAzure(
   resolution: SubnetResolution,
   vnet: VNetObservation | undefined,
   allowedSubscriptions: string[] | undefined,
@@ -241,6 +277,15 @@ function fromSnapshot(ref: SubnetRef, snapshot: VNetSnapshot): ExistenceOutcome 
         ExistenceReason.SubnetNotProvisioned,
         `Subnet ${ref.vnet}/${ref.subnet} is in provisioning state ${subnet.provisioningState ?? ""}: new network interfaces cannot be placed in it. ${state === "failed" ? "Fix the subnet in Azure (re-apply its configuration)" : "It is being deleted; point the nodeclass at another subnet"}.`,
       ),
+    };
+  }
+  if (subnet.delegations.length > 0) {
+    return {
+      ref,
+      data,
+      state: "found",
+      refused: "delegated",
+      condition: cond("False", ExistenceReason.SubnetDelegated, delegationMessage(ref, subnet.delegations)),
     };
   }
   const note = state === "updating" ? " Azure is currently updating it (provisioning state Updating)." : "";

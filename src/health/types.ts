@@ -6,6 +6,14 @@
 import type { OurConditionType } from "../domain.js";
 import type { SubnetPlan } from "./capacity-plan/subnet-plan.js";
 import type { NodePoolInput } from "./capacity-plan/types.js";
+import type {
+  ConnectivityCheckName,
+  ConnectivityCheckResult,
+  NatGatewayData,
+  NsgData,
+  ResourceObservation,
+  RouteTableData,
+} from "./connectivity/types.js";
 import type { SubnetResolution } from "./resolve-subnet.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
@@ -175,6 +183,10 @@ export interface ClusterNetwork {
   serviceCidrs: string[];
   dnsServiceIP: string | undefined;
   loadBalancerSku: string | undefined; // standard|basic
+  /** networkProfile.outboundType: loadBalancer | managedNATGateway | userAssignedNATGateway | userDefinedRouting | none | block */
+  outboundType?: string | undefined;
+  /** the node resource group (MC_…): Karpenter's managed-VNet rule compares the cluster subnet's group with it */
+  nodeResourceGroup?: string | undefined;
   /** default maxPods for nodes of the cluster (agent pools), if known */
   defaultMaxPods: number | undefined;
   /** agent pools that use pod subnets or static block allocation */
@@ -221,6 +233,10 @@ export interface EvaluationSettings {
   defaultSubnetID: string | undefined;
   allowedSubscriptions: string[] | undefined; // lower-case; undefined = all
   thresholds: CapacityThresholds;
+  /** --outbound-type: wins over the managed cluster's networkProfile.outboundType */
+  outboundType?: string | undefined;
+  /** --node-resource-group: wins over the managed cluster's nodeResourceGroup */
+  nodeResourceGroup?: string | undefined;
 }
 
 /** Memory we keep on the object (status.subnetHealth) and read back as "previous". */
@@ -265,6 +281,8 @@ export interface EvaluationInput {
   now: number;
   /** what the capacity plan needs beyond this nodeclass; undefined while NodePools are not read (no plan) */
   capacityPlan?: CapacityPlanInput;
+  /** the NSG, route table and NAT gateway the subnet points at, as read (absent: not read, or none) */
+  connectivity?: ConnectivityObservations;
 }
 
 /** The capacity plan's view of the cluster around one nodeclass (src/health/capacity-plan). */
@@ -278,6 +296,13 @@ export interface CapacityPlanInput {
    * that usage, so counting them later would shift the plan between two reads of Azure.
    */
   currentNodes: number;
+}
+
+/** Observations of the resources a subnet points at; a key is absent when the subnet points at none. */
+export interface ConnectivityObservations {
+  nsg?: ResourceObservation<NsgData>;
+  routeTable?: ResourceObservation<RouteTableData>;
+  natGateway?: ResourceObservation<NatGatewayData>;
 }
 
 export type DriftKind =
@@ -308,6 +333,8 @@ export interface NodeClassMetrics {
     shortAtLimits: number;
     nodePools: Array<{ nodePool: string; nodeClass: string; nodes: number; limit: string }>;
   };
+  /** verdict per connectivity check (absent before the subnet could be read) */
+  connectivity?: Partial<Record<ConnectivityCheckName, ConnectivityCheckResult>>;
 }
 
 export interface EventIntent {

@@ -18,11 +18,14 @@ import type {
   NodeClassMetrics,
   SubnetRef,
 } from "../health/types.js";
+import type { ConnectivityCheckName, ConnectivityCheckResult } from "../health/connectivity/types.js";
 
 const P = "aks_subnet_health_";
 const STATUSES: ConditionStatus[] = ["True", "False", "Unknown"];
 const VERDICTS: AccessVerdict[] = ["granted", "denied", "conditional", "unknown"];
 const CONFLICT_KINDS = ["pod", "service", "reserved", "nodeclass"] as const;
+const CONNECTIVITY_CHECKS: ConnectivityCheckName[] = ["outbound", "nsg", "routes", "parity"];
+const CONNECTIVITY_RESULTS: ConnectivityCheckResult[] = ["pass", "fail", "warn", "unknown", "skipped"];
 const DRIFT_KINDS: DriftKind[] = [
   "migration",
   "correction",
@@ -70,6 +73,7 @@ export class OperatorMetrics {
   readonly nodeClassConditionReason: Gauge<"nodeclass" | "type" | "reason">;
   readonly nodeClassAccess: Gauge<"nodeclass" | "action" | "result">;
   readonly nodeClassCidrConflicts: Gauge<"nodeclass" | "with">;
+  readonly nodeClassConnectivity: Gauge<"nodeclass" | "check" | "result">;
   readonly nodeClassDrift: Gauge<"nodeclass" | "kind">;
   readonly nodeClassNodesOutside: Gauge<"nodeclass">;
   readonly subnetIpsNeededAtLimits: Gauge<SubnetLabels>;
@@ -166,6 +170,20 @@ export class OperatorMetrics {
       "CIDR conflicts of the nodeclass's subnet, by what it conflicts with.",
       ["with"],
       (s) => CONFLICT_KINDS.map((kind) => [{ with: kind }, s.metrics.cidrConflicts[kind] ?? 0]),
+    );
+    this.nodeClassConnectivity = this.perNodeClass(
+      "nodeclass_connectivity",
+      "1 for the current result (pass, fail, warn, unknown, skipped) of each connectivity check (outbound, nsg, routes, parity) of the nodeclass's subnet.",
+      ["check", "result"],
+      (s) =>
+        CONNECTIVITY_CHECKS.flatMap((check) => {
+          const verdict = s.metrics.connectivity?.[check];
+          if (verdict === undefined) return [];
+          return CONNECTIVITY_RESULTS.map((r): Row<"check" | "result"> => [
+            { check, result: r },
+            r === verdict ? 1 : 0,
+          ]);
+        }),
     );
     this.nodeClassDrift = this.perNodeClass(
       "nodeclass_drift",

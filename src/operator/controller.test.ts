@@ -201,7 +201,7 @@ describe("SubnetHealthController", () => {
     });
     const conditions = t.server.current("nc1").status?.conditions as Array<{ type: string }>;
     expect(conditions[0]?.type).toBe("Ready");
-    expect(ours(t.server.current("nc1")).length).toBe(6);
+    expect(ours(t.server.current("nc1")).length).toBe(7);
   });
 
   it("visits on a spec change or someone editing our conditions, not on the echo of its own write", async () => {

@@ -9,7 +9,13 @@ import { AKSNODECLASS } from "../domain.js";
 import { conditionsKey, shortType } from "../health/conditions.js";
 import { evaluateNodeClass } from "../health/evaluate.js";
 import { peerOf } from "../health/peers.js";
-import type { EvaluationResult, EvaluationSettings, VNetObservation, VNetSnapshot } from "../health/types.js";
+import type {
+  ConnectivityObservations,
+  EvaluationResult,
+  EvaluationSettings,
+  VNetObservation,
+  VNetSnapshot,
+} from "../health/types.js";
 import { RateLimitedLog, type Logger } from "../log.js";
 import type { OperatorMetrics } from "../metrics/metrics.js";
 import { systemClock, type Clock } from "../clock.js";
@@ -20,7 +26,13 @@ import { SubnetHealthMemory, writeConditions, type StatusApi } from "../kube/sta
 import { WorkQueue, type HandlerResult } from "../kube/work-queue.js";
 import { resolvedRef } from "../health/resolve-subnet.js";
 import type { NodePoolWatch } from "../kube/nodepools.js";
-import { gatherInput, type AccessSource, type NetworkSource, type VNetSource } from "./gather.js";
+import {
+  gatherInput,
+  type AccessSource,
+  type NetworkResourceSource,
+  type NetworkSource,
+  type VNetSource,
+} from "./gather.js";
 import { PlanInputs } from "./plan-inputs.js";
 import { storedConditions, type NodeClassObject } from "./nodeclass.js";
 import { judgeWrite, notedWrite, withOtherWriterNote } from "./other-writer.js";
@@ -29,7 +41,7 @@ import { needsVisit } from "./visit.js";
 import { planWrite } from "./write-plan.js";
 import { viewInputOf, type NodeClassViewInput } from "../views/project.js";
 
-export type { AccessSource, NetworkSource, VNetSource } from "./gather.js";
+export type { AccessSource, NetworkResourceSource, NetworkSource, VNetSource } from "./gather.js";
 export type NodeClassResource = NodeClassObject & KubernetesObject;
 
 export interface ControllerOptions {
@@ -57,6 +69,8 @@ export interface ControllerDeps {
   vnets: VNetSource;
   access: AccessSource | undefined;
   network: NetworkSource;
+  /** NSGs, route tables and NAT gateways; absent in tests that do not judge connectivity */
+  networkResources?: NetworkResourceSource | undefined;
   statusApi: StatusApi;
   events: Pick<EventRecorder, "record"> | undefined;
   metrics: OperatorMetrics;
@@ -207,7 +221,7 @@ export class SubnetHealthController {
   }
 
   /** Subnets and VNets in use, so the caches can drop the rest. */
-  inUse(): { vnets: Set<string>; subnets: Set<string> } {
+  inUse(): { vnets: Set<string>; subnets: Set<string>; networkResources: Set<string> } {
     return this.records.inUse();
   }
 
@@ -217,6 +231,7 @@ export class SubnetHealthController {
     this.deps.vnets.retain?.(used.vnets);
     this.deps.access?.retain?.(used.subnets);
     this.planInputs.retain(used.subnets);
+    this.deps.networkResources?.retain?.(used.networkResources);
   }
 
   private enqueue(name: string | undefined): void {
@@ -256,7 +271,13 @@ export class SubnetHealthController {
     record.generation = obj.metadata?.generation ?? 0;
     const input = await gatherInput(
       obj,
-      { vnets: this.deps.vnets, access: this.deps.access, network: this.deps.network, nodes: this.deps.nodes },
+      {
+        vnets: this.deps.vnets,
+        access: this.deps.access,
+        network: this.deps.network,
+        nodes: this.deps.nodes,
+        networkResources: this.deps.networkResources,
+      },
       {
         settings: this.opts.settings,
         clock: this.clock,
@@ -291,6 +312,7 @@ export class SubnetHealthController {
     const evaluated = evaluateNodeClass(capacityPlan !== undefined ? { ...input, capacityPlan } : input);
     const result = contest.contested ? withOtherWriterNote(evaluated) : evaluated;
     remember(name, record, result);
+    record.networkResources = networkResourceIds(input.connectivity);
     this.deps.metrics.recordEvaluation(name, result);
 
     const plan = planWrite({
@@ -410,4 +432,13 @@ function remember(name: string, record: NodeClassRecord, result: EvaluationResul
 
 function snapshotOf(vnet: VNetObservation | undefined): VNetSnapshot | undefined {
   return vnet?.kind === "ok" ? vnet.snapshot : vnet?.kind === "unavailable" ? vnet.lastGood : undefined;
+}
+
+function networkResourceIds(obs: ConnectivityObservations | undefined): string[] {
+  const ids: string[] = [];
+  for (const o of [obs?.nsg, obs?.routeTable, obs?.natGateway]) {
+    const data = o?.kind === "ok" ? o.data : o?.kind === "unavailable" ? o.last : undefined;
+    if (data !== undefined) ids.push(data.id);
+  }
+  return ids;
 }

@@ -64,6 +64,8 @@ export function evaluationSettings(o: Options, managedCluster: ManagedCluster | 
     defaultSubnetID: o.vnetSubnetId || (managedCluster ? defaultSubnetFromCluster(managedCluster) : undefined),
     allowedSubscriptions:
       o.allowedSubscriptions.length > 0 ? o.allowedSubscriptions.map((s) => s.toLowerCase()) : undefined,
+    outboundType: o.outboundType,
+    nodeResourceGroup: o.nodeResourceGroup,
     thresholds: {
       freeRatioWarning: o.freeRatioWarning,
       freeRatioCritical: o.freeRatioCritical,

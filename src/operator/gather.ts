@@ -8,8 +8,13 @@ import type { Clock } from "../clock.js";
 import { accessObservation, type AccessReadsObservation } from "../health/access/observe.js";
 import { peersFor } from "../health/peers.js";
 import { resolvedRef, resolveSubnet, subscriptionAllowed } from "../health/resolve-subnet.js";
+import { needsNatGatewayRead } from "../health/connectivity/outbound.js";
+import type { NatGatewayData, NsgData, ResourceObservation, RouteTableData } from "../health/connectivity/types.js";
+import { networkFromObservation } from "../health/evaluate.js";
+import { clusterOutboundType } from "../health/cluster-facts.js";
 import type {
   AccessObservation,
+  ConnectivityObservations,
   ClusterNetworkObservation,
   EvaluationInput,
   EvaluationSettings,
@@ -33,6 +38,17 @@ export interface AccessSource {
 export interface NetworkSource {
   get(): Promise<ClusterNetworkObservation>;
 }
+/** NSGs, route tables and NAT gateways by resource ID (src/azure/network-resource-cache.ts). */
+export interface NetworkResourceSource {
+  networkSecurityGroup(id: string, opts?: NetworkResourceGetOptions): Promise<ResourceObservation<NsgData>>;
+  routeTable(id: string, opts?: NetworkResourceGetOptions): Promise<ResourceObservation<RouteTableData>>;
+  natGateway(id: string, opts?: NetworkResourceGetOptions): Promise<ResourceObservation<NatGatewayData>>;
+  retain?(ids: Iterable<string>): unknown;
+}
+export interface NetworkResourceGetOptions {
+  maxAgeMs?: number;
+  allowedSubscriptions?: readonly string[] | undefined;
+}
 export interface NodeSource {
   addressesFor(nodeclass: string): NodeAddress[];
 }
@@ -42,6 +58,8 @@ export interface Sources {
   access: AccessSource | undefined;
   network: NetworkSource;
   nodes: NodeSource | undefined;
+  /** absent: connectivity is judged without the NSG, route table and NAT gateway (Unknown where they matter) */
+  networkResources?: NetworkResourceSource | undefined;
 }
 
 export interface GatherContext {
@@ -82,16 +100,60 @@ export async function gatherInput(
         : Promise.resolve<AccessObservation>({ kind: "disabled" }),
     ]);
   }
+  const connectivity =
+    ref && sources.networkResources
+      ? await readConnectivity(
+          sources.networkResources,
+          vnet,
+          ref,
+          clusterOutboundType(settings, networkFromObservation(network)),
+          {
+            maxAgeMs: Math.max(1, ctx.clock.now() - ctx.passStartedAt),
+            allowedSubscriptions: settings.allowedSubscriptions,
+          },
+        )
+      : undefined;
   return {
     nodeClass,
     settings,
     resolution,
     vnet,
     access,
+    ...(connectivity !== undefined ? { connectivity } : {}),
     network,
     peers: peersFor(nodeClass.name, ref, ctx.peers),
     nodes: sources.nodes?.addressesFor(nodeClass.name) ?? [],
     previous: previousState(obj, ctx.remembered),
     now: ctx.clock.now(),
+  };
+}
+
+/**
+ * The NSG, route table and NAT gateway the subnet points at (from the VNet read, or its last good copy),
+ * each read once per resync pass and shared by every nodeclass whose subnet points at it. The NAT
+ * gateway is read only when the cluster's outbound type makes its properties matter.
+ */
+async function readConnectivity(
+  source: NetworkResourceSource,
+  vnet: VNetObservation | undefined,
+  ref: SubnetRef,
+  outboundType: string | undefined,
+  opts: NetworkResourceGetOptions,
+): Promise<ConnectivityObservations | undefined> {
+  const snapshot = vnet?.kind === "ok" ? vnet.snapshot : vnet?.kind === "unavailable" ? vnet.lastGood : undefined;
+  const subnet = snapshot?.subnets.get(ref.subnet.toLowerCase());
+  if (subnet === undefined) return undefined;
+  const nsgId = subnet.networkSecurityGroupId;
+  const rtId = subnet.routeTableId;
+  const natId = needsNatGatewayRead(outboundType) ? subnet.natGatewayId : undefined;
+  const [nsg, routeTable, natGateway] = await Promise.all([
+    nsgId !== undefined ? source.networkSecurityGroup(nsgId, opts) : undefined,
+    rtId !== undefined ? source.routeTable(rtId, opts) : undefined,
+    natId !== undefined ? source.natGateway(natId, opts) : undefined,
+  ]);
+  return {
+    ...(nsg !== undefined ? { nsg } : {}),
+    ...(routeTable !== undefined ? { routeTable } : {}),
+    ...(natGateway !== undefined ? { natGateway } : {}),
   };
 }

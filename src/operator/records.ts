@@ -18,6 +18,8 @@ export interface NodeClassRecord {
   subnet?: SubnetRef;
   /** its subnet as other nodeclasses' overlap checks see it */
   peer?: PeerSubnet;
+  /** IDs of the NSG, route table and NAT gateway its subnet pointed at last (what that cache must keep) */
+  networkResources?: string[];
   /** when numbers in status.subnetHealth were last written (they are throttled) */
   numbersWrittenAt?: number;
   /** what the installed CRD kept of the last status.subnetHealth we sent, when not all of it */
@@ -65,15 +67,17 @@ export class NodeClassRecords implements LossyWriteStore {
   }
 
   /** Subnets and VNets in use, so the caches can drop the rest. */
-  inUse(): { vnets: Set<string>; subnets: Set<string> } {
+  inUse(): { vnets: Set<string>; subnets: Set<string>; networkResources: Set<string> } {
     const vnets = new Set<string>();
     const subnets = new Set<string>();
+    const networkResources = new Set<string>();
     for (const r of this.records.values()) {
+      for (const id of r.networkResources ?? []) networkResources.add(id.toLowerCase());
       if (!r.subnet) continue;
       vnets.add(r.subnet.vnetCanonical);
       subnets.add(r.subnet.canonical);
     }
-    return { vnets, subnets };
+    return { vnets, subnets, networkResources };
   }
 
   // LossyWriteStore: the status writer's per-object memory lives in the record

@@ -74,6 +74,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   const {
     vnets,
     access,
+    networkResources,
     cluster: clusterSource,
   } = createAzureDataLayer({
     clients: {
@@ -255,6 +256,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       vnets,
       access,
       network,
+      networkResources,
       statusApi: customObjects,
       events,
       metrics,

@@ -6,7 +6,16 @@ import { request } from "node:https";
 import type { Counters, RequestLogEntry } from "./counters.js";
 import type { FaultSpec, FaultStatus } from "./faults.js";
 import type { BucketConfig } from "./throttle.js";
-import type { DenyAssignmentInput, RoleAssignmentInput, SubnetInput, Topology } from "./topology.js";
+import type {
+  DenyAssignmentInput,
+  NatGatewayInput,
+  NetworkSecurityGroupInput,
+  RoleAssignmentInput,
+  RouteTableInput,
+  SecurityRuleInput,
+  SubnetInput,
+  Topology,
+} from "./topology.js";
 import type { SubnetUsageInfo } from "./admin.js";
 
 export type { Counters, FaultSpec, FaultStatus, RequestLogEntry, SubnetUsageInfo, BucketConfig };
@@ -112,6 +121,43 @@ export class SimAdminClient {
   /** One prefix → addressPrefix; several → addressPrefixes. */
   setSubnetPrefixes(subnetId: string, prefixes: string[]): Promise<SubnetUsageInfo> {
     return this.call("setSubnetPrefixes", "POST", "/subnets/set-prefixes", { subnetId, prefixes });
+  }
+
+  /**
+   * Sets or removes (null) the subnet's NSG, route table and NAT gateway; fields left out stay as they are.
+   */
+  associateSubnet(
+    subnetId: string,
+    links: { networkSecurityGroupId?: string | null; routeTableId?: string | null; natGatewayId?: string | null },
+  ): Promise<{ networkSecurityGroupId: string | null; routeTableId: string | null; natGatewayId: string | null }> {
+    return this.call("associateSubnet", "POST", "/subnets/associate", { subnetId, ...links });
+  }
+
+  /** Creates or replaces a network security group (custom rules only; Azure's defaults are always there). */
+  async putNetworkSecurityGroup(id: string, nsg: Omit<NetworkSecurityGroupInput, "name"> = {}): Promise<void> {
+    await this.call("putNetworkSecurityGroup", "POST", "/network-security-groups/put", { id, ...nsg });
+  }
+
+  /** Adds or replaces one security rule (by name) of an NSG. */
+  async putSecurityRule(nsgId: string, rule: SecurityRuleInput): Promise<void> {
+    await this.call("putSecurityRule", "POST", "/network-security-groups/rules/put", { nsgId, rule });
+  }
+
+  async deleteSecurityRule(nsgId: string, name: string): Promise<void> {
+    await this.call("deleteSecurityRule", "POST", "/network-security-groups/rules/delete", { nsgId, name });
+  }
+
+  async putRouteTable(id: string, table: Omit<RouteTableInput, "name"> = {}): Promise<void> {
+    await this.call("putRouteTable", "POST", "/route-tables/put", { id, ...table });
+  }
+
+  async putNatGateway(id: string, nat: Omit<NatGatewayInput, "name"> = {}): Promise<void> {
+    await this.call("putNatGateway", "POST", "/nat-gateways/put", { id, ...nat });
+  }
+
+  /** Deletes an NSG, route table or NAT gateway (subnets keep pointing at it, as after an out-of-band delete). */
+  async deleteNetworkResource(id: string): Promise<void> {
+    await this.call("deleteNetworkResource", "POST", "/network-resources/delete", { id });
   }
 
   async deleteVNet(id: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { FaultBook } from "./faults.js";
 import { parseResourceId } from "./routes.js";
 import {
   buildState,
+  etagFor,
   makeDenyAssignment,
   makeRoleAssignment,
   subnetFromSpec,
@@ -19,7 +20,15 @@ import {
   type VNetState,
 } from "./state.js";
 import type { ReadBuckets } from "./throttle.js";
-import { loadTopology, SubnetSchema, validateTopology } from "./topology.js";
+import {
+  loadTopology,
+  NatGatewaySchema,
+  NetworkSecurityGroupSchema,
+  RouteTableSchema,
+  SecurityRuleSchema,
+  SubnetSchema,
+  validateTopology,
+} from "./topology.js";
 
 export interface SimCore {
   state: SimState;
@@ -115,6 +124,21 @@ export function mergePatch(target: Record<string, unknown>, patch: Record<string
   }
 }
 
+/** The resource group and name of an NSG, route table or NAT gateway ID of the expected operation. */
+function findNetworkResourceParent(
+  state: SimState,
+  id: string,
+  operation: "NetworkSecurityGroups_Get" | "RouteTables_Get" | "NatGateways_Get",
+): { rg: ResourceGroupState; name: string } {
+  const p = parseResourceId(id);
+  if (p === undefined || p.kind !== "networkResource" || p.operation !== operation)
+    throw new AdminError(400, `'${id}' is not a ${operation.split("_")[0] ?? ""} resource ID`);
+  const { rg } = findRg(state, id);
+  return { rg, name: p.name };
+}
+
+const nullableId = z.union([z.string().min(1), z.null()]).optional();
+
 const TOP_LEVEL_CLUSTER_KEYS = new Set(["location", "identity", "tags", "sku", "kind", "extendedLocation"]);
 
 const subnetIdBody = z.object({ subnetId: z.string() });
@@ -189,6 +213,98 @@ export function handleAdmin(core: SimCore, method: string, path: string, body: u
         s.addressPrefixes = checked.addressPrefixes;
       }
       return usageInfo(b.subnetId, s);
+    }
+    case "POST /_admin/subnets/associate": {
+      const b = parseBody(
+        z.object({
+          subnetId: z.string(),
+          networkSecurityGroupId: nullableId,
+          routeTableId: nullableId,
+          natGatewayId: nullableId,
+        }),
+        body,
+        "associateSubnet",
+      );
+      const s = findSubnet(state, b.subnetId);
+      // undefined leaves the association alone, null removes it (JSON merge patch)
+      if (b.networkSecurityGroupId !== undefined) s.networkSecurityGroupId = b.networkSecurityGroupId ?? undefined;
+      if (b.routeTableId !== undefined) s.routeTableId = b.routeTableId ?? undefined;
+      if (b.natGatewayId !== undefined) s.natGatewayId = b.natGatewayId ?? undefined;
+      s.etag = etagFor(s.name);
+      return {
+        networkSecurityGroupId: s.networkSecurityGroupId ?? null,
+        routeTableId: s.routeTableId ?? null,
+        natGatewayId: s.natGatewayId ?? null,
+      };
+    }
+    case "POST /_admin/network-security-groups/put": {
+      const b = parseBody(z.object({ id: z.string() }).passthrough(), body, "putNetworkSecurityGroup");
+      const { rg, name } = findNetworkResourceParent(state, b.id, "NetworkSecurityGroups_Get");
+      const { id: _id, ...rest } = b;
+      const spec = parseBody(NetworkSecurityGroupSchema, { ...rest, name }, "putNetworkSecurityGroup");
+      rg.nsgs.set(name.toLowerCase(), { ...spec, location: spec.location ?? rg.location, etag: etagFor(name) });
+      return { ok: true };
+    }
+    case "POST /_admin/network-security-groups/rules/put": {
+      const b = parseBody(z.object({ nsgId: z.string(), rule: z.unknown() }), body, "putSecurityRule");
+      const { rg, name } = findNetworkResourceParent(state, b.nsgId, "NetworkSecurityGroups_Get");
+      const nsg = rg.nsgs.get(name.toLowerCase());
+      if (nsg === undefined) throw new AdminError(404, `network security group '${name}' not found`);
+      const rule = parseBody(SecurityRuleSchema, b.rule, "putSecurityRule.rule");
+      const clash = nsg.securityRules.find(
+        (r) =>
+          r.name.toLowerCase() !== rule.name.toLowerCase() &&
+          r.direction === rule.direction &&
+          r.priority === rule.priority,
+      );
+      // Azure refuses two rules with one priority and direction (SecurityRuleConflict)
+      if (clash !== undefined)
+        throw new AdminError(400, `rule '${clash.name}' already has priority ${rule.priority} (${rule.direction})`);
+      nsg.securityRules = [...nsg.securityRules.filter((r) => r.name.toLowerCase() !== rule.name.toLowerCase()), rule];
+      nsg.etag = etagFor(name);
+      return { ok: true };
+    }
+    case "POST /_admin/network-security-groups/rules/delete": {
+      const b = parseBody(z.object({ nsgId: z.string(), name: z.string() }), body, "deleteSecurityRule");
+      const { rg, name } = findNetworkResourceParent(state, b.nsgId, "NetworkSecurityGroups_Get");
+      const nsg = rg.nsgs.get(name.toLowerCase());
+      if (nsg === undefined) throw new AdminError(404, `network security group '${name}' not found`);
+      const before = nsg.securityRules.length;
+      nsg.securityRules = nsg.securityRules.filter((r) => r.name.toLowerCase() !== b.name.toLowerCase());
+      if (nsg.securityRules.length === before) throw new AdminError(404, `rule '${b.name}' not found`);
+      nsg.etag = etagFor(name);
+      return { ok: true };
+    }
+    case "POST /_admin/route-tables/put": {
+      const b = parseBody(z.object({ id: z.string() }).passthrough(), body, "putRouteTable");
+      const { rg, name } = findNetworkResourceParent(state, b.id, "RouteTables_Get");
+      const { id: _id, ...rest } = b;
+      const spec = parseBody(RouteTableSchema, { ...rest, name }, "putRouteTable");
+      rg.routeTables.set(name.toLowerCase(), { ...spec, location: spec.location ?? rg.location, etag: etagFor(name) });
+      return { ok: true };
+    }
+    case "POST /_admin/nat-gateways/put": {
+      const b = parseBody(z.object({ id: z.string() }).passthrough(), body, "putNatGateway");
+      const { rg, name } = findNetworkResourceParent(state, b.id, "NatGateways_Get");
+      const { id: _id, ...rest } = b;
+      const spec = parseBody(NatGatewaySchema, { ...rest, name }, "putNatGateway");
+      rg.natGateways.set(name.toLowerCase(), { ...spec, location: spec.location ?? rg.location, etag: etagFor(name) });
+      return { ok: true };
+    }
+    case "POST /_admin/network-resources/delete": {
+      const b = parseBody(idBody, body, "deleteNetworkResource");
+      const p = parseResourceId(b.id);
+      if (p === undefined || p.kind !== "networkResource")
+        throw new AdminError(400, `'${b.id}' is not a network security group, route table or NAT gateway ID`);
+      const { rg, name } = findNetworkResourceParent(state, b.id, p.operation);
+      const map =
+        p.operation === "NetworkSecurityGroups_Get"
+          ? rg.nsgs
+          : p.operation === "RouteTables_Get"
+            ? rg.routeTables
+            : rg.natGateways;
+      if (!map.delete(name.toLowerCase())) throw new AdminError(404, `'${b.id}' not found`);
+      return { ok: true };
     }
     case "POST /_admin/vnets/delete": {
       const b = parseBody(idBody, body, "deleteVNet");

@@ -43,6 +43,11 @@ export const EXAMPLE_SUBNET_IDS = {
   "service-cidr-overlap": `${EXAMPLE_AKS_VNET_ID}/subnets/service-cidr-overlap`,
   "dual-stack": `${EXAMPLE_AKS_VNET_ID}/subnets/dual-stack`,
   "usage-not-reported": `${EXAMPLE_AKS_VNET_ID}/subnets/usage-not-reported`,
+  "nsg-deny-443": `${EXAMPLE_AKS_VNET_ID}/subnets/nsg-deny-443`,
+  "route-blackhole": `${EXAMPLE_AKS_VNET_ID}/subnets/route-blackhole`,
+  "aci-delegated": `${EXAMPLE_AKS_VNET_ID}/subnets/aci-delegated`,
+  "parity-differs": `${EXAMPLE_AKS_VNET_ID}/subnets/parity-differs`,
+  "case-mismatch": `/subscriptions/${EXAMPLE_SUBSCRIPTION_ID}/resourceGroups/RG-Network/providers/Microsoft.Network/virtualNetworks/vnet-aks/subnets/karpenter-a`,
   "malformed-id": `/subscriptions/not-a-guid/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-aks/subnets/aks-default`,
   "default-subnet": undefined,
 } as const satisfies Record<string, string | undefined>;

@@ -13,6 +13,7 @@ import {
   subscriptionNotFound,
 } from "./errors.js";
 import { authorize, effectivePermissionEntries, grantedAnywhere, scopeCovers } from "./rbac.js";
+import { networkResourceBody, networkResourceType } from "./network-resources.js";
 import { scopeParts, type Route } from "./routes.js";
 import {
   canonicalScope,
@@ -297,6 +298,18 @@ export function handleOperation(ctx: OpContext): OpResult {
           ...structuredClone(mc.body),
         },
       };
+    }
+    case "NetworkSecurityGroups_Get":
+    case "RouteTables_Get":
+    case "NatGateways_Get": {
+      const sub = requireSub(state, route.sub);
+      const t = networkResourceType(route.operation);
+      const id = `/subscriptions/${route.sub}/resourceGroups/${route.rg}/providers/${t.type}/${route.name}`;
+      requireAllowed(ctx, t.read, id);
+      const rg = requireRg(sub, route.rg);
+      const body = networkResourceBody(state, route.operation, sub, rg, route.name);
+      if (body === undefined) throw resourceNotFound(t.type, route.name, rg.name);
+      return { status: 200, body };
     }
     case "RoleAssignments_ListForScope": {
       checkRbacScope(ctx, route.scope, RA_READ);

@@ -11,6 +11,9 @@ export const OPERATIONS = [
   "Permissions_ListForResource",
   "Permissions_ListForResourceGroup",
   "ManagedClusters_Get",
+  "NetworkSecurityGroups_Get",
+  "RouteTables_Get",
+  "NatGateways_Get",
 ] as const;
 
 export type OperationName = (typeof OPERATIONS)[number];

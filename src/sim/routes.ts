@@ -17,16 +17,31 @@ export type Route =
   | { operation: "Subnets_Get"; sub: string; rg: string; vnet: string; subnet: string }
   | { operation: "VirtualNetworks_Get" | "VirtualNetworks_ListUsage"; sub: string; rg: string; vnet: string }
   | { operation: "ManagedClusters_Get"; sub: string; rg: string; name: string }
+  | { operation: NetworkResourceOperation; sub: string; rg: string; name: string }
   | {
       operation: Exclude<
         OperationName,
-        "Subnets_Get" | "VirtualNetworks_Get" | "VirtualNetworks_ListUsage" | "ManagedClusters_Get"
+        | "Subnets_Get"
+        | "VirtualNetworks_Get"
+        | "VirtualNetworks_ListUsage"
+        | "ManagedClusters_Get"
+        | NetworkResourceOperation
       >;
       /** the scope before /providers/Microsoft.Authorization, "/" for none; names decoded, case kept */
       scope: string;
       /** role definition GUID for RoleDefinitions_* */
       roleDefinitionId?: string;
     };
+
+/** Single Microsoft.Network resources a subnet points at, read by ID. */
+export type NetworkResourceOperation = "NetworkSecurityGroups_Get" | "RouteTables_Get" | "NatGateways_Get";
+
+/** Resource type segment → operation. */
+export const NETWORK_RESOURCE_TYPES: Readonly<Record<string, NetworkResourceOperation>> = {
+  networksecuritygroups: "NetworkSecurityGroups_Get",
+  routetables: "RouteTables_Get",
+  natgateways: "NatGateways_Get",
+};
 
 export type RouteResult = { ok: true; route: Route; tidyPath: string } | { ok: false; tidyPath: string };
 
@@ -106,6 +121,9 @@ export function routeRequest(rawPath: string): RouteResult {
     if (seg.length === 10 && eq(seg[8], "subnets"))
       return { ok: true, tidyPath, route: { operation: "Subnets_Get", sub, rg, vnet: name, subnet: seg[9] ?? "" } };
   }
+  const networkOp =
+    eq(ns, "Microsoft.Network") && seg.length === 8 ? NETWORK_RESOURCE_TYPES[(type ?? "").toLowerCase()] : undefined;
+  if (networkOp !== undefined) return { ok: true, tidyPath, route: { operation: networkOp, sub, rg, name } };
   if (eq(ns, "Microsoft.ContainerService") && eq(type, "managedClusters") && seg.length === 8) {
     return { ok: true, tidyPath, route: { operation: "ManagedClusters_Get", sub, rg, name } };
   }
@@ -130,6 +148,7 @@ export function parseResourceId(
   | { kind: "vnet"; sub: string; rg: string; vnet: string }
   | { kind: "subnet"; sub: string; rg: string; vnet: string; subnet: string }
   | { kind: "managedCluster"; sub: string; rg: string; name: string }
+  | { kind: "networkResource"; operation: NetworkResourceOperation; sub: string; rg: string; name: string }
   | undefined {
   const seg = id
     .split("/")
@@ -149,5 +168,10 @@ export function parseResourceId(
   }
   if (eq(seg[5], "Microsoft.ContainerService") && eq(seg[6], "managedClusters") && seg.length === 8)
     return { kind: "managedCluster", sub, rg, name: seg[7] };
+  const networkOp =
+    eq(seg[5], "Microsoft.Network") && seg.length === 8
+      ? NETWORK_RESOURCE_TYPES[(seg[6] ?? "").toLowerCase()]
+      : undefined;
+  if (networkOp !== undefined) return { kind: "networkResource", operation: networkOp, sub, rg, name: seg[7] };
   return undefined;
 }

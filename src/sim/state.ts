@@ -7,6 +7,9 @@ import ipaddr from "ipaddr.js";
 import {
   BUILT_IN_ROLES,
   type ManagedClusterSpec,
+  type NatGatewaySpec,
+  type NetworkSecurityGroupSpec,
+  type RouteTableSpec,
   type ParsedTopology,
   type RoleDefinitionSpec,
   type SubnetSpec,
@@ -42,6 +45,10 @@ export interface ResourceGroupState {
   vnets: Map<string, VNetState>;
   /** ARM JSON body of the cluster minus id/name/type (patched by the admin API) */
   clusters: Map<string, { name: string; body: Record<string, unknown> }>;
+  /** network security groups, route tables and NAT gateways by lower-case name */
+  nsgs: Map<string, NetworkSecurityGroupSpec & { location: string; etag: string }>;
+  routeTables: Map<string, RouteTableSpec & { location: string; etag: string }>;
+  natGateways: Map<string, NatGatewaySpec & { location: string; etag: string }>;
 }
 
 export interface SubscriptionState {
@@ -310,7 +317,28 @@ export function buildState(t: ParsedTopology): SimState {
         location: rg.location,
         vnets: new Map(),
         clusters: new Map(),
+        nsgs: new Map(),
+        routeTables: new Map(),
+        natGateways: new Map(),
       };
+      for (const n of rg.networkSecurityGroups)
+        rgState.nsgs.set(n.name.toLowerCase(), {
+          ...structuredClone(n),
+          location: n.location ?? rg.location,
+          etag: etagFor(n.name),
+        });
+      for (const t of rg.routeTables)
+        rgState.routeTables.set(t.name.toLowerCase(), {
+          ...structuredClone(t),
+          location: t.location ?? rg.location,
+          etag: etagFor(t.name),
+        });
+      for (const g of rg.natGateways)
+        rgState.natGateways.set(g.name.toLowerCase(), {
+          ...structuredClone(g),
+          location: g.location ?? rg.location,
+          etag: etagFor(g.name),
+        });
       for (const v of rg.virtualNetworks) {
         const vnet: VNetState = {
           name: v.name,

@@ -125,6 +125,73 @@ export const ManagedClusterSchema = z.strictObject({
   identityProfile: z.record(z.string(), identityRef).optional(),
 });
 
+const portRange = z
+  .string()
+  .regex(/^(\*|\d{1,5}(-\d{1,5})?)$/, { message: "must be '*', a port like '443' or a range like '1000-2000'" });
+/** An address prefix as NSG rules take it: '*', a CIDR, an IP or a service tag. */
+const rulePrefix = z.string().min(1);
+
+export const SecurityRuleSchema = z
+  .strictObject({
+    name: nameSegment,
+    description: z.string().optional(),
+    priority: z.number().int().min(100).max(4096),
+    direction: z.enum(["Inbound", "Outbound"]),
+    access: z.enum(["Allow", "Deny"]),
+    protocol: z.enum(["Tcp", "Udp", "Icmp", "Esp", "Ah", "*"]).default("*"),
+    sourceAddressPrefix: rulePrefix.optional(),
+    sourceAddressPrefixes: z.array(rulePrefix).optional(),
+    destinationAddressPrefix: rulePrefix.optional(),
+    destinationAddressPrefixes: z.array(rulePrefix).optional(),
+    sourcePortRange: portRange.optional(),
+    sourcePortRanges: z.array(portRange).optional(),
+    destinationPortRange: portRange.optional(),
+    destinationPortRanges: z.array(portRange).optional(),
+    /** application security group IDs on either side */
+    sourceApplicationSecurityGroups: z.array(z.string().min(1)).optional(),
+    destinationApplicationSecurityGroups: z.array(z.string().min(1)).optional(),
+  })
+  .refine((r) => !(r.sourceAddressPrefix !== undefined && r.sourceAddressPrefixes !== undefined), {
+    message: "give sourceAddressPrefix or sourceAddressPrefixes, not both",
+  })
+  .refine((r) => !(r.destinationAddressPrefix !== undefined && r.destinationAddressPrefixes !== undefined), {
+    message: "give destinationAddressPrefix or destinationAddressPrefixes, not both",
+  });
+
+export const NetworkSecurityGroupSchema = z.strictObject({
+  name: nameSegment,
+  location: z.string().min(1).optional(),
+  securityRules: z.array(SecurityRuleSchema).default([]),
+});
+
+export const RouteSchema = z.strictObject({
+  name: nameSegment,
+  /** a CIDR or a service tag */
+  addressPrefix: z.string().min(1),
+  nextHopType: z.enum(["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"]),
+  nextHopIpAddress: z
+    .string()
+    .refine((s) => ipaddr.isValid(s), { message: "must be an IP address" })
+    .optional(),
+});
+
+export const RouteTableSchema = z.strictObject({
+  name: nameSegment,
+  location: z.string().min(1).optional(),
+  disableBgpRoutePropagation: z.boolean().default(false),
+  routes: z.array(RouteSchema).default([]),
+});
+
+export const NatGatewaySchema = z.strictObject({
+  name: nameSegment,
+  location: z.string().min(1).optional(),
+  provisioningState: z.enum(["Succeeded", "Updating", "Deleting", "Failed"]).default("Succeeded"),
+  /** public IP address IDs or names (names become IDs in the NAT gateway's resource group) */
+  publicIpAddresses: z.array(z.string().min(1)).default(["pip-nat"]),
+  publicIpPrefixes: z.array(z.string().min(1)).default([]),
+  idleTimeoutInMinutes: z.number().int().min(4).max(120).default(4),
+});
+
 export const ResourceGroupSchema = z.strictObject({
   name: z.string().regex(/^[-\w.()]{0,89}[-\w()]$/u, {
     message: "must be a valid resource group name (1-90 chars, no trailing '.')",
@@ -132,6 +199,9 @@ export const ResourceGroupSchema = z.strictObject({
   location: z.string().min(1).default("eastus"),
   virtualNetworks: z.array(VirtualNetworkSchema).default([]),
   managedClusters: z.array(ManagedClusterSchema).default([]),
+  networkSecurityGroups: z.array(NetworkSecurityGroupSchema).default([]),
+  routeTables: z.array(RouteTableSchema).default([]),
+  natGateways: z.array(NatGatewaySchema).default([]),
 });
 
 export const SubscriptionSchema = z.strictObject({
@@ -306,6 +376,14 @@ export type RoleDefinitionSpec = z.output<typeof RoleDefinitionSchema>;
 export type RoleAssignmentInput = z.input<typeof RoleAssignmentSchema>;
 export type DenyAssignmentInput = z.input<typeof DenyAssignmentSchema>;
 export type ManagedClusterSpec = z.output<typeof ManagedClusterSchema>;
+export type SecurityRuleSpec = z.output<typeof SecurityRuleSchema>;
+export type SecurityRuleInput = z.input<typeof SecurityRuleSchema>;
+export type NetworkSecurityGroupSpec = z.output<typeof NetworkSecurityGroupSchema>;
+export type NetworkSecurityGroupInput = z.input<typeof NetworkSecurityGroupSchema>;
+export type RouteTableSpec = z.output<typeof RouteTableSchema>;
+export type RouteTableInput = z.input<typeof RouteTableSchema>;
+export type NatGatewaySpec = z.output<typeof NatGatewaySchema>;
+export type NatGatewayInput = z.input<typeof NatGatewaySchema>;
 
 export { CONTRIBUTOR_ROLE_ID, NETWORK_CONTRIBUTOR_ROLE_ID, OWNER_ROLE_ID, READER_ROLE_ID };
 

@@ -181,6 +181,8 @@ describe("cluster source against the simulator", () => {
       serviceCidrs: ["10.96.0.0/16"],
       dnsServiceIP: "10.96.0.10",
       loadBalancerSku: "standard",
+      outboundType: undefined,
+      nodeResourceGroup: "MC_aks-rg_prod_eastus",
       defaultMaxPods: 110,
       agentPools: [
         { name: "user1", maxPods: 110, vnetSubnetID: `${VNET}/subnets/aci` },

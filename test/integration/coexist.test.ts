@@ -64,7 +64,7 @@ describe.each(CRD_FLAVORS)("coexisting with Karpenter's status writer (%s CRD)",
       await karpenterWrite(stack, name, "Ready");
       const afterKarpenter = await stack.get(name);
       const ours = afterKarpenter.status?.conditions?.filter((c) => String(c.type).startsWith("aks-subnet-health.io/"));
-      expect(ours).toHaveLength(6);
+      expect(ours).toHaveLength(7);
       expect(types(afterKarpenter.status?.conditions)).toEqual(expect.arrayContaining(KARPENTER_TYPES));
 
       // make ours change: the subnet fills up
@@ -103,7 +103,7 @@ describe.each(CRD_FLAVORS)("coexisting with Karpenter's status writer (%s CRD)",
       const karpenter = final.status?.conditions?.filter((c) => KARPENTER_TYPES.includes(String(c.type)));
       expect(karpenter?.map((c) => c.reason)).toEqual(["Round14", "Round14", "Round14", "Round14"]);
       expect(final.status?.conditions?.filter((c) => String(c.type).startsWith("aks-subnet-health.io/"))).toHaveLength(
-        6,
+        7,
       );
       // the operator wrote between Karpenter's writes (every flip of the subnet)
       expect(stack.operator.controller.stats.writes).toBeGreaterThan(1);

@@ -90,7 +90,8 @@ describe("hostile Azure answers", () => {
     "a %s nextLink to another host: nothing reaches it, the call fails as Unknown, a metric counts it",
     async (op, cond) => {
       const name = uniqueName("foreign");
-      const id = EXAMPLE_SUBNET_IDS["approach-b-custom-role"];
+      // a subnet of the cluster's VNet: Karpenter refuses the others, so only here can SubnetReady be True
+      const id = EXAMPLE_SUBNET_IDS["approach-a"];
       await stack.createNodeClass(name, { vnetSubnetID: id });
       await stack.waitForCondition(name, "SubnetReady", (c) => c.status === "True");
       const before = await refused("foreign-host");
@@ -126,7 +127,8 @@ describe("hostile Azure answers", () => {
     const loopId = EXAMPLE_SUBNET_IDS["approach-b-custom-role"]; // vnet-workloads
     const otherId = EXAMPLE_SUBNET_IDS.healthy;
     await stack.createNodeClass(looping, { vnetSubnetID: loopId });
-    await stack.waitForCondition(looping, "SubnetReady", (c) => c.status === "True");
+    // outside the cluster's VNet SubnetReady is False (Karpenter's placement rule): wait for the reads instead
+    await stack.waitForCondition(looping, "SubnetAccess", (c) => c.status === "True");
     await stack.sim.admin.setFaults([
       { operation: "VirtualNetworks_ListUsage", kind: "looping-next-link", distinct: true },
     ]);

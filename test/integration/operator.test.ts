@@ -23,8 +23,9 @@ describe("operator against the example topology", () => {
 
   test("a healthy subnet is SubnetReady=True with the simulator's counts in status and metrics", async () => {
     const name = uniqueName("healthy");
-    // Approach B with a custom read + join role: nothing to warn about
-    const id = EXAMPLE_SUBNET_IDS["approach-b-custom-role"];
+    // a second subnet of the cluster's VNet, with the cluster subnet's NSG and route table; Karpenter holds
+    // Network Contributor on the VNet (Approach A, documented: no advisory)
+    const id = EXAMPLE_SUBNET_IDS["approach-a"];
     await stack.createNodeClass(name, { vnetSubnetID: id });
     const obj = await stack.waitForCondition(
       name,
@@ -32,21 +33,21 @@ describe("operator against the example topology", () => {
       (c) => c.status === "True" && c.reason === "SubnetReady",
     );
     expect(stack.condition(obj, "SubnetFound")?.reason).toBe("SubnetFound");
-    // 10.240.1.0/24: 256 - 5 reserved = 251 usable, 5 used in the topology
+    // 10.225.0.0/20: 4096 - 5 reserved = 4091 usable, 12 used in the topology
     expect(obj.status?.subnetHealth).toMatchObject({
       subnetID: id,
       source: "spec",
-      totalIPs: 251,
-      usedIPs: 5,
-      freeIPs: 246,
+      totalIPs: 4091,
+      usedIPs: 12,
+      freeIPs: 4079,
     });
     const labels = { subnet_id: canonical(id) };
     await eventually(
-      async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", labels)) === 246 ? true : undefined),
+      async () => ((await stack.metric("aks_subnet_health_subnet_ips_available", labels)) === 4079 ? true : undefined),
       { what: "available IPs metric" },
     );
-    expect(await stack.metric("aks_subnet_health_subnet_ips_capacity", labels)).toBe(251);
-    expect(await stack.metric("aks_subnet_health_subnet_ips_used", labels)).toBe(5);
+    expect(await stack.metric("aks_subnet_health_subnet_ips_capacity", labels)).toBe(4091);
+    expect(await stack.metric("aks_subnet_health_subnet_ips_used", labels)).toBe(12);
     expect(
       await stack.metric("aks_subnet_health_nodeclass_info", {
         nodeclass: name,
@@ -69,7 +70,7 @@ describe("operator against the example topology", () => {
       }),
     ).toBe(0);
     // overlay: one IP per node
-    expect(await stack.metric("aks_subnet_health_nodeclass_node_headroom", { nodeclass: name })).toBe(246);
+    expect(await stack.metric("aks_subnet_health_nodeclass_node_headroom", { nodeclass: name })).toBe(4079);
   });
 
   test("consuming IPs moves capacity to the warning, then to the exhausted state; metrics follow", async () => {
@@ -113,24 +114,34 @@ describe("operator against the example topology", () => {
     expect(events.some((e) => e.reason === "CapacityLow" && e.type === "Warning")).toBe(true);
   });
 
-  test.each([
-    ["missing-subnet", "SubnetNotFound"],
-    ["missing-vnet", "VNetNotFound"],
-    ["missing-rg", "ResourceGroupNotFound"],
-  ] as const)("%s gives SubnetFound=False with reason %s", async (scenario, reason) => {
-    const name = uniqueName(scenario);
-    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS[scenario] });
-    const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === reason);
+  test("missing-subnet gives SubnetFound=False with reason SubnetNotFound", async () => {
+    const name = uniqueName("missing-subnet");
+    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS["missing-subnet"] });
+    const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "SubnetNotFound");
     expect(stack.condition(obj, "SubnetFound")?.status).toBe("False");
-    expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "False", reason });
+    expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "False", reason: "SubnetNotFound" });
   });
 
-  test("a subnet the operator may not read is Unknown (403), never reported missing", async () => {
-    const name = uniqueName("unreadable");
-    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS.unreadable });
-    const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "SubnetReadForbidden");
-    expect(stack.condition(obj, "SubnetFound")?.status).toBe("Unknown");
-    expect(stack.condition(obj, "SubnetReady")?.status).not.toBe("False");
+  // Karpenter refuses a subnet outside the cluster subnet's VNet before it asks Azure; we say so first,
+  // and add what Azure answered
+  test.each([
+    ["missing-vnet", "Virtual network vnet-gone in resource group rg-network does not exist"],
+    ["missing-rg", "Resource group rg-gone of subnet"],
+    ["unreadable", "may not read virtual network vnet-restricted (HTTP 403)"],
+  ] as const)("%s is refused as Karpenter refuses it, and says what Azure answered", async (scenario, azureSays) => {
+    const name = uniqueName(scenario);
+    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS[scenario] });
+    const obj = await stack.waitForCondition(name, "SubnetFound", (c) => c.reason === "SubnetOutsideClusterVNet");
+    expect(stack.condition(obj, "SubnetFound")?.status).toBe("False");
+    expect(String(stack.condition(obj, "SubnetFound")?.message)).toMatch(
+      /^Use a subnet in the cluster's virtual network vnet-aks/,
+    );
+    await eventually(
+      async () =>
+        String(stack.condition(await stack.get(name), "SubnetFound")?.message).includes(azureSays) ? true : undefined,
+      { what: `${scenario}: Azure's answer in the message` },
+    );
+    expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "False", reason: "SubnetOutsideClusterVNet" });
   });
 
   test("vnetSubnetID unset: the cluster's default subnet is used and shown as such", async () => {

@@ -160,7 +160,7 @@ describe("VirtualNetworks", () => {
     const net = networkClient(sim, operator, EXAMPLE_SUBSCRIPTION_ID);
     const usages = await collect(net.virtualNetworks.listUsage("rg-network", "vnet-aks"));
     const byName = new Map(usages.map((u) => [u.id?.split("/").pop(), u]));
-    expect(usages).toHaveLength(9);
+    expect(usages).toHaveLength(13);
     expect(byName.get("aks-default")).toMatchObject({
       currentValue: 40,
       limit: 65531,
@@ -173,7 +173,7 @@ describe("VirtualNetworks", () => {
     expect(byName.get("usage-not-reported")).toMatchObject({ currentValue: -1, limit: -1 });
     expect(byName.get("aks-default")?.id).toBe(EXAMPLE_SUBNET_IDS.healthy);
     const counters = await sim.admin.counters();
-    expect(counters.byOperation["VirtualNetworks_ListUsage"]).toBe(5); // 9 items, 2 per page
+    expect(counters.byOperation["VirtualNetworks_ListUsage"]).toBe(7); // 13 items, 2 per page
   });
 
   it("sums the IPv4 prefixes of a multi-prefix subnet", async () => {
