@@ -128,7 +128,7 @@ async function sourcesFor(
   const endpoints = azureEndpoints(o);
   const clusterRef = o.clusterResourceId ? parseClusterResourceId(o.clusterResourceId) : undefined;
   if (clusterRef && !clusterRef.ok) throw new CheckUsageError(`--cluster-resource-id: ${clusterRef.error}`);
-  const { vnets, access, cluster } = createAzureDataLayer({
+  const { vnets, access, networkResources, cluster } = createAzureDataLayer({
     clients: {
       credential: over.credential ?? credentialFor(o, endpoints.authorityHost),
       endpoint: endpoints.armEndpoint,
@@ -171,6 +171,7 @@ async function sourcesFor(
     sources: {
       vnets,
       access,
+      networkResources,
       network: { get: () => Promise.resolve(observed) },
       nodes: { addressesFor: (nodeclass) => nodes.get(nodeclass) ?? [] },
     },

@@ -24,23 +24,29 @@ const EXAMPLES = path.join(root, "examples/nodeclasses.yaml");
 const TOPOLOGY = path.join(root, "examples/topology.yaml");
 
 /** Expected verdict per example scenario with the example cluster (examples/nodeclasses.yaml explains each). */
+// Karpenter accepts only subnets in the cluster subnet's VNet (vnet-aks): everything elsewhere is refused first
 const SCENARIOS: Record<string, { reason: string; exit: 0 | 1 | 3 }> = {
   healthy: { reason: "SubnetReady", exit: 0 },
   "nearly-full": { reason: "CapacityLow", exit: 0 },
   full: { reason: "SubnetFull", exit: 1 },
   "missing-subnet": { reason: "SubnetNotFound", exit: 1 },
-  "missing-vnet": { reason: "VNetNotFound", exit: 1 },
-  "missing-rg": { reason: "ResourceGroupNotFound", exit: 1 },
-  unreadable: { reason: "SubnetReadForbidden", exit: 3 },
-  "reader-only": { reason: "JoinDenied", exit: 1 },
+  "missing-vnet": { reason: "SubnetOutsideClusterVNet", exit: 1 },
+  "missing-rg": { reason: "SubnetOutsideClusterVNet", exit: 1 },
+  unreadable: { reason: "SubnetOutsideClusterVNet", exit: 1 },
+  "reader-only": { reason: "SubnetOutsideClusterVNet", exit: 1 },
   "approach-a": { reason: "SubnetReady", exit: 0 },
-  "approach-b-custom-role": { reason: "SubnetReady", exit: 0 },
-  "approach-b-conditioned": { reason: "SubnetReady", exit: 0 },
-  "deny-assignment": { reason: "DeniedByDenyAssignment", exit: 1 },
+  "approach-b-custom-role": { reason: "SubnetOutsideClusterVNet", exit: 1 },
+  "approach-b-conditioned": { reason: "SubnetOutsideClusterVNet", exit: 1 },
+  "deny-assignment": { reason: "SubnetOutsideClusterVNet", exit: 1 },
   "pod-cidr-overlap": { reason: "CIDRConflict", exit: 1 },
   "service-cidr-overlap": { reason: "CIDRConflict", exit: 1 },
   "dual-stack": { reason: "SubnetReady", exit: 0 },
   "usage-not-reported": { reason: "UsageNotReported", exit: 3 },
+  "nsg-deny-443": { reason: "NSGDeniesNodeTraffic", exit: 1 },
+  "route-blackhole": { reason: "DefaultRouteDropped", exit: 1 },
+  "aci-delegated": { reason: "SubnetDelegated", exit: 1 },
+  "parity-differs": { reason: "DiffersFromClusterSubnet", exit: 0 },
+  "case-mismatch": { reason: "SubnetCaseMismatch", exit: 1 },
   "malformed-id": { reason: "SubnetIDInvalid", exit: 1 },
   "default-subnet": { reason: "SubnetReady", exit: 0 },
 };
@@ -129,7 +135,7 @@ describe("check on manifests", () => {
     expect(ran.stdout).toContain("full (");
     expect(ran.stdout).toMatch(/SubnetCapacity False SubnetFull: .*Add an address prefix/);
     expect(ran.stdout.trimEnd().split("\n").at(-1)).toBe(
-      "18 nodeclasses: 6 ready, 1 with warnings, 9 blocked, 2 undecided (network plan: managed-cluster); exit 1",
+      "23 nodeclasses: 4 ready, 2 with warnings, 16 blocked, 1 undecided (network plan: managed-cluster); exit 1",
     );
   });
 
@@ -151,15 +157,20 @@ describe("check on manifests", () => {
       utilizationPercent: 92,
       origin: "stdin#2",
     });
-    expect(byName.get("approach-b-custom-role")).toMatchObject({ verdict: "ok", accessApproach: "subnet-custom-role" });
+    // access granted, placement refused: blocked for the placement alone
+    expect(byName.get("approach-b-custom-role")).toMatchObject({
+      verdict: "blocked",
+      accessApproach: "subnet-custom-role",
+    });
     expect(byName.get("default-subnet")).toMatchObject({ source: "default", subnetID: EXAMPLE_SUBNET_IDS.healthy });
-    expect(byName.get("unreadable")?.verdict).toBe("undecided");
+    expect(byName.get("unreadable")?.verdict).toBe("blocked");
     expect(byName.get("full")?.conditions.map((c) => c.type.slice(CONDITION_PREFIX.length))).toEqual([
       "SubnetReady",
       "SubnetFound",
       "SubnetAccess",
       "SubnetCapacity",
       "NetworkPlan",
+      "SubnetConnectivity",
       "SubnetStable",
     ]);
   });
@@ -176,7 +187,7 @@ describe("check on manifests", () => {
     }
     expect(got).toEqual(Object.fromEntries(Object.entries(SCENARIOS).map(([n, s]) => [n, s.exit])));
     // and as a process, the exit code a pipeline sees
-    const healthy = await runCli([path.join(dir, "approach-b-custom-role.yaml"), "-o", "yaml"]);
+    const healthy = await runCli([path.join(dir, "approach-a.yaml"), "-o", "yaml"]);
     expect(healthy.code).toBe(0);
     expect(healthy.stdout).toContain("kind: CheckReport");
     expect((await runCli([path.join(dir, "usage-not-reported.yaml")])).code).toBe(3);
@@ -215,8 +226,8 @@ describe("check on manifests", () => {
   });
 
   test("Azure unreachable: undecided (exit 3), never 'missing'", async () => {
-    const file = path.join(dir, "approach-b-custom-role.yaml");
-    writeFileSync(file, exampleDocuments().get("approach-b-custom-role") ?? "");
+    const file = path.join(dir, "approach-a.yaml");
+    writeFileSync(file, exampleDocuments().get("approach-a") ?? "");
     const report = await runCheck(
       checkOptions({
         armEndpoint: "https://127.0.0.1:1",
@@ -317,7 +328,7 @@ describe("check --cluster", () => {
 
   test("as a process against the cluster: JSON, exit code, selector", async () => {
     const name = uniqueName("cli-cluster");
-    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS["approach-b-conditioned"] });
+    await stack.createNodeClass(name, { vnetSubnetID: EXAMPLE_SUBNET_IDS["approach-a"] });
     const ran = await runCli(
       ["--cluster", "-o", "json", "--nodeclass-selector", `aks-subnet-health-test=${stack.runLabel}`],
       {
