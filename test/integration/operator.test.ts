@@ -126,7 +126,7 @@ describe("operator against the example topology", () => {
   // and add what Azure answered
   test.each([
     ["missing-vnet", "Virtual network vnet-gone in resource group rg-network does not exist"],
-    ["missing-rg", "Resource group rg-gone of subnet"],
+    ["missing-rg", "Resource group rg-gone does not exist"],
     ["unreadable", "may not read virtual network vnet-restricted (HTTP 403)"],
   ] as const)("%s is refused as Karpenter refuses it, and says what Azure answered", async (scenario, azureSays) => {
     const name = uniqueName(scenario);
