@@ -105,17 +105,18 @@ describe("views on the upstream AKSNodeClass CRD", () => {
       "SOURCE",
       "AGE",
     ]);
+    // vnet-workloads is outside the cluster subnet's VNet: Karpenter refuses it, so READY is False with that reason
     expect(row(names.good)).toMatchObject({
       SUBNET: "vnet-workloads/approach-b-custom-role",
-      READY: "True",
-      REASON: "SubnetReady",
+      READY: "False",
+      REASON: "SubnetOutsideClusterVNet",
       FREEIPS: "246",
       NODEHEADROOM: "246",
       SOURCE: "spec",
     });
     expect(row(names.low)).toMatchObject({ READY: "True", REASON: "CapacityLow", FREEIPS: "21" });
     expect(row(names.full)).toMatchObject({ READY: "False", REASON: "SubnetFull", FREEIPS: "0" });
-    expect(row(names.join)).toMatchObject({ READY: "False", REASON: "JoinDenied", FREEIPS: "246" });
+    expect(row(names.join)).toMatchObject({ READY: "False", REASON: "SubnetOutsideClusterVNet", FREEIPS: "246" });
     expect(row(names.bad)).toMatchObject({ READY: "False", REASON: "SubnetIDInvalid", SUBNET: "" });
 
     // -o wide: subscription, resource group, utilization, access approach
