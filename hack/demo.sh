@@ -54,11 +54,12 @@ done
 echo "\$ curl -s \$METRICS_URL | grep nodeclass_connectivity   (per check: outbound, nsg, routes, parity)"
 curl -s "$METRICS_URL" | grep '^aks_subnet_health_nodeclass_connectivity{nodeclass="nsg-deny-443"' | grep ' 1$' || true
 echo
+# sed, not head: head would stop reading early and, under pipefail, its SIGPIPE to grep would end the demo
 echo "\$ curl -s \$METRICS_URL | grep subnet_ips_available"
-curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_available' | head -8
+curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_available' | sed -n '1,8p'
 echo
 echo "\$ curl -s \$METRICS_URL | grep subnet_ips_needed_at_limits   (the capacity plan: docs/capacity-planning.md)"
-curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_\(needed\|short\)_at_limits' | head -8 || true
+curl -s "$METRICS_URL" | grep '^aks_subnet_health_subnet_ips_\(needed\|short\)_at_limits' | sed -n '1,8p' || true
 echo
 echo "Try: source .local/env; kubectl get aks-subnet-health -o wide; curl -s \$METRICS_URL"
 echo "Change Azure under the operator (docs/simulator.md), e.g. fill a subnet:"
