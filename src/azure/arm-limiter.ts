@@ -6,7 +6,7 @@
  *    (p-queue) and a deadline carried by an AbortSignal the SDK call must receive.
  *  - `acquire()` is called by a pipeline policy before each HTTP attempt (pages and SDK retries included):
  *    it waits out a global throttle pause and takes a token from a bucket shaped like ARM's own
- *    (250 tokens, 25/s: azure-wire.md §9), so we stay under the subscription read budget.
+ *    (250 tokens, 25/s: ARM's documented request limits), so we stay under the subscription read budget.
  *
  * A 429 anywhere pauses the whole limiter until its Retry-After has passed (`noteThrottled`): hammering
  * ARM during a throttle only lengthens it. A call whose deadline falls inside the pause fails at once as

@@ -32,7 +32,7 @@ export function isGuid(s: string): boolean {
 
 /**
  * The SDK puts `{scope}` after a "/" it already has and does not encode it, so an ID with its leading
- * slash becomes "//subscriptions/…" on the wire (azure-wire.md §6.2).
+ * slash becomes "//subscriptions/…" on the wire (as the role-assignments REST API documents).
  */
 export function withoutLeadingSlash(id: string): string {
   return id.replace(/^\/+/, "");

@@ -106,7 +106,7 @@ const SOVEREIGN_ARM_HOSTS = new Set([
 /**
  * Token scope for an ARM endpoint. Public and sovereign clouds use "<endpoint>/.default"; any other host
  * (a local simulator, a proxy) defaults to the public-cloud audience, which is what the modular SDKs ask
- * for anyway (azure-wire.md §10). Azure Stack needs an explicit --credential-scope.
+ * for anyway (Azure's documented token audiences). Azure Stack needs an explicit --credential-scope.
  */
 export function credentialScopeFor(endpoint: string): string {
   let host: string;

@@ -6,7 +6,7 @@ import { azureError, networkError } from "./testing.js";
 const SUB = "6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab";
 const VNET = `/subscriptions/${SUB}/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/aks-vnet`;
 
-describe("classifyAzureError: Azure error bodies (azure-wire.md §5)", () => {
+describe("classifyAzureError: Azure error bodies (ARM's documented error responses)", () => {
   const cases: Array<{ name: string; err: unknown; operation: string; expect: { outcome: string; kind: string } }> = [
     {
       name: "subnet missing (Network RP NotFound naming the subnet)",

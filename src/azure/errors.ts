@@ -2,14 +2,14 @@
  * Turns whatever an SDK call threw into either a definite Azure answer (the resource or its resource group
  * or subscription does not exist, or we may not read it) or an `AzureFailure` (no answer). Only Azure's own
  * error envelope (an `error.code`) gives a definite answer: a connection reset, a proxy's bare 404 or a
- * timeout never makes a subnet "missing" (azure-wire.md §5).
+ * timeout never makes a subnet "missing" (ARM's documented error responses).
  */
 import type { AzureFailure } from "../health/types.js";
 import { ArmGuardError } from "./request-guard.js";
 
 /**
  * The 404 codes ARM and the resource providers document for a missing resource, resource group or
- * subscription (azure-wire.md §5). Any other code on a 404 (a proxy's, a gateway's own) is no answer.
+ * subscription (ARM's documented error responses). Any other code on a 404 (a proxy's, a gateway's own) is no answer.
  */
 const DEFINITE_NOT_FOUND_CODES = new Set(
   [

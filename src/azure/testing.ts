@@ -1,4 +1,4 @@
-/** Test helpers: RestErrors shaped like the SDKs raise them for Azure's error bodies (azure-wire.md §5). */
+/** Test helpers: RestErrors shaped like the SDKs raise them for Azure's error bodies (ARM's documented error responses). */
 import { RestError, createHttpHeaders, createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 
 export function azureError(

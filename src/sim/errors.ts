@@ -1,5 +1,5 @@
 /**
- * ARM error responses with Azure's codes, messages and headers (azure-wire.md §5). Callers'
+ * ARM error responses with Azure's codes, messages and headers (ARM's documented error responses). Callers'
  * code branches on `error.code`, so these strings are the contract.
  */
 export class ArmError extends Error {

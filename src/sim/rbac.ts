@@ -1,5 +1,5 @@
 /**
- * ARM's authorization as the simulator's gateway applies it (azure-wire.md §6.5): wildcard action
+ * ARM's authorization as the simulator's gateway applies it (Azure RBAC's documented rules): wildcard action
  * matching, assignments inherited from every scope above, notActions that only narrow one
  * assignment, and deny assignments that override any allow.
  */

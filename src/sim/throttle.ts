@@ -1,5 +1,5 @@
 /**
- * ARM's read throttling: a token bucket per caller (azure-wire.md §9: 250 capacity, 25/s refill).
+ * ARM's read throttling: a token bucket per caller (ARM's documented request limits: 250 capacity, 25/s refill).
  * Time comes from an injectable clock so the arithmetic is testable without waiting.
  */
 export interface BucketConfig {

@@ -83,7 +83,7 @@ describe("access cache against the simulator", () => {
     expect(e.approach).toBe("vnet-network-contributor");
     expect(e.broadGrants.length).toBeGreaterThan(0);
 
-    // the scope went out without a doubled slash, with the documented filter (azure-wire.md §6.2)
+    // the scope went out without a doubled slash, with the documented filter (as the role-assignments REST API documents)
     const [req] = await requests("RoleAssignments_ListForScope");
     expect(req?.path.startsWith("/subscriptions/")).toBe(true);
     expect(decodeURIComponent(req?.query ?? "")).toContain(`atScope() and assignedTo('${KARPENTER_A}')`);

@@ -118,7 +118,7 @@ describe("example nodeclasses", () => {
   });
 });
 
-describe("RBAC matching rules (azure-wire.md §6.5)", () => {
+describe("RBAC matching rules (Azure RBAC's documented rules)", () => {
   const read = "Microsoft.Network/virtualNetworks/subnets/read";
   const join = "Microsoft.Network/virtualNetworks/subnets/join/action";
   it.each([

@@ -1,5 +1,5 @@
 /**
- * ABAC role-assignment conditions (azure-wire.md §6.6): a parser for the boolean structure and a
+ * ABAC role-assignment conditions (Azure ABAC's documented condition format): a parser for the boolean structure and a
  * three-valued (Kleene) evaluator. Only `ActionMatches` can be decided offline; attribute expressions
  * (@Resource/@Request/@Principal/@Environment, Exists, ForAnyOfAnyValues:…) and SubOperationMatches
  * depend on request data we never see, so they evaluate to "unknown". Hand-written: no maintained

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BROAD_ACTIONS, SUBNET_JOIN, SUBNET_READ, actionMatches, permits } from "./actions.js";
 
-describe("action wildcard matching (azure-wire.md §6.5)", () => {
+describe("action wildcard matching (Azure RBAC's documented rules)", () => {
   it.each([
     ["*", true, true],
     ["Microsoft.Network/*", true, true],

@@ -1,5 +1,5 @@
 /**
- * Azure RBAC action strings and wildcard matching (azure-wire.md §6.5): `*` may appear anywhere, several
+ * Azure RBAC action strings and wildcard matching (Azure RBAC's documented rules): `*` may appear anywhere, several
  * times, and spans `/`; permission strings are case-insensitive.
  */
 import type { PermissionData } from "./types.js";

@@ -1,6 +1,6 @@
 /**
  * Azure's built-in roles this project reasons about, with their real GUIDs (the same in every tenant)
- * and permissions (azure-wire.md §6.7). One copy: the evaluator classifies setups by these GUIDs, and
+ * and permissions (Azure's built-in roles reference). One copy: the evaluator classifies setups by these GUIDs, and
  * the ARM simulator serves these definitions.
  */
 export const NETWORK_CONTRIBUTOR_ROLE_ID = "4d97b98b-1d4f-4787-a291-c67834d212e7";

@@ -1,6 +1,6 @@
 /**
  * Decides whether an identity may read and join a subnet from its role assignments, their role
- * definitions, ABAC conditions and deny assignments (azure-wire.md §6.5–6.7). Pure: the Azure layer
+ * definitions, ABAC conditions and deny assignments (Azure RBAC's documented rules). Pure: the Azure layer
  * fetches and normalizes the inputs.
  */
 import type { AccessApproach, AccessEvaluation, AccessVerdict, ActionAccess, SubnetRef } from "../types.js";

@@ -1,4 +1,4 @@
-/** ARM scope containment for role and deny assignments (azure-wire.md §6.5). */
+/** ARM scope containment for role and deny assignments (Azure RBAC's documented rules). */
 
 const MANAGEMENT_GROUP_PREFIX = "/providers/microsoft.management/managementgroups/";
 
