@@ -193,7 +193,8 @@ describe("placement and connectivity on the example cluster (outbound type loadB
     });
     const obj = await stack.waitForCondition(name, "SubnetConnectivity", (c) => c.reason === "NSGDeniesNodeTraffic");
     // counted in resync passes, not seconds: the first pass after the change reports it
-    expect(stack.operator.controller.stats.resyncs - resyncsBefore).toBeLessThanOrEqual(1);
+    // within one full resync: the pass already running when Azure changed may have read it just before
+    expect(stack.operator.controller.stats.resyncs - resyncsBefore).toBeLessThanOrEqual(2);
     expect(str(stack.condition(obj, "SubnetConnectivity")?.message)).toContain("rule 'block-all-out' (priority 300)");
   });
 
@@ -366,7 +367,8 @@ describe("outbound path by the cluster's outbound type", () => {
       "SubnetConnectivity",
       (c) => c.reason === "NATGatewayMissing",
     );
-    expect(stack.operator.controller.stats.resyncs - resyncsBefore).toBeLessThanOrEqual(1);
+    // within one full resync: the pass already running when Azure changed may have read it just before
+    expect(stack.operator.controller.stats.resyncs - resyncsBefore).toBeLessThanOrEqual(2);
     expect(stack.condition(obj, "SubnetReady")).toMatchObject({ status: "False", reason: "NATGatewayMissing" });
     const ops = (await stack.sim.admin.counters()).byOperation;
     // one NAT gateway, at most one read per resync pass (plus the pass in flight)
