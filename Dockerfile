@@ -37,7 +37,8 @@ LABEL org.opencontainers.image.title="aks-subnet-health" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/node:24-bookworm-slim" \
       org.opencontainers.image.base.digest="sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d"
-ENV NODE_ENV=production
+# memory: src/config/memory-sizing.ts (RUNTIME_ENV, RUNTIME_NODE_FLAGS) and docs/performance.md
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build --chown=0:0 /app/package.json ./package.json
 COPY --from=build --chown=0:0 /app/node_modules ./node_modules
@@ -45,5 +46,5 @@ COPY --from=build --chown=0:0 /app/dist ./dist
 # numeric, so that runAsNonRoot can verify it; files stay owned by root and read-only to the process
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "--optimize-for-size", "dist/cli/main.js"]
 CMD ["run"]

@@ -10,8 +10,9 @@
  *     src/operator/run.ts with a SimTokenCredential for the operator's oid), so its RSS and
  *     event-loop lag are the operator's own. It answers "stats" over the IPC channel. By default the
  *     child runs as plain JavaScript compiled by tsc into a temp dir (as `node dist/...` runs in the
- *     image; tsx alone adds ~100 MiB of RSS) with --max-old-space-size=192 as in
- *     manifests/deployment.yaml.
+ *     image; tsx alone adds ~100 MiB of RSS) with the shipped memory settings: the heap cap of
+ *     manifests/deployment.yaml and the image's Node flags and environment (RUNTIME_NODE_FLAGS,
+ *     RUNTIME_ENV in src/config/memory-sizing.ts); --no-runtime-settings leaves the latter out.
  *
  * Per scenario: time from operator start to the first full report (all SubnetReady=True), ARM requests
  * until then, ARM requests of one resync (simulator counters between two idle gaps of the work queue),
@@ -21,7 +22,7 @@
  *
  * Usage: npx tsx hack/benchmark.ts [--sizes 50,200,800] [--resync 10s] [--no-throttle] [--json FILE]
  *          [--tsx] (run the child under tsx instead of compiling it)
- *          [--child-node-options "--max-old-space-size=192"] [--log-level error]
+ *          [--child-node-options "--max-old-space-size=192"] [--no-runtime-settings] [--log-level error]
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -36,7 +37,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -47,7 +48,13 @@ import {
   Watch,
   setHeaderOptions,
 } from "@kubernetes/client-node";
-import { memorySizing, SHIPPED_SIZING, type MemorySizing } from "../src/config/memory-sizing.js";
+import {
+  memorySizing,
+  RUNTIME_ENV,
+  RUNTIME_NODE_FLAGS,
+  SHIPPED_SIZING,
+  type MemorySizing,
+} from "../src/config/memory-sizing.js";
 import { resolveOptions } from "../src/config/options.js";
 import { AKSNODECLASS, CONDITION_PREFIX } from "../src/domain.js";
 import { createLogger } from "../src/log.js";
@@ -97,6 +104,8 @@ interface ChildStats {
   memory: NodeJS.MemoryUsage;
   /** Linux: anonymous vs file-backed resident memory (file pages are reclaimable under a cgroup limit) */
   rssAnonBytes: number | undefined;
+  /** V8 heap spaces: committed (physical) and used bytes, to see where heap total goes */
+  heapSpaces: Record<string, { physical: number; used: number }>;
   rssFileBytes: number | undefined;
 }
 
@@ -165,6 +174,12 @@ async function runChild(): Promise<void> {
           maxRssBytes: process.resourceUsage().maxRSS * 1024,
           memory: process.memoryUsage(),
           ...residentSplit(),
+          heapSpaces: Object.fromEntries(
+            getHeapSpaceStatistics().map((h) => [
+              h.space_name,
+              { physical: h.physical_space_size, used: h.space_used_size },
+            ]),
+          ),
         },
       });
     } else if (msg.cmd === "stop" && !stopping) {
@@ -281,12 +296,14 @@ interface ChildLaunch {
   /** the script to fork with --child */
   script: string;
   execArgv: string[];
+  /** added to the child's environment */
+  env: Record<string, string>;
 }
 
 function startChild(launch: ChildLaunch, cfg: ChildConfig): OperatorChild {
   const child = fork(launch.script, ["--child"], {
     execArgv: launch.execArgv,
-    env: { ...process.env, BENCH_CHILD_CONFIG: JSON.stringify(cfg) },
+    env: { ...process.env, ...launch.env, BENCH_CHILD_CONFIG: JSON.stringify(cfg) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new OperatorChild(child);
@@ -461,6 +478,7 @@ interface ScenarioResult {
     heap_used: number;
     external: number;
     array_buffers: number;
+    heap_spaces: Record<string, string>;
   };
   lag_p99_first_report_ms: number;
   lag_max_first_report_ms: number;
@@ -731,6 +749,9 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
         heap_used: mib(final.memory.heapUsed),
         external: mib(final.memory.external),
         array_buffers: mib(final.memory.arrayBuffers),
+        heap_spaces: Object.fromEntries(
+          Object.entries(final.heapSpaces).map(([k, v]) => [k, `${mib(v.physical)} / ${mib(v.used)}`]),
+        ),
       },
       lag_p99_first_report_ms: ms(metricValue(firstWindow, `${METRIC_PREFIX}nodejs_eventloop_lag_p99_seconds`)),
       lag_max_first_report_ms: ms(metricValue(firstWindow, `${METRIC_PREFIX}nodejs_eventloop_lag_max_seconds`)),
@@ -859,7 +880,18 @@ function report(results: ScenarioResult[], failed: FailedScenario[], args: Args,
   out.push("");
   out.push(
     table(
-      ["scenario", "rss", "anonymous", "file-backed", "heap total", "heap used", "external", "array buffers"],
+      [
+        "scenario",
+        "rss",
+        "anonymous",
+        "file-backed",
+        "heap total",
+        "heap used",
+        "young gen committed / used",
+        "old space committed / used",
+        "external",
+        "array buffers",
+      ],
       results.map((r) => [
         r.name,
         r.memory_mib.rss,
@@ -867,6 +899,8 @@ function report(results: ScenarioResult[], failed: FailedScenario[], args: Args,
         r.memory_mib.rss_file ?? "n/a",
         r.memory_mib.heap_total,
         r.memory_mib.heap_used,
+        r.memory_mib.heap_spaces.new_space ?? "n/a",
+        r.memory_mib.heap_spaces.old_space ?? "n/a",
         r.memory_mib.external,
         r.memory_mib.array_buffers,
       ]),
@@ -923,6 +957,7 @@ interface Args {
   tsx: boolean;
   concurrency: number;
   childNodeOptions: string[];
+  runtimeSettings: boolean;
   cpuProf: boolean;
   heapSnapshot: boolean;
   /** where profiles and heap snapshots go */
@@ -931,7 +966,7 @@ interface Args {
 
 const USAGE = `Usage: npx tsx hack/benchmark.ts [--quick] [--json FILE] [--sizes 100,1000] [--nodes 0,5000]
   [--resync 10s] [--throttle | --no-throttle] [--concurrency 10] [--child-node-options "--max-old-space-size=…"]
-  [--cpu-prof] [--heap-snapshot] [--out DIR] [--tsx] [--log-level error]`;
+  [--no-runtime-settings] [--cpu-prof] [--heap-snapshot] [--out DIR] [--tsx] [--log-level error]`;
 
 function parseArgs(argv: string[]): Args {
   if (argv.includes("--help")) {
@@ -949,6 +984,8 @@ function parseArgs(argv: string[]): Args {
     return v;
   };
   const quick = argv.includes("--quick");
+  // the image's Node flags and environment (src/config/memory-sizing.ts), unless asked to measure without
+  const runtimeSettings = !argv.includes("--no-runtime-settings");
   const sizes = list("--sizes", "100,1000", 5_000);
   if (sizes.some((n) => n < 1)) throw new Error("--sizes: at least 1 nodeclass");
   const nodes = list("--nodes", "0,5000", 20_000);
@@ -964,7 +1001,11 @@ function parseArgs(argv: string[]): Args {
     tsx: argv.includes("--tsx"),
     concurrency: Number(get("--concurrency") ?? "10"),
     // the shipped heap cap: the formula's at the design point (docs/performance.md)
-    childNodeOptions: (get("--child-node-options") ?? `--max-old-space-size=${SHIPPED_SIZING.heapMiB}`)
+    runtimeSettings,
+    childNodeOptions: (
+      get("--child-node-options") ??
+      [`--max-old-space-size=${SHIPPED_SIZING.heapMiB}`, ...(runtimeSettings ? RUNTIME_NODE_FLAGS : [])].join(" ")
+    )
       .split(/\s+/)
       .filter(Boolean),
     cpuProf: argv.includes("--cpu-prof"),
@@ -1049,15 +1090,18 @@ async function main(): Promise<void> {
       "--expose-gc",
       ...(args.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${outDir}`] : []),
     ];
+    const childEnv = args.runtimeSettings ? { ...RUNTIME_ENV } : {};
     let launch: ChildLaunch;
     if (args.tsx) {
-      launch = { script: thisFile, execArgv: [...process.execArgv, ...childArgs] };
+      launch = { script: thisFile, execArgv: [...process.execArgv, ...childArgs], env: childEnv };
     } else {
       process.stderr.write("compiling the operator child with tsc\n");
-      launch = { script: compileChild(path.join(dir, "build")), execArgv: childArgs };
+      launch = { script: compileChild(path.join(dir, "build")), execArgv: childArgs, env: childEnv };
     }
     const heapCap = /--max-old-space-size=(\d+)/.exec(args.childNodeOptions.join(" "));
-    const childText = `${args.tsx ? "tsx" : "tsc-compiled JavaScript"}, node ${childArgs.join(" ")}`;
+    const childText = `${args.tsx ? "tsx" : "tsc-compiled JavaScript"}, ${Object.entries(childEnv)
+      .map(([k, v]) => `${k}=${v} `)
+      .join("")}node ${childArgs.join(" ")}`;
     const env: Env = {
       launch,
       cp,

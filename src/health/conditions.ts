@@ -2,6 +2,7 @@
  * The vocabulary of our conditions on a shared object, in one place: which types are ours (the domain
  * prefix), their short names, when two are the same, a key for "did ours change", and timestamps.
  */
+import { createHash } from "node:crypto";
 import { CONDITION_PREFIX } from "../domain.js";
 import type { StoredCondition } from "./types.js";
 
@@ -25,13 +26,17 @@ export function conditionsEqual(a: ConditionLike, b: ConditionLike): boolean {
   return a.type === b.type && a.status === b.status && a.reason === b.reason && a.message === b.message;
 }
 
-/** A key of our conditions, independent of list order: equal keys mean nothing of ours changed. */
+/**
+ * A key of our conditions, independent of list order: equal keys mean nothing of ours changed. A digest,
+ * because every nodeclass's record keeps one (the conditions themselves are about 2 KB).
+ */
 export function conditionsKey(list: readonly ConditionLike[]): string {
-  return JSON.stringify(
+  const canonical = JSON.stringify(
     ourConditions(list)
       .map((c) => JSON.stringify([c.type, c.status, c.reason, c.message]))
       .sort(),
   );
+  return createHash("sha256").update(canonical).digest("base64url");
 }
 
 /**

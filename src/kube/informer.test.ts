@@ -120,6 +120,19 @@ describe("ResilientInformer", () => {
     await inf.stop();
   });
 
+  it("caches listed and watched objects without managedFields, keeping everything else", async () => {
+    const server = new FakeServer();
+    const managed = { managedFields: [{ manager: "kubectl", operation: "Update", fieldsV1: { "f:spec": {} } }] };
+    server.objects.set("a", { metadata: { name: "a", resourceVersion: "5", ...managed }, spec: { v: 1 } });
+    const inf = make(server);
+    inf.start();
+    await inf.waitForSync();
+    expect(inf.get("a")).toEqual({ metadata: { name: "a", resourceVersion: "5" }, spec: { v: 1 } });
+    server.live?.cb("MODIFIED", { metadata: { name: "a", resourceVersion: "12", ...managed }, spec: { v: 2 } });
+    expect(inf.get("a")).toEqual({ metadata: { name: "a", resourceVersion: "12" }, spec: { v: 2 } });
+    await inf.stop();
+  });
+
   it("restarts after a non-410 watch error with backoff, resuming from the last resourceVersion", async () => {
     const server = new FakeServer();
     server.put("a", 1);

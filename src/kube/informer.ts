@@ -54,7 +54,10 @@ export interface ResilientInformerOptions<T extends KubernetesObject, U extends 
   /** used instead of `new Watch(kubeConfig)` */
   watch?: WatchLike;
   labelSelector?: string;
-  /** keep only what consumers need; must preserve metadata.name and metadata.resourceVersion */
+  /**
+   * keep only what consumers need; must preserve metadata.name and metadata.resourceVersion. Without
+   * one, objects are cached without metadata.managedFields (no consumer reads them).
+   */
   transform?: (obj: T) => U;
   /** relist when nothing arrived for this long (default 5 min) */
   watchdogMs?: number;
@@ -83,6 +86,16 @@ export interface InformerStats {
   lastError: string | undefined;
 }
 
+/**
+ * The object without metadata.managedFields: the API server's field-ownership bookkeeping, often larger
+ * than the status we read, and read by nothing here (status writes are merge patches, not apply).
+ */
+export function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 /** Never settles: parks a stale continuation so it can neither act nor reject. */
 function parked<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
@@ -98,6 +111,8 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
   private readonly listeners: Listeners<U> = { add: [], update: [], delete: [], error: [] };
   private readonly backoff: { baseMs: number; maxMs: number; jitter: number };
   private readonly watchdogMs: number;
+  /** what is cached of each listed or watched object */
+  private readonly keep: (obj: T) => U;
 
   private state: "idle" | "running" | "backoff" | "stopped" = "idle";
   private generation = 0;
@@ -119,6 +134,7 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
 
   constructor(opts: ResilientInformerOptions<T, U>) {
     this.opts = opts;
+    this.keep = opts.transform ?? ((o: T): U => withoutManagedFields(o) as unknown as U);
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.log = opts.log ?? noopLogger;
@@ -243,8 +259,8 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
   }
 
   private async listAll(): Promise<KubernetesListObject<U>> {
-    const { listPage, list, transform, labelSelector } = this.opts;
-    const reduce = (o: T): U => (transform ? transform(o) : (o as unknown as U));
+    const { listPage, list, labelSelector } = this.opts;
+    const reduce = (o: T): U => this.keep(o);
     if (listPage) {
       const r = await listInPages(
         (req) => {
@@ -304,8 +320,8 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
     const cb = (phase: string, obj: unknown, raw?: unknown): void => {
       if (this.current?.id !== id) return;
       this.markActivity();
-      if ((phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED") && this.opts.transform) {
-        callback(phase, this.opts.transform(obj as T), raw);
+      if (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED") {
+        callback(phase, this.keep(obj as T), raw);
       } else {
         callback(phase, obj, raw);
       }

@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from "../../src/config/memory-sizing.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const dockerfile = readFileSync(path.join(root, "Dockerfile"), "utf8");
@@ -166,6 +167,11 @@ describe("the runtime image tree", { timeout: 60_000 }, () => {
       encoding: "utf8",
     });
     expect(runHelp).toContain("--cluster-resource-id");
+  });
+
+  test("runs Node with the measured memory settings (memory-sizing.ts)", () => {
+    expect(runtime().entrypoint).toEqual(["node", ...RUNTIME_NODE_FLAGS, "dist/cli/main.js"]);
+    expect(runtime().env).toMatchObject(RUNTIME_ENV);
   });
 
   test("OCI labels, a base pinned by digest, a numeric non-root user", () => {
