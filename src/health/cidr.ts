@@ -29,7 +29,23 @@ export function parseIp(text: string): Address | undefined {
   return undefined;
 }
 
+/**
+ * Parsed CIDRs by text. Every reconcile compares its subnet with its peers' prefixes: the same few
+ * strings, parsed again and again, were a visible share of the operator's allocations at 1,000
+ * nodeclasses. Results are never mutated; the cache is bounded by starting over when full.
+ */
+const parsedCidrs = new Map<string, Cidr | undefined>();
+const MAX_PARSED_CIDRS = 4096;
+
 export function parseCidr(text: string): Cidr | undefined {
+  if (parsedCidrs.has(text)) return parsedCidrs.get(text);
+  const parsed = parseCidrUncached(text);
+  if (parsedCidrs.size >= MAX_PARSED_CIDRS) parsedCidrs.clear();
+  parsedCidrs.set(text, parsed);
+  return parsed;
+}
+
+function parseCidrUncached(text: string): Cidr | undefined {
   const t = text.trim();
   let parsed: [Address, number];
   if (ipaddr.IPv4.isValidCIDRFourPartDecimal(t)) {

@@ -249,11 +249,23 @@ export class ResilientInformer<T extends KubernetesObject, U extends KubernetesO
 
   private listForGeneration(): Promise<KubernetesListObject<U>> {
     const gen = this.generation;
+    const startedAt = this.clock.now();
+    const pagesBefore = this.stats_.listPages;
     return this.listAll().then((list) => {
       if (gen !== this.generation) return parked<KubernetesListObject<U>>();
       this.listedInGeneration = gen;
       this.stats_.relists++;
       this.markActivity();
+      this.log.debug(
+        {
+          informer: this.opts.name,
+          operation: "list",
+          items: list.items.length,
+          pages: this.stats_.listPages - pagesBefore,
+          ms: this.clock.now() - startedAt,
+        },
+        "listed",
+      );
       return list;
     });
   }

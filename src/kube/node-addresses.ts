@@ -12,13 +12,14 @@
  * A metadata-only list (PartialObjectMetadata) would be smaller on the wire but carries no
  * status.addresses, and the Table form carries one InternalIP per node; neither is enough.
  */
-import type { KubeConfig, V1Node } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesListObject, V1Node } from "@kubernetes/client-node";
 import { NODECLASS_LABEL } from "../domain.js";
 import type { NodeAddress } from "../health/types.js";
 import type { Clock } from "./clock.js";
 import { ResilientInformer, type InformerStats, type WatchLike } from "./informer.js";
 import type { KubeLogger } from "./log.js";
-import { rawPageFetcher, type PageFetcher } from "./paged-list.js";
+import { rawPageFetcher, type PageEncoding, type PageFetcher } from "./paged-list.js";
+import { decodeNodeList, PROTOBUF_CONTENT_TYPE, protobufStatusAsJson } from "./node-list-protobuf.js";
 
 /** What the node cache keeps per node. */
 export interface NodeSummary {
@@ -38,6 +39,20 @@ class Interner {
     return s;
   }
 }
+
+/**
+ * Node pages in protobuf, read for exactly what `summarizeNode` uses; JSON when the server answers in
+ * JSON (the Accept header allows both).
+ */
+export const nodeListEncoding: PageEncoding<V1Node> = {
+  accept: `${PROTOBUF_CONTENT_TYPE}, application/json`,
+  decode: (body, contentType) =>
+    contentType?.startsWith(PROTOBUF_CONTENT_TYPE)
+      ? decodeNodeList(body, { labels: [NODECLASS_LABEL], addressTypes: ["InternalIP"] })
+      : (JSON.parse(body.toString("utf8")) as KubernetesListObject<V1Node>),
+  errorText: (body, contentType) =>
+    contentType?.startsWith(PROTOBUF_CONTENT_TYPE) ? protobufStatusAsJson(body) : undefined,
+};
 
 export function summarizeNode(node: V1Node, intern: (s: string) => string = (s) => s): NodeSummary {
   const nodeclass = node.metadata?.labels?.[NODECLASS_LABEL];
@@ -76,7 +91,8 @@ export class NodeAddressWatch {
   private readonly names = new Interner();
 
   constructor(opts: NodeAddressWatchOptions) {
-    const listPage = opts.listPage ?? rawPageFetcher<V1Node>(opts.kubeConfig, "/api/v1/nodes");
+    const listPage =
+      opts.listPage ?? rawPageFetcher<V1Node>(opts.kubeConfig, "/api/v1/nodes", undefined, nodeListEncoding);
     this.informer = new ResilientInformer<V1Node, NodeSummary>({
       name: "nodes",
       path: "/api/v1/nodes",

@@ -88,6 +88,21 @@ class ListError extends Error {
   }
 }
 
+/** How a page is asked for and read: JSON by default; the node list asks for protobuf (node-list-protobuf.ts). */
+export interface PageEncoding<T extends KubernetesObject> {
+  /** the Accept header */
+  accept: string;
+  /** a 200 answer's body with its Content-Type */
+  decode(body: Buffer, contentType: string | undefined): KubernetesListObject<T>;
+  /** an error answer's body as text (errors.ts reads a JSON Status) */
+  errorText?(body: Buffer, contentType: string | undefined): string | undefined;
+}
+
+const jsonEncoding = <T extends KubernetesObject>(): PageEncoding<T> => ({
+  accept: "application/json",
+  decode: (body) => JSON.parse(body.toString("utf8")) as KubernetesListObject<T>,
+});
+
 /**
  * A PageFetcher for a collection path (e.g. /api/v1/nodes) with the kubeconfig's server, CA and
  * credentials (client certificates, tokens, exec plugins: whatever client-node applies).
@@ -96,6 +111,7 @@ export function rawPageFetcher<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
   timeoutMs = 60_000,
+  encoding: PageEncoding<T> = jsonEncoding<T>(),
 ): PageFetcher<T> {
   return async (req) => {
     const cluster = kc.getCurrentCluster();
@@ -113,25 +129,27 @@ export function rawPageFetcher<T extends KubernetesObject>(
     return new Promise<KubernetesListObject<T>>((resolve, reject) => {
       const r = request(
         url,
-        { ...opts, headers: { ...(opts.headers ?? {}), accept: "application/json" }, timeout: timeoutMs },
+        { ...opts, headers: { ...(opts.headers ?? {}), accept: encoding.accept }, timeout: timeoutMs },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("error", reject);
           res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
+            const body = Buffer.concat(chunks);
             chunks.length = 0;
             const status = res.statusCode ?? 0;
+            const contentType = res.headers["content-type"];
             if (status !== 200) {
               const headers: Record<string, string> = {};
               for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") headers[k] = v;
+              const text = encoding.errorText?.(body, contentType) ?? body.toString("utf8");
               reject(new ListError(`GET ${path}: HTTP ${status}`, status, headers, text.slice(0, 4096)));
               return;
             }
             try {
-              resolve(JSON.parse(text) as KubernetesListObject<T>);
+              resolve(encoding.decode(body, contentType));
             } catch (err) {
-              reject(new Error(`GET ${path}: response is not JSON (${String(err)})`));
+              reject(new Error(`GET ${path}: response cannot be read (${String(err)})`));
             }
           });
         },

@@ -3,7 +3,7 @@
  * an API server's /status endpoint that checks resourceVersions and counts requests, and Azure
  * sources that record which keys they keep.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { CONDITION_PREFIX } from "../domain.js";
 import { T0, network, okVnet, ref, subnetId, subnetProps, THRESHOLDS } from "../health/test-fixtures.js";
 import type { AccessReadsObservation } from "../health/access/observe.js";
@@ -249,6 +249,60 @@ describe("SubnetHealthController", () => {
     expect(exposition).not.toContain('nodeclass="gone"');
     expect(exposition).not.toContain("subnets/other");
     expect(exposition).toContain('nodeclass="keep"');
+  });
+
+  it("reads Azure while the nodes are still listed, but judges and writes only once every node is known", async () => {
+    const t = setup();
+    let synced = false;
+    let listed!: () => void;
+    const fullList = new Promise<void>((resolve) => (listed = resolve));
+    // the node list's pages are in: one of nc1's nodes is outside its subnet (10.1.0.0/24)
+    const nodes = [
+      { name: "n-in", internalIPs: ["10.1.0.7"] },
+      { name: "n-out", internalIPs: ["10.9.0.7"] },
+    ];
+    t.controller.deactivate();
+    const controller = new SubnetHealthController(
+      {
+        settings: () => ({ defaultSubnetID: undefined, allowedSubscriptions: undefined, thresholds: THRESHOLDS }),
+        resyncPeriodMs: 3_600_000,
+        vnetMaxAgeMs: 60_000,
+        statusNumbersMinIntervalMs: 60_000,
+        concurrency: 1,
+      },
+      {
+        nodeClasses: t.informer,
+        nodes: {
+          on: () => undefined,
+          addressesFor: () => (synced ? nodes : nodes.slice(0, 1)),
+          hasSynced: () => synced,
+          waitForSync: () => fullList,
+        },
+        vnets: t.vnets,
+        access: t.access,
+        network: { get: () => Promise.resolve({ kind: "ok", network: network(), fetchedAt: T0 }) },
+        statusApi: t.server,
+        events: undefined,
+        metrics: t.metrics,
+        log: createLogger("silent"),
+        clock: { now: () => T0 },
+      },
+    );
+    controllers.push(controller);
+    controller.activate();
+    t.create("nc1");
+    const pending = controller.reconcile("nc1");
+    await vi.waitFor(() => expect([t.vnets.retained.size, t.access.retained.size]).toEqual([1, 1]));
+    // Azure was read; nothing was judged or written from the first page of nodes
+    expect(t.server.patches).toBe(0);
+    expect(ours(t.server.current("nc1"))).toEqual([]);
+    synced = true;
+    listed();
+    await pending;
+    expect({ gets: t.server.gets, patches: t.server.patches }).toEqual({ gets: 0, patches: 1 });
+    const stable = ours(t.server.current("nc1")).find((c) => c.type === `${CONDITION_PREFIX}SubnetStable`) as
+      { status: string; reason: string; message: string } | undefined;
+    expect(stable?.message).toContain("n-out");
   });
 
   it("a nodeclass deleted while its reconcile waited on Azure is not remembered", async () => {

@@ -63,7 +63,10 @@ export interface ViewSink {
 
 export interface ControllerDeps {
   nodeClasses: Pick<ResilientInformer<NodeClassResource, NodeClassResource>, "on" | "get" | "list">;
-  nodes: Pick<NodeAddressWatch, "on" | "addressesFor"> | undefined;
+  /** without `hasSynced`/`waitForSync` (fakes) the nodes count as known */
+  nodes:
+    | (Pick<NodeAddressWatch, "on" | "addressesFor"> & Partial<Pick<NodeAddressWatch, "hasSynced" | "waitForSync">>)
+    | undefined;
   /** Karpenter's NodePools, for the capacity plan; undefined: no plan */
   nodePools?: Pick<NodePoolWatch, "on" | "all" | "hasSynced"> | undefined;
   vnets: VNetSource;
@@ -146,7 +149,10 @@ export class SubnetHealthController {
       this.forget(name);
       deps.log.info({ nodeclass: name, operation: "delete" }, "nodeclass deleted; its metrics are dropped");
     });
-    deps.nodes?.on("changed", (nodeclass) => this.enqueue(nodeclass));
+    // the first node list's adds are no news: reconciles running meanwhile wait for that list anyway
+    deps.nodes?.on("changed", (nodeclass) => {
+      if (deps.nodes?.hasSynced?.() !== false) this.enqueue(nodeclass);
+    });
     // a NodePool's limits count for every nodeclass on its nodeclass's subnet
     deps.nodePools?.on("changed", (nodeclasses) => {
       for (const nc of nodeclasses) {
@@ -202,6 +208,18 @@ export class SubnetHealthController {
   requeueAll(): void {
     if (!this.active) return;
     for (const o of this.deps.nodeClasses.list()) if (o.metadata?.name) this.queue.add(o.metadata.name);
+  }
+
+  /**
+   * The NodePools are listed: visit again the nodeclasses evaluated before, which have no capacity plan
+   * yet. Those not evaluated yet will see the NodePools anyway, so a start visits each once.
+   */
+  requeuePlannedWithoutNodePools(): void {
+    if (!this.active) return;
+    for (const name of this.records.names()) {
+      const record = this.records.peek(name);
+      if (record?.evaluatedWithoutNodePools) this.queue.add(name);
+    }
   }
 
   async shutdown(drainMs: number): Promise<void> {
@@ -283,12 +301,14 @@ export class SubnetHealthController {
         clock: this.clock,
         passStartedAt: this.passStartedAt,
         vnetMaxAgeMs: this.opts.vnetMaxAgeMs,
-        peers: this.records.peers(),
+        peers: this.records.peerCandidates(name),
         remembered: record.subnetHealth,
       },
     );
     // a replica that lost leadership while waiting on Azure must not write or export anything
     if (signal?.aborted || !this.active) return skipped;
+    // only reached without every node known when the node watch stopped first (shutdown)
+    if (this.deps.nodes?.hasSynced?.() === false) return skipped;
     // deleted while we waited on Azure: remember nothing of it
     if (!this.deps.nodeClasses.get(name)) return this.gone(name);
     // someone else changing our conditions again and again: a second instance; say so and space writes
@@ -309,9 +329,11 @@ export class SubnetHealthController {
       snapshotOf(input.vnet)?.fetchedAt,
       input.settings,
     );
+    record.evaluatedWithoutNodePools = this.deps.nodePools !== undefined && !this.deps.nodePools.hasSynced();
     const evaluated = evaluateNodeClass(capacityPlan !== undefined ? { ...input, capacityPlan } : input);
     const result = contest.contested ? withOtherWriterNote(evaluated) : evaluated;
-    remember(name, record, result);
+    remember(record, result);
+    this.records.setPeer(name, peerOf(name, result));
     record.networkResources = networkResourceIds(input.connectivity);
     this.deps.metrics.recordEvaluation(name, result);
 
@@ -421,13 +443,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function remember(name: string, record: NodeClassRecord, result: EvaluationResult): void {
+function remember(record: NodeClassRecord, result: EvaluationResult): void {
   record.subnetHealth = result.subnetHealth;
   if (result.subnet) record.subnet = result.subnet;
   else delete record.subnet;
-  const peer = peerOf(name, result);
-  if (peer) record.peer = peer;
-  else delete record.peer;
 }
 
 function snapshotOf(vnet: VNetObservation | undefined): VNetSnapshot | undefined {

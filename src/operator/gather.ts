@@ -51,6 +51,11 @@ export interface NetworkResourceGetOptions {
 }
 export interface NodeSource {
   addressesFor(nodeclass: string): NodeAddress[];
+  /**
+   * Resolves once every node is known (the first full node list). Verdicts about nodes wait for it, so
+   * that no nodeclass is told "no node outside the subnet" from a partial list at start.
+   */
+  waitForSync?(): Promise<void>;
 }
 
 export interface Sources {
@@ -113,6 +118,9 @@ export async function gatherInput(
           },
         )
       : undefined;
+  // the Azure reads above ran while the nodes were still being listed; what nodes say waits for all of them
+  // (a watch stopped before its first list rejects: the caller sees that the nodes are still unknown)
+  if (sources.nodes?.waitForSync) await sources.nodes.waitForSync().catch(() => undefined);
   return {
     nodeClass,
     settings,

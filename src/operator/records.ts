@@ -31,10 +31,24 @@ export interface NodeClassRecord {
   ownWrite?: { basedOn: string; object: unknown };
   /** someone else's changes of our conditions, seen before writes (other-writer.ts) */
   contest?: ContestState;
+  /** last evaluated before the NodePools were listed: no capacity plan yet */
+  evaluatedWithoutNodePools?: boolean;
+}
+
+/** The nodeclasses offering one subnet to others' overlap checks, and the two first by name. */
+interface SubnetPeers {
+  members: Map<string, PeerSubnet>;
+  /** the two smallest nodeclass names, or undefined when a removal made them stale */
+  first: string[] | undefined;
 }
 
 export class NodeClassRecords implements LossyWriteStore {
   private readonly records = new Map<string, NodeClassRecord>();
+  /**
+   * Peers by subnet. Every reconcile asks for one peer per subnet: walking all records instead made the
+   * first report of 1,000 nodeclasses quadratic (a visible share of its CPU and garbage).
+   */
+  private readonly peersBySubnet = new Map<string, SubnetPeers>();
 
   get size(): number {
     return this.records.size;
@@ -55,15 +69,51 @@ export class NodeClassRecords implements LossyWriteStore {
   }
 
   forget(name: string): void {
+    this.setPeer(name, undefined);
     this.records.delete(name);
+  }
+
+  /** What `name` offers others' overlap checks now (undefined: nothing, e.g. its subnet is not valid). */
+  setPeer(name: string, peer: PeerSubnet | undefined): void {
+    const record = this.records.get(name);
+    const before = record?.peer;
+    if (before !== undefined && before.subnetCanonical !== peer?.subnetCanonical) {
+      const group = this.peersBySubnet.get(before.subnetCanonical);
+      group?.members.delete(name);
+      if (group && group.members.size === 0) this.peersBySubnet.delete(before.subnetCanonical);
+      else if (group?.first?.includes(name)) group.first = undefined;
+    }
+    if (peer === undefined) {
+      if (record) delete record.peer;
+      return;
+    }
+    this.of(name).peer = peer;
+    let group = this.peersBySubnet.get(peer.subnetCanonical);
+    if (!group) this.peersBySubnet.set(peer.subnetCanonical, (group = { members: new Map(), first: [] }));
+    const isNew = !group.members.has(name);
+    group.members.set(name, peer);
+    if (isNew && group.first !== undefined) {
+      group.first = [...group.first, name].sort().slice(0, 2);
+    }
+  }
+
+  /**
+   * One peer per subnet for `name`'s overlap checks: the first nodeclass by name on each subnet other
+   * than `name` itself (a stable choice, so the condition message names the same class every time).
+   */
+  peerCandidates(name: string): PeerSubnet[] {
+    const out: PeerSubnet[] = [];
+    for (const group of this.peersBySubnet.values()) {
+      group.first ??= [...group.members.keys()].sort().slice(0, 2);
+      const pick = group.first[0] === name ? group.first[1] : group.first[0];
+      const peer = pick === undefined ? undefined : group.members.get(pick);
+      if (peer) out.push(peer);
+    }
+    return out;
   }
 
   names(): IterableIterator<string> {
     return this.records.keys();
-  }
-
-  *peers(): Generator<PeerSubnet> {
-    for (const r of this.records.values()) if (r.peer) yield r.peer;
   }
 
   /** Subnets and VNets in use, so the caches can drop the rest. */

@@ -234,6 +234,8 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     numbersMinIntervalMs: o.statusNumbersMinInterval,
     log,
     ...(over.watchdogMs !== undefined ? { watchdogMs: over.watchdogMs } : {}),
+    // the nodeclasses' own status first: at a start with many nodeclasses, views follow their pass
+    yieldTo: () => controller.queue.onIdle(),
   });
   const views = (await viewWriter.available().catch((err: unknown) => {
     log.warn({ operation: "views", err: String(err) }, "cannot tell whether the view CRDs are installed; no views");
@@ -269,6 +271,11 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   const synced = Promise.all([nodeClasses.waitForSync(), nodes.waitForSync(), views?.waitForSync()]).then(
     () => undefined,
   );
+  // Writing starts once the nodeclasses (and views) are listed, not the nodes: a 5,000-node list takes
+  // seconds, and meanwhile reconciles read Azure; each waits for the full node list only before judging
+  // (gather.ts), so no verdict about nodes is ever made from part of them.
+  const writable = Promise.all([nodeClasses.waitForSync(), views?.waitForSync()]).then(() => undefined);
+  writable.catch(() => undefined);
   // a stop before the first sync rejects `synced`: that is a normal shutdown, not a crash
   synced.catch(() => undefined);
   let isSynced = false;
@@ -304,7 +311,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
   nodePools.start();
   // nodeclasses evaluated before the NodePools were listed have no plan yet
   void nodePools.waitForSync().then(
-    () => controller.requeueAll(),
+    () => controller.requeuePlannedWithoutNodePools(),
     () => undefined,
   );
   if (o.leaderElect) {
@@ -316,7 +323,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
       log,
       onStartedLeading: async () => {
         if (
-          !(await synced.then(
+          !(await writable.then(
             () => true,
             () => false,
           ))
@@ -332,7 +339,7 @@ export async function startOperator(o: Options, over: OperatorOverrides = {}): P
     });
     elector.start();
   } else {
-    void synced.then(
+    void writable.then(
       () => {
         if (!stopping) controller.activate();
       },

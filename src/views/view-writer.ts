@@ -90,6 +90,15 @@ export interface ViewWriterOptions {
   log: Logger;
   watchdogMs?: number;
   workers?: number;
+  /**
+   * Resolves when the nodeclasses' own status writes are done for now (the controller's queue is idle).
+   * View writes wait for it, at most `yieldMaxWaitMs`: a nodeclass's status is what Karpenter's users
+   * and alerts read, the views repeat it, and on a start with many nodeclasses both compete for the
+   * same API server.
+   */
+  yieldTo?: () => Promise<void>;
+  /** default 30 s */
+  yieldMaxWaitMs?: number;
 }
 
 export class ViewWriter {
@@ -103,6 +112,14 @@ export class ViewWriter {
   private readonly members = new Map<string, Set<string>>();
   private readonly subnetOf = new Map<string, string>();
   private readonly subnetViews = new Map<string, DesiredView<object>>();
+  /**
+   * SubnetHealth names whose members changed since their view was computed. A subnet's view aggregates
+   * every nodeclass on it, so computing it on each nodeclass's report made a first pass over many
+   * nodeclasses on few subnets quadratic; it is computed once when its queue key comes up instead.
+   */
+  private readonly dirtySubnets = new Set<string>();
+  /** per nodeclass: what its part of a SubnetHealth view was last computed from */
+  private readonly contributions = new Map<string, string>();
   /** per object key: when its numbers were last written */
   private readonly numbersWrittenAt = new Map<string, number>();
   private readonly now: () => number;
@@ -139,7 +156,7 @@ export class ViewWriter {
     };
     this.queue = new WorkQueue({
       workers: opts.workers ?? 4,
-      handler: (key) => this.sync(key),
+      handler: (key, signal) => this.sync(key, signal),
       onError: (key, err) =>
         opts.log.warn({ view: key, operation: "write-view", err: String(err) }, "view write failed; retrying"),
     });
@@ -187,6 +204,8 @@ export class ViewWriter {
 
   deactivate(): void {
     this.active = false;
+    // another replica writes meanwhile: after a comeback every subnet is compared with what is stored
+    this.contributions.clear();
   }
 
   async stop(drainMs = 5_000): Promise<void> {
@@ -220,20 +239,25 @@ export class ViewWriter {
     } else {
       this.subnetOf.delete(nodeclass);
     }
-    for (const name of new Set([before, after])) if (name !== undefined) this.recomputeSubnet(name);
+    const contribution = canonical([input.report, input.uid, input.addressPrefixes]);
+    const contributionChanged = this.contributions.get(nodeclass) !== contribution;
+    this.contributions.set(nodeclass, contribution);
+    if (before !== undefined && before !== after) this.subnetChanged(before);
+    if (after !== undefined && (before !== after || contributionChanged)) this.subnetChanged(after);
   }
 
   /** The nodeclass is gone: its view goes, and its subnet's view loses a member (or goes too). */
   remove(nodeclass: string): void {
     this.numbersWrittenAt.delete(`nodeclasshealths/${nodeclass}`);
     this.inputs.delete(nodeclass);
+    this.contributions.delete(nodeclass);
     this.nodeClassViews.delete(nodeclass);
     this.enqueue("nodeclasshealths", nodeclass);
     const subnet = this.subnetOf.get(nodeclass);
     this.subnetOf.delete(nodeclass);
     if (subnet !== undefined) {
       this.members.get(subnet)?.delete(nodeclass);
-      this.recomputeSubnet(subnet);
+      this.subnetChanged(subnet);
     }
   }
 
@@ -251,25 +275,46 @@ export class ViewWriter {
     }
     const primed = [...existingNodeClasses].every((n) => this.inputs.has(n));
     if (!primed) return;
+    for (const name of [...this.dirtySubnets]) this.recomputeSubnet(name);
     for (const o of this.informers.subnethealths.list()) {
       const name = o.metadata?.name;
       if (name && !this.subnetViews.has(name)) this.enqueue("subnethealths", name);
     }
   }
 
+  private async yieldToStatusWrites(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.opts.yieldTo || signal?.aborted) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      this.opts.yieldTo(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.opts.yieldMaxWaitMs ?? 30_000);
+        onAbort = resolve;
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+
+  /** A member of the subnet's view changed: its view is computed again when its key is synced. */
+  private subnetChanged(name: string): void {
+    this.dirtySubnets.add(name);
+    this.enqueue("subnethealths", name);
+  }
+
   private recomputeSubnet(name: string): void {
+    this.dirtySubnets.delete(name);
     const names = this.members.get(name);
     const inputs = [...(names ?? [])].map((n) => this.inputs.get(n)).filter((i) => i !== undefined);
     const view = subnetHealthViews(inputs, this.opts.scope).get(name) as DesiredView<object> | undefined;
     if (!view) {
       this.members.delete(name);
-      if (this.subnetViews.delete(name) || this.informers.subnethealths.get(name)) this.enqueue("subnethealths", name);
+      this.subnetViews.delete(name);
       return;
     }
-    if (canonical(this.subnetViews.get(name)) !== canonical(view) || !this.stored("subnethealths", name, view)) {
-      this.subnetViews.set(name, view);
-      this.enqueue("subnethealths", name);
-    }
+    this.subnetViews.set(name, view);
   }
 
   /** Whether the informer's copy already says exactly this (no queue visit needed). */
@@ -287,7 +332,9 @@ export class ViewWriter {
   }
 
   private desired(kind: ViewKind, name: string): DesiredView<object> | undefined {
-    return kind === "nodeclasshealths" ? this.nodeClassViews.get(name) : this.subnetViews.get(name);
+    if (kind === "nodeclasshealths") return this.nodeClassViews.get(name);
+    if (this.dirtySubnets.has(name)) this.recomputeSubnet(name);
+    return this.subnetViews.get(name);
   }
 
   private base(kind: ViewKind): { group: string; version: string; plural: ViewKind } {
@@ -303,8 +350,10 @@ export class ViewWriter {
     }
   }
 
-  private async sync(key: string): Promise<void> {
+  private async sync(key: string, signal?: AbortSignal): Promise<void> {
     if (!this.active) return;
+    await this.yieldToStatusWrites(signal);
+    if (!this.active || signal?.aborted) return;
     const slash = key.indexOf("/");
     const kind = key.slice(0, slash) as ViewKind;
     const name = key.slice(slash + 1);

@@ -17,10 +17,12 @@ import { createServer, type Server } from "node:http";
 import { request as httpsRequest, Agent } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { binDir, startControlPlane, stopControlPlane, type ControlPlaneState } from "../../hack/control-plane.js";
-import { AKSNODECLASS, CONDITION_PREFIX } from "../../src/domain.js";
+import { AKSNODECLASS, CONDITION_PREFIX, NODECLASS_LABEL } from "../../src/domain.js";
+import { nodeListEncoding, summarizeNode, type NodeSummary } from "../../src/kube/node-addresses.js";
+import { listInPages, rawPageFetcher, type PageFetcher } from "../../src/kube/paged-list.js";
 import { generatedTopology } from "../../src/sim/generated-topology.js";
 import { simToken, startSimulator, type RunningSimulator } from "../../src/sim/index.js";
 import { aksNode, aksNodeName, createNodesRaw } from "../support/aks-nodes.js";
@@ -237,3 +239,41 @@ test(`${NODES} AKS-shaped nodes present at start, heap capped at ${HEAP_CAP_MIB}
   const continued = nodeLists.filter((q) => q.get("continue")).length;
   expect(continued, "pages fetched with a continue token").toBeGreaterThanOrEqual(Math.ceil(NODES / limit) - 1);
 }, 300_000);
+
+test("the node list read in protobuf says what the JSON list says: names, nodeclass label, every InternalIP (dual-stack too)", async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cp!.kubeconfig);
+  // dual-stack and IPv6-only nodes of a nodeclass no operator has, next to the 3,000 single-stack ones
+  const addresses = [
+    [
+      { type: "InternalIP", address: "10.30.0.4" },
+      { type: "InternalIP", address: "fd00:30::4" },
+      { type: "Hostname", address: "dual-0" },
+    ],
+    [
+      { type: "ExternalIP", address: "20.1.2.3" },
+      { type: "InternalIP", address: "fd00:30::5" },
+      { type: "InternalIP", address: "10.30.0.5" },
+    ],
+    [{ type: "InternalIP", address: "fd00:30::6" }],
+  ];
+  await createNodesRaw(kc, {
+    count: addresses.length,
+    make: (i) => {
+      const node = aksNode(aksNodeName("dual", i), i, { nodeclass: "scale-nc-dual", internalIP: "10.30.0.1" });
+      return { ...node, status: { ...(node.status as object), addresses: addresses[i] } };
+    },
+  });
+  const list = async (listPage: PageFetcher<V1Node>): Promise<NodeSummary[]> =>
+    (await listInPages(listPage, (n) => summarizeNode(n), { labelSelector: NODECLASS_LABEL, pageSize: 500 })).items;
+  const viaProtobuf = await list(rawPageFetcher<V1Node>(kc, "/api/v1/nodes", undefined, nodeListEncoding));
+  const viaJson = await list(rawPageFetcher<V1Node>(kc, "/api/v1/nodes"));
+  expect(viaProtobuf.length).toBe(NODES + addresses.length);
+  expect(viaProtobuf).toEqual(viaJson);
+  const dual = viaProtobuf.filter((n) => n.nodeclass === "scale-nc-dual").map((n) => n.internalIPs);
+  expect(dual.sort((a, b) => (a.join() < b.join() ? -1 : 1))).toEqual([
+    ["10.30.0.4", "fd00:30::4"],
+    ["10.30.0.5", "fd00:30::5"],
+    ["fd00:30::6"],
+  ]);
+}, 120_000);
