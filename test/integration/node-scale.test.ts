@@ -238,6 +238,19 @@ test(`${NODES} AKS-shaped nodes present at start, heap capped at ${HEAP_CAP_MIB}
   const limit = Number(nodeLists[0]!.get("limit"));
   const continued = nodeLists.filter((q) => q.get("continue")).length;
   expect(continued, "pages fetched with a continue token").toBeGreaterThanOrEqual(Math.ceil(NODES / limit) - 1);
+
+  // the first report cost each nodeclass one status PATCH against the informer's copy: no GET, no retry
+  const base = `/apis/${AKSNODECLASS.group}/${AKSNODECLASS.version}/${AKSNODECLASS.plural}/`;
+  const calls = requests.map((r) => {
+    const [method, url] = r.split(" ");
+    return { method, path: (url ?? "").split("?")[0] ?? "" };
+  });
+  for (let i = 0; i < NODECLASSES; i++) {
+    const own = calls
+      .filter((c) => c.path === `${base}${ncName(i)}` || c.path.startsWith(`${base}${ncName(i)}/`))
+      .map((c) => `${c.method} ${c.path}`);
+    expect(own, `requests about ${ncName(i)}`).toEqual([`PATCH ${base}${ncName(i)}/status`]);
+  }
 }, 300_000);
 
 test("the node list read in protobuf says what the JSON list says: names, nodeclass label, every InternalIP (dual-stack too)", async () => {
