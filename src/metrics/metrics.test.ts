@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConditionType } from "../domain.js";
+import { CONDITION_ORDER } from "../health/evaluate.js";
 import { ref, subnetId, T0 } from "../health/test-fixtures.js";
 import type { EvaluationResult, SubnetRef } from "../health/types.js";
 import { OperatorMetrics } from "./metrics.js";
@@ -42,8 +43,8 @@ describe("OperatorMetrics: a projection of one sample per nodeclass", () => {
     expect(await series(m, "nodeclass_node_headroom")).toEqual([
       { labels: { nodeclass: "nc1", subnet_id: A.canonical }, value: 30 },
     ]);
-    expect(await series(m, "nodeclass_condition_reason")).toEqual([
-      { labels: { nodeclass: "nc1", type: "SubnetCapacity", reason: "CapacityLow" }, value: 1 },
+    expect(await series(m, "nodeclass_condition")).toEqual([
+      { labels: { nodeclass: "nc1", type: "SubnetCapacity", status: "True", reason: "CapacityLow" }, value: 1 },
     ]);
     expect(await series(m, "subnet_ips_available")).toEqual([
       expect.objectContaining({ labels: expect.objectContaining({ subnet_id: A.canonical }) as unknown, value: 30 }),
@@ -80,5 +81,87 @@ describe("OperatorMetrics: a projection of one sample per nodeclass", () => {
     expect(after).not.toContain("nodeclass=");
     expect(after).not.toContain("subnet_id=");
     expect(after).not.toContain('plugin="azure"');
+  });
+});
+
+/** Every condition of ours, with the given status and reason. */
+const conditions = (status: "True" | "False" | "Unknown", reason: string): EvaluationResult["conditions"] =>
+  CONDITION_ORDER.map((type) => ({ type, status, reason, message: "m." }));
+
+/** Series on /metrics that name the nodeclass (what the series budget counts). */
+async function seriesOf(m: OperatorMetrics, nodeclass: string): Promise<string[]> {
+  return (await m.registry.metrics())
+    .split("\n")
+    .filter((l) => !l.startsWith("#") && l.includes(`nodeclass="${nodeclass}"`));
+}
+
+describe("OperatorMetrics: the series budget per nodeclass (docs/metrics.md, Cardinality)", () => {
+  it("a healthy nodeclass with every family reported has 15 series: one per condition, action and check", async () => {
+    const m = new OperatorMetrics({ version: "t", defaultMetrics: false });
+    const healthy = result(A, 40);
+    m.recordEvaluation("ok", {
+      ...healthy,
+      conditions: conditions("True", "Healthy"),
+      metrics: { ...healthy.metrics, connectivity: { outbound: "pass", nsg: "pass", routes: "pass", parity: "pass" } },
+    });
+    const lines = await seriesOf(m, "ok");
+    expect(lines).toHaveLength(15);
+    // the current state is a label with value 1, not one series per possible state
+    expect(lines.filter((l) => l.startsWith("aks_subnet_health_nodeclass_condition{"))).toHaveLength(
+      CONDITION_ORDER.length,
+    );
+    expect(lines).toContain('aks_subnet_health_nodeclass_access{nodeclass="ok",action="join",result="granted"} 1');
+    expect(lines).toContain('aks_subnet_health_nodeclass_connectivity{nodeclass="ok",check="nsg",result="pass"} 1');
+    // nothing drifts and nothing conflicts: no series, not a row of zeros
+    expect(lines.filter((l) => /_(drift|cidr_conflicts)\{/.test(l))).toEqual([]);
+  });
+
+  it("the worst case, every drift and every conflict kind at once, is bounded at 25", async () => {
+    const m = new OperatorMetrics({ version: "t", defaultMetrics: false });
+    const bad = result(A, 0);
+    m.recordEvaluation("bad", {
+      ...bad,
+      conditions: conditions("False", "Broken"),
+      metrics: {
+        ...bad.metrics,
+        access: { read: "denied", join: "unknown" },
+        cidrConflicts: { pod: 2, service: 1, reserved: 1, nodeclass: 3 },
+        drift: {
+          migration: 1,
+          correction: 1,
+          "prefix-changed": 1,
+          "subnet-deleted": 1,
+          "default-changed": 1,
+          "nodes-outside": 4,
+        },
+        nodesOutsideSubnet: 4,
+        connectivity: { outbound: "fail", nsg: "warn", routes: "unknown", parity: "skipped" },
+      },
+    });
+    const lines = await seriesOf(m, "bad");
+    expect(lines).toHaveLength(25);
+    expect(lines).toContain('aks_subnet_health_nodeclass_drift{nodeclass="bad",kind="nodes-outside"} 4');
+    expect(lines).toContain('aks_subnet_health_nodeclass_cidr_conflicts{nodeclass="bad",with="nodeclass"} 3');
+    expect(lines).toContain(
+      'aks_subnet_health_nodeclass_condition{nodeclass="bad",type="SubnetReady",status="False",reason="Broken"} 1',
+    );
+  });
+
+  it("a state change replaces the series: the old status, verdict or result is gone at the next scrape", async () => {
+    const m = new OperatorMetrics({ version: "t", defaultMetrics: false });
+    m.recordEvaluation("nc", { ...result(A, 40), conditions: conditions("True", "Healthy") });
+    const denied = result(A, 40);
+    m.recordEvaluation("nc", {
+      ...denied,
+      conditions: conditions("False", "JoinDenied"),
+      metrics: { ...denied.metrics, access: { read: "granted", join: "denied" } },
+    });
+    const lines = await seriesOf(m, "nc");
+    expect(lines.filter((l) => l.includes('status="True"'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('reason="JoinDenied"'))).toHaveLength(CONDITION_ORDER.length);
+    expect(await series(m, "nodeclass_access")).toEqual([
+      { labels: { nodeclass: "nc", action: "read", result: "granted" }, value: 1 },
+      { labels: { nodeclass: "nc", action: "join", result: "denied" }, value: 1 },
+    ]);
   });
 });

@@ -5,27 +5,33 @@
  * never calls Azure. Per-subnet series are rendered from the same samples, one per subnet in use.
  * Names and labels are documented in docs/metrics.md.
  *
+ * Budget: at most 15 series per healthy nodeclass (docs/metrics.md, "Cardinality"; a unit test holds it).
+ * So a state is a label of one series with value 1 (`nodeclass_condition{type,status,reason} 1`, one per
+ * condition; `nodeclass_access{action,result} 1`; `nodeclass_connectivity{check,result} 1`), never one
+ * series per possible state, and drift and CIDR conflicts have series only for the kinds present. A state
+ * change swaps one series for another at the next scrape; Prometheus marks the old one stale.
+ *
  * A new per-nodeclass metric: add its value to NodeClassMetrics (src/health/types.ts), computed by
  * its concern, then one `perNodeClass(...)` below that turns a sample into rows.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
 import { shortType } from "../health/conditions.js";
-import type {
-  AccessVerdict,
-  ConditionStatus,
-  DriftKind,
-  EvaluationResult,
-  NodeClassMetrics,
-  SubnetRef,
-} from "../health/types.js";
-import type { ConnectivityCheckName, ConnectivityCheckResult } from "../health/connectivity/types.js";
+import type { ConditionStatus, DriftKind, EvaluationResult, NodeClassMetrics, SubnetRef } from "../health/types.js";
+import type { ConnectivityCheckName } from "../health/connectivity/types.js";
 
 const P = "aks_subnet_health_";
-const STATUSES: ConditionStatus[] = ["True", "False", "Unknown"];
-const VERDICTS: AccessVerdict[] = ["granted", "denied", "conditional", "unknown"];
+const ACTIONS = ["read", "join"] as const;
 const CONFLICT_KINDS = ["pod", "service", "reserved", "nodeclass"] as const;
 const CONNECTIVITY_CHECKS: ConnectivityCheckName[] = ["outbound", "nsg", "routes", "parity"];
-const CONNECTIVITY_RESULTS: ConnectivityCheckResult[] = ["pass", "fail", "warn", "unknown", "skipped"];
 const DRIFT_KINDS: DriftKind[] = [
   "migration",
   "correction",
@@ -69,13 +75,11 @@ export class OperatorMetrics {
   readonly subnetDataAge: Gauge<SubnetLabels>;
   readonly nodeClassInfo: Gauge<"nodeclass" | "subnet_id" | "source">;
   readonly nodeClassHeadroom: Gauge<"nodeclass" | "subnet_id">;
-  readonly nodeClassCondition: Gauge<"nodeclass" | "type" | "status">;
-  readonly nodeClassConditionReason: Gauge<"nodeclass" | "type" | "reason">;
+  readonly nodeClassCondition: Gauge<"nodeclass" | "type" | "status" | "reason">;
   readonly nodeClassAccess: Gauge<"nodeclass" | "action" | "result">;
   readonly nodeClassCidrConflicts: Gauge<"nodeclass" | "with">;
   readonly nodeClassConnectivity: Gauge<"nodeclass" | "check" | "result">;
   readonly nodeClassDrift: Gauge<"nodeclass" | "kind">;
-  readonly nodeClassNodesOutside: Gauge<"nodeclass">;
   readonly subnetIpsNeededAtLimits: Gauge<SubnetLabels>;
   readonly subnetIpsShortAtLimits: Gauge<SubnetLabels>;
   readonly nodePoolWorstCaseNodes: Gauge<"nodepool" | "nodeclass" | "limit">;
@@ -138,64 +142,49 @@ export class OperatorMetrics {
     );
     this.nodeClassCondition = this.perNodeClass(
       "nodeclass_condition",
-      "1 for the current status of each of our conditions, 0 for the other statuses.",
-      ["type", "status"],
-      (s) =>
-        s.conditions.flatMap((c) =>
-          STATUSES.map((status): Row<"type" | "status"> => [
-            { type: shortType(c.type), status },
-            status === c.status ? 1 : 0,
-          ]),
-        ),
-    );
-    this.nodeClassConditionReason = this.perNodeClass(
-      "nodeclass_condition_reason",
-      "1 for the current reason of each of our conditions.",
-      ["type", "reason"],
-      (s) => s.conditions.map((c) => [{ type: shortType(c.type), reason: c.reason }, 1]),
+      "1 per condition of ours, with its current status and reason (one series per condition).",
+      ["type", "status", "reason"],
+      (s) => s.conditions.map((c) => [{ type: shortType(c.type), status: c.status, reason: c.reason }, 1]),
     );
     this.nodeClassAccess = this.perNodeClass(
       "nodeclass_access",
-      "1 for the current verdict per action (read, join) of Karpenter's identity on the subnet.",
+      "1 per action (read, join) of Karpenter's identity on the subnet, with its current verdict as `result`.",
       ["action", "result"],
       (s) =>
-        (["read", "join"] as const).flatMap((action) => {
+        ACTIONS.flatMap((action): Array<Row<"action" | "result">> => {
           const verdict = s.metrics.access[action];
-          if (!verdict) return [];
-          return VERDICTS.map((v): Row<"action" | "result"> => [{ action, result: v }, v === verdict ? 1 : 0]);
+          return verdict ? [[{ action, result: verdict }, 1]] : [];
         }),
     );
     this.nodeClassCidrConflicts = this.perNodeClass(
       "nodeclass_cidr_conflicts",
-      "CIDR conflicts of the nodeclass's subnet, by what it conflicts with.",
+      "CIDR conflicts of the nodeclass's subnet, by what it conflicts with; only kinds with a conflict.",
       ["with"],
-      (s) => CONFLICT_KINDS.map((kind) => [{ with: kind }, s.metrics.cidrConflicts[kind] ?? 0]),
+      (s) =>
+        CONFLICT_KINDS.flatMap((kind): Array<Row<"with">> => {
+          const n = s.metrics.cidrConflicts[kind] ?? 0;
+          return n > 0 ? [[{ with: kind }, n]] : [];
+        }),
     );
     this.nodeClassConnectivity = this.perNodeClass(
       "nodeclass_connectivity",
-      "1 for the current result (pass, fail, warn, unknown, skipped) of each connectivity check (outbound, nsg, routes, parity) of the nodeclass's subnet.",
+      "1 per connectivity check (outbound, nsg, routes, parity) of the nodeclass's subnet, with its current result (pass, fail, warn, unknown, skipped).",
       ["check", "result"],
       (s) =>
-        CONNECTIVITY_CHECKS.flatMap((check) => {
-          const verdict = s.metrics.connectivity?.[check];
-          if (verdict === undefined) return [];
-          return CONNECTIVITY_RESULTS.map((r): Row<"check" | "result"> => [
-            { check, result: r },
-            r === verdict ? 1 : 0,
-          ]);
+        CONNECTIVITY_CHECKS.flatMap((check): Array<Row<"check" | "result">> => {
+          const result = s.metrics.connectivity?.[check];
+          return result === undefined ? [] : [[{ check, result }, 1]];
         }),
     );
     this.nodeClassDrift = this.perNodeClass(
       "nodeclass_drift",
-      "1 while a kind of subnet drift is present for the nodeclass.",
+      "Drift kinds present on the nodeclass: 1, or for nodes-outside the number of nodes outside the subnet.",
       ["kind"],
-      (s) => DRIFT_KINDS.map((kind) => [{ kind }, s.metrics.drift[kind] ? 1 : 0]),
-    );
-    this.nodeClassNodesOutside = this.perNodeClass(
-      "nodeclass_nodes_outside_subnet",
-      "Nodes of the class whose InternalIP is outside the subnet's prefixes.",
-      [],
-      (s) => (s.metrics.nodesOutsideSubnet === undefined ? [] : [[{}, s.metrics.nodesOutsideSubnet]]),
+      (s) =>
+        DRIFT_KINDS.flatMap((kind): Array<Row<"kind">> => {
+          const n = s.metrics.drift[kind] ?? 0;
+          return n > 0 ? [[{ kind }, n]] : [];
+        }),
     );
     // the capacity plan (docs/capacity-planning.md): the same for every nodeclass on a subnet, one per subnet
     const perSubnetPlan = (
@@ -361,16 +350,7 @@ export class OperatorMetrics {
 
   /** A gauge rendered at scrape time from `rows()`. */
   private gauge<L extends string>(name: string, help: string, labelNames: L[], rows: () => Iterable<Row<L>>): Gauge<L> {
-    return new Gauge<L>({
-      name: P + name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect(this: Gauge<L>) {
-        this.reset();
-        for (const [labels, value] of rows()) this.set(labels as Partial<Record<L, string>>, value);
-      },
-    });
+    return new ProjectedGauge<L>({ name: P + name, help, labelNames, registers: [this.registry] }, rows);
   }
 
   /** A per-nodeclass gauge: `rows` turns one sample into its series; the nodeclass label is added. */
@@ -385,6 +365,28 @@ export class OperatorMetrics {
         [...rows(s)].map(([labels, value]): Row<L | "nodeclass"> => [{ nodeclass, ...labels }, value]),
       ),
     );
+  }
+}
+
+/**
+ * A gauge whose series are `rows()` at each scrape, handed to prom-client's registry as they are: the registry
+ * still validates nothing we did not build and writes the exposition, but no label set is hashed into the
+ * gauge's map and reset again on every scrape (`reset()` + `set()` per series was most of a scrape's time at
+ * 1,000 nodeclasses). `get()` is what the registry calls for every metric (`metrics()`, `getMetricsAsJSON()`).
+ */
+class ProjectedGauge<L extends string> extends Gauge<L> {
+  constructor(
+    config: GaugeConfiguration<L>,
+    private readonly rows: () => Iterable<Row<L>>,
+  ) {
+    super(config);
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValue<L>>> {
+    const values: Array<MetricValue<L>> = [];
+    for (const [labels, value] of this.rows()) values.push({ labels, value });
+    // name, help, type and aggregator as prom-client reports them; the gauge's own map is always empty
+    return { ...(await super.get()), values };
   }
 }
 
