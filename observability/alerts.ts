@@ -119,13 +119,12 @@ export function buildRuleGroups(options: RuleOptions = {}): RuleGroup[] {
   /** A per-nodeclass alert with its subnet's labels added (kept without them if the info series is missing). */
   const withSubnet = (expr: string): string =>
     `(${expr})\n* on (${C}, nodeclass) group_left (subnet_id, resource_group, vnet, subnet)\n${nodeclassSubnet}\nor on (${C}, nodeclass)\n(${expr})`;
-  /** A per-nodeclass condition expression with the condition's current reason as a label. */
-  const withReason = (expr: string, type: string): string => {
-    const reason = `topk by (${C}, nodeclass) (1, max by (${C}, nodeclass, reason) (${m("nodeclass_condition_reason")}{type="${type}"}))`;
-    return `(${expr}) * on (${C}, nodeclass) group_left (reason) ${reason} or on (${C}, nodeclass) (${expr})`;
-  };
+  /** 1 per nodeclass whose condition `type` has `status` (the condition series is present only for its status). */
   const conditionIs = (type: string, status: string): string =>
     `max by (${C}, nodeclass) (${m("nodeclass_condition")}{type="${type}", status="${status}"}) == 1`;
+  /** The same with the condition's current reason as a label (one reason per nodeclass, also across a failover). */
+  const conditionWithReason = (type: string, status: string): string =>
+    `topk by (${C}, nodeclass) (1, max by (${C}, nodeclass, reason) (${m("nodeclass_condition")}{type="${type}", status="${status}"}) == 1)`;
 
   const bySubnet = (metric: string): string => `max by (${C}, subnet_id) (${m(metric)})`;
   const utilization = perNodeclass(bySubnet("subnet_utilization_ratio"));
@@ -217,7 +216,7 @@ export function buildRuleGroups(options: RuleOptions = {}): RuleGroup[] {
     rules: [
       rule({
         alert: "AKSNodeClassSubnetNotReady",
-        expr: withSubnet(withReason(conditionIs("SubnetReady", "False"), "SubnetReady")),
+        expr: withSubnet(conditionWithReason("SubnetReady", "False")),
         for: "10m",
         labels: { severity: "critical" },
         summary: "AKSNodeClass {{ $labels.nodeclass }} cannot get new nodes in its subnet (SubnetReady=False).",
@@ -228,7 +227,7 @@ export function buildRuleGroups(options: RuleOptions = {}): RuleGroup[] {
       }),
       rule({
         alert: "AKSNodeClassSubnetUnknown",
-        expr: withSubnet(withReason(conditionIs("SubnetReady", "Unknown"), "SubnetReady")),
+        expr: withSubnet(conditionWithReason("SubnetReady", "Unknown")),
         for: o.unknownFor,
         labels: { severity: "warning" },
         summary: "The operator cannot tell whether AKSNodeClass {{ $labels.nodeclass }} can get new nodes.",
@@ -265,7 +264,7 @@ export function buildRuleGroups(options: RuleOptions = {}): RuleGroup[] {
       }),
       rule({
         alert: "AKSNodeClassSubnetMigration",
-        expr: withSubnet(`max by (${C}, nodeclass) (${m("nodeclass_drift")}{kind="migration"}) == 1`),
+        expr: withSubnet(`max by (${C}, nodeclass) (${m("nodeclass_drift")}{kind="migration"}) > 0`),
         for: "15m",
         labels: { severity: "warning" },
         summary: "AKSNodeClass {{ $labels.nodeclass }} is migrating to subnet {{ $labels.vnet }}/{{ $labels.subnet }}.",

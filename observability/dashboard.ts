@@ -170,7 +170,11 @@ function overviewRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ).textMode(common.BigValueTextMode.ValueAndName),
       [
         {
-          expr: `sum by (status) (max by (cluster, nodeclass, status) (${m("nodeclass_condition")}{type="SubnetReady", ${NC}}))`,
+          // a status no nodeclass has shows 0: the condition series exists only for the current status
+          expr: [
+            `sum by (status) (max by (cluster, nodeclass, status) (${m("nodeclass_condition")}{type="SubnetReady", ${NC}}))`,
+            ...["True", "False", "Unknown"].map((s) => `label_replace(vector(0), "status", "${s}", "", "")`),
+          ].join(" or "),
           legend: "{{status}}",
         },
       ],
@@ -359,7 +363,7 @@ function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ),
       [
         {
-          expr: `max by (cluster, nodeclass, type, reason) (${m("nodeclass_condition_reason")}{type=~"SubnetAccess|NetworkPlan", ${NC}})`,
+          expr: `max by (cluster, nodeclass, type, status, reason) (${m("nodeclass_condition")}{type=~"SubnetAccess|NetworkPlan", ${NC}})`,
           instant: true,
         },
       ],
@@ -370,7 +374,7 @@ function accessRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ids,
       ts(
         "CIDR conflicts",
-        "Overlaps of each nodeclass's subnet with pod, service, reserved or other nodeclasses' ranges.",
+        "Overlaps of each nodeclass's subnet with pod, service, reserved or other nodeclasses' ranges (only those with one).",
         "short",
       ).min(0),
       [
@@ -407,7 +411,7 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       new statetimeline.PanelBuilder()
         .title("Drift by nodeclass")
         .description(
-          "Drift kinds present on each nodeclass (migration, correction, prefix-changed, subnet-deleted, default-changed, nodes-outside).",
+          "Drift kinds present on each nodeclass (migration, correction, prefix-changed, subnet-deleted, default-changed, nodes-outside); absent kinds are not drawn.",
         )
         .unit("bool_on_off")
         .span(12)
@@ -425,12 +429,12 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       ids,
       ts(
         "Nodes outside their nodeclass's subnet",
-        "Nodes of the nodeclass whose IPs are not in its current subnet.",
+        "Nodes of the nodeclass whose IPs are not in its current subnet (nodeclasses with none are not drawn).",
         "short",
       ).min(0),
       [
         {
-          expr: `max by (cluster, nodeclass) (${m("nodeclass_nodes_outside_subnet")}{${NC}})`,
+          expr: `max by (cluster, nodeclass) (${m("nodeclass_drift")}{kind="nodes-outside", ${NC}})`,
           legend: "{{cluster}} {{nodeclass}}",
         },
       ],
@@ -453,7 +457,7 @@ function driftRow(ids: Ids, d: dashboard.DashboardBuilder): void {
       tbl("SubnetStable reasons", "Current reason of the SubnetStable condition per nodeclass.", "short"),
       [
         {
-          expr: `max by (cluster, nodeclass, reason) (${m("nodeclass_condition_reason")}{type="SubnetStable", ${NC}})`,
+          expr: `max by (cluster, nodeclass, status, reason) (${m("nodeclass_condition")}{type="SubnetStable", ${NC}})`,
           instant: true,
         },
       ],

@@ -67,22 +67,9 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
     series(metric, cluster, subnetLabels(p), values);
   const info = (cluster: string, p: Place, steps: number) =>
     series("nodeclass_info", cluster, { nodeclass: p.nodeclass, subnet_id: subnetId(p), source: "spec" }, `1x${steps}`);
-  /** condition series for every status, 1 on the given one per step ("T", "F", "U") */
-  const condition = (cluster: string, p: Place, type: string, statuses: string) => {
-    const steps = statuses.split(" ");
-    return (["True", "False", "Unknown"] as const).map((status) =>
-      series(
-        "nodeclass_condition",
-        cluster,
-        { nodeclass: p.nodeclass, type, status },
-        steps
-          .map((s) => (s.startsWith(status[0] ?? "") ? s.replace(/^[TFU]/, "1") : s.replace(/^[TFU]/, "0")))
-          .join(" "),
-      ),
-    );
-  };
-  const reason = (cluster: string, p: Place, type: string, r: string, values: string) =>
-    series("nodeclass_condition_reason", cluster, { nodeclass: p.nodeclass, type, reason: r }, values);
+  /** the condition's one series: its current status and reason as labels, value 1 while current */
+  const condition = (cluster: string, p: Place, type: string, status: string, reason: string, values: string) =>
+    series("nodeclass_condition", cluster, { nodeclass: p.nodeclass, type, status, reason }, values);
 
   const where = (cluster: string) => ` in cluster ${cluster}`;
   const placeLabels = (cluster: string, p: Place): Record<string, string> => ({
@@ -347,10 +334,8 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
       name: "AKSNodeClassSubnetNotReady: east False (SubnetNotFound), west True; neither fires the access alert",
       interval: "1m",
       input_series: [
-        ...condition(EAST, A, "SubnetReady", "Fx20"),
-        reason(EAST, A, "SubnetReady", "SubnetNotFound", "1x20"),
-        ...condition(WEST, A, "SubnetReady", "Tx20"),
-        reason(WEST, A, "SubnetReady", "SubnetReady", "1x20"),
+        condition(EAST, A, "SubnetReady", "False", "SubnetNotFound", "1x20"),
+        condition(WEST, A, "SubnetReady", "True", "SubnetReady", "1x20"),
         ...[EAST, WEST].map((c) => info(c, A, 20)),
       ],
       alert_rule_test: [
@@ -366,11 +351,10 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
       name: "AKSNodeClassSubnetUnknown: Unknown for 31m (west) fires after 30m; Unknown for 20m then True (east) never",
       interval: "1m",
       input_series: [
-        ...condition(WEST, A, "SubnetReady", "Ux45"),
-        reason(WEST, A, "SubnetReady", "AzureUnavailable", "1x45"),
-        ...condition(EAST, A, "SubnetReady", "Ux20 Tx25"),
-        reason(EAST, A, "SubnetReady", "AzureUnavailable", "1x20 _x25"),
-        reason(EAST, A, "SubnetReady", "SubnetReady", "_x20 1x25"),
+        condition(WEST, A, "SubnetReady", "Unknown", "AzureUnavailable", "1x45"),
+        // a state change swaps the series: Unknown's goes stale, True's appears
+        condition(EAST, A, "SubnetReady", "Unknown", "AzureUnavailable", "1x20 stale"),
+        condition(EAST, A, "SubnetReady", "True", "SubnetReady", "_x20 1x25"),
         ...[EAST, WEST].map((c) => info(c, A, 45)),
       ],
       alert_rule_test: [
@@ -394,11 +378,10 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
         ...[EAST, WEST].flatMap((c) => [
           series("nodeclass_access", c, { nodeclass: "nc-a", action: "join", result: "denied" }, "1x10"),
           series("nodeclass_access", c, { nodeclass: "nc-a", action: "read", result: "granted" }, "1x10"),
-          series("nodeclass_access", c, { nodeclass: "nc-a", action: "read", result: "denied" }, "0x10"),
           info(c, A, 10),
         ]),
-        ...condition(EAST, A, "SubnetFound", "Tx10"),
-        ...condition(WEST, A, "SubnetFound", "Fx10"),
+        condition(EAST, A, "SubnetFound", "True", "SubnetFound", "1x10"),
+        condition(WEST, A, "SubnetFound", "False", "SubnetNotFound", "1x10"),
       ],
       alert_rule_test: [
         none("4m", "AKSNodeClassSubnetAccessDenied"),
@@ -409,9 +392,8 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
       name: "AKSNodeClassCIDRConflict: a service CIDR overlap (west), none (east)",
       interval: "1m",
       input_series: [
+        // only kinds with a conflict have a series: east has none
         series("nodeclass_cidr_conflicts", WEST, { nodeclass: "nc-a", with: "service" }, "1x10"),
-        series("nodeclass_cidr_conflicts", WEST, { nodeclass: "nc-a", with: "pod" }, "0x10"),
-        series("nodeclass_cidr_conflicts", EAST, { nodeclass: "nc-a", with: "service" }, "0x10"),
         ...[EAST, WEST].map((c) => info(c, A, 10)),
       ],
       alert_rule_test: [
@@ -423,9 +405,10 @@ export function renderRulesTest(opts: { clusterLabel?: string; rulesFile?: strin
       name: "AKSNodeClassSubnetMigration: migrating for 20m (east), not migrating (west)",
       interval: "1m",
       input_series: [
+        // only kinds present have a series: west has a correction, and nodes outside its subnet (a count)
         series("nodeclass_drift", EAST, { nodeclass: "nc-a", kind: "migration" }, "1x20"),
-        series("nodeclass_drift", WEST, { nodeclass: "nc-a", kind: "migration" }, "0x20"),
         series("nodeclass_drift", WEST, { nodeclass: "nc-a", kind: "correction" }, "1x20"),
+        series("nodeclass_drift", WEST, { nodeclass: "nc-a", kind: "nodes-outside" }, "3x20"),
         ...[EAST, WEST].map((c) => info(c, A, 20)),
       ],
       alert_rule_test: [

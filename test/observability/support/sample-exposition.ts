@@ -1,9 +1,16 @@
 /**
- * A realistic /metrics exposition of every aks-subnet-health metric (names and labels as docs/metrics.md
- * documents them), for three nodeclasses on two subnets in two VNets, built with prom-client the way the
- * operator builds it. Counters and histograms move on every scrape so that rate() has something to show.
+ * A realistic /metrics exposition of every aks-subnet-health metric, for three nodeclasses on two subnets in
+ * two VNets, rendered by the operator's own OperatorMetrics from evaluations shaped like the operator's: the
+ * dashboard and alert tests query exactly the names, labels and series shape the operator serves. Counters
+ * and histograms move on every scrape so that rate() has something to show.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { ConditionType } from "../../../src/domain.js";
+import { shortType } from "../../../src/health/conditions.js";
+import { CONDITION_ORDER } from "../../../src/health/evaluate.js";
+import { parseSubnetId } from "../../../src/health/subnet-id.js";
+import type { EvaluationResult, NodeClassMetrics, SubnetRef } from "../../../src/health/types.js";
+import { OperatorMetrics } from "../../../src/metrics/metrics.js";
 
 const P = "aks_subnet_health_";
 
@@ -66,24 +73,6 @@ export const SAMPLE_SUBNETS_NOT_READY = new Set(
   SAMPLE_NODECLASSES.filter((n) => n.ready === "False").map((n) => n.subnet.subnet_id),
 ).size;
 
-const CONDITION_TYPES = [
-  "SubnetReady",
-  "SubnetFound",
-  "SubnetCapacity",
-  "SubnetAccess",
-  "NetworkPlan",
-  "SubnetStable",
-] as const;
-const STATUSES = ["True", "False", "Unknown"] as const;
-const VERDICTS = ["granted", "denied", "conditional", "unknown"] as const;
-const DRIFT_KINDS = [
-  "migration",
-  "correction",
-  "prefix-changed",
-  "subnet-deleted",
-  "default-changed",
-  "nodes-outside",
-] as const;
 const OPERATIONS = ["VirtualNetworks_Get", "VirtualNetworks_ListUsage", "RoleAssignments_ListForScope"] as const;
 
 /** Names of every metric family the operator exports besides prom-client's defaults. */
@@ -99,11 +88,10 @@ export const OPERATOR_METRIC_NAMES = [
   "nodeclass_info",
   "nodeclass_node_headroom",
   "nodeclass_condition",
-  "nodeclass_condition_reason",
   "nodeclass_access",
   "nodeclass_cidr_conflicts",
+  "nodeclass_connectivity",
   "nodeclass_drift",
-  "nodeclass_nodes_outside_subnet",
   "cluster_network_supported",
   "reconcile_total",
   "reconcile_duration_seconds",
@@ -124,178 +112,80 @@ export interface SampleExporter {
   tick: () => void;
 }
 
-export function sampleExporter(): SampleExporter {
-  const registry = new Registry();
-  const registers = [registry];
-  collectDefaultMetrics({ register: registry, prefix: P });
-  const subnetLabels = ["subnet_id", "subscription_id", "resource_group", "vnet", "subnet"] as const;
-  const perSubnet = (name: string, help: string): Gauge<(typeof subnetLabels)[number]> =>
-    new Gauge({ name: P + name, help, labelNames: subnetLabels, registers });
-  const total = perSubnet("subnet_ips_capacity", "Usable IPs of the subnet.");
-  const used = perSubnet("subnet_ips_used", "IPs in use.");
-  const available = perSubnet("subnet_ips_available", "Free IPs.");
-  const utilization = perSubnet("subnet_utilization_ratio", "used / total.");
-  const age = perSubnet("subnet_data_age_seconds", "Age of the Azure data.");
-  const neededAtLimits = perSubnet("subnet_ips_needed_at_limits", "IPs the NodePools need at their limits.");
-  const shortAtLimits = perSubnet("subnet_ips_short_at_limits", "IPs short at NodePool limits.");
-  for (const s of SAMPLE_SUBNETS) {
-    const l = {
-      subnet_id: s.subnet_id,
-      subscription_id: s.subscription_id,
-      resource_group: s.resource_group,
-      vnet: s.vnet,
-      subnet: s.subnet,
-    };
-    total.set(l, s.total);
-    used.set(l, s.used);
-    available.set(l, s.total - s.used);
-    utilization.set(l, s.used / s.total);
-    age.set(l, s.ageSeconds);
+function subnetRef(s: SampleSubnet): SubnetRef {
+  const parsed = parseSubnetId(s.subnet_id);
+  if (!parsed.ok) throw new Error(`sample subnet ID does not parse: ${parsed.error}`);
+  return parsed.ref;
+}
+
+/** The evaluation the operator would have recorded for a sample nodeclass. */
+function evaluation(nc: SampleNodeClass, now: number): EvaluationResult {
+  const s = nc.subnet;
+  const ref = subnetRef(s);
+  const onSubnet = SAMPLE_NODECLASSES.filter((x) => x.subnet === s);
+  const metrics: NodeClassMetrics = {
+    subnetCanonical: ref.canonical,
+    ips: { total: s.total, used: s.used, available: s.total - s.used, fetchedAt: now - s.ageSeconds * 1000 },
+    source: nc.source,
+    nodeHeadroom: nc.headroom,
+    access: { read: "granted", join: nc.name === "gpu" ? "conditional" : "granted" },
+    // one conflict and two drift kinds, so that every panel has series to show
+    cidrConflicts: nc.name === "batch" ? { pod: 1 } : {},
+    drift: nc.name === "gpu" ? { migration: 1, "nodes-outside": 3 } : {},
+    nodesOutsideSubnet: nc.name === "gpu" ? 3 : 0,
     // the fullest subnet is short at its NodePools' limits, the others are not
-    neededAtLimits.set(l, s.used + 100);
-    shortAtLimits.set(l, Math.max(0, s.used + 100 - s.total));
-  }
-  const worstCase = new Gauge({
-    name: P + "nodepool_worst_case_nodes",
-    help: "worst-case nodes",
-    labelNames: ["nodepool", "nodeclass", "limit"],
-    registers,
-  });
+    plan: {
+      neededAtLimits: s.used + 100,
+      shortAtLimits: Math.max(0, s.used + 100 - s.total),
+      nodePools: onSubnet.map((x) => ({ nodePool: `${x.name}-pool`, nodeClass: x.name, nodes: 50, limit: "cpu" })),
+    },
+    connectivity: { outbound: "pass", nsg: nc.name === "batch" ? "warn" : "pass", routes: "pass", parity: "pass" },
+  };
+  return {
+    conditions: CONDITION_ORDER.map((type) =>
+      type === ConditionType.SubnetReady
+        ? { type, status: nc.ready, reason: nc.readyReason, message: "sample." }
+        : { type, status: "True", reason: `${shortType(type)}OK`, message: "sample." },
+    ),
+    subnetHealth: { subnetID: s.subnet_id, source: nc.source },
+    metrics,
+    events: [],
+    subnet: ref,
+  };
+}
 
-  const info = new Gauge({
-    name: P + "nodeclass_info",
-    help: "nodeclass → subnet",
-    labelNames: ["nodeclass", "subnet_id", "source"],
-    registers,
-  });
-  const headroom = new Gauge({
-    name: P + "nodeclass_node_headroom",
-    help: "headroom",
-    labelNames: ["nodeclass", "subnet_id"],
-    registers,
-  });
-  const condition = new Gauge({
-    name: P + "nodeclass_condition",
-    help: "condition",
-    labelNames: ["nodeclass", "type", "status"],
-    registers,
-  });
-  const reason = new Gauge({
-    name: P + "nodeclass_condition_reason",
-    help: "reason",
-    labelNames: ["nodeclass", "type", "reason"],
-    registers,
-  });
-  const access = new Gauge({
-    name: P + "nodeclass_access",
-    help: "access",
-    labelNames: ["nodeclass", "action", "result"],
-    registers,
-  });
-  const conflicts = new Gauge({
-    name: P + "nodeclass_cidr_conflicts",
-    help: "conflicts",
-    labelNames: ["nodeclass", "with"],
-    registers,
-  });
-  const drift = new Gauge({ name: P + "nodeclass_drift", help: "drift", labelNames: ["nodeclass", "kind"], registers });
-  const outside = new Gauge({
-    name: P + "nodeclass_nodes_outside_subnet",
-    help: "outside",
-    labelNames: ["nodeclass"],
-    registers,
-  });
-  for (const nc of SAMPLE_NODECLASSES) {
-    const nodeclass = nc.name;
-    worstCase.set({ nodepool: `${nodeclass}-pool`, nodeclass, limit: "cpu" }, 50);
-    info.set({ nodeclass, subnet_id: nc.subnet.subnet_id, source: nc.source }, 1);
-    headroom.set({ nodeclass, subnet_id: nc.subnet.subnet_id }, nc.headroom);
-    for (const type of CONDITION_TYPES) {
-      const current = type === "SubnetReady" ? nc.ready : "True";
-      for (const status of STATUSES) condition.set({ nodeclass, type, status }, status === current ? 1 : 0);
-      reason.set({ nodeclass, type, reason: type === "SubnetReady" ? nc.readyReason : `${type}OK` }, 1);
-    }
-    for (const action of ["read", "join"] as const) {
-      const current = nc.name === "gpu" && action === "join" ? "conditional" : "granted";
-      for (const result of VERDICTS) access.set({ nodeclass, action, result }, result === current ? 1 : 0);
-    }
-    for (const w of ["pod", "service", "reserved", "nodeclass"] as const) conflicts.set({ nodeclass, with: w }, 0);
-    for (const kind of DRIFT_KINDS) drift.set({ nodeclass, kind }, nc.name === "gpu" && kind === "migration" ? 1 : 0);
-    outside.set({ nodeclass }, nc.name === "gpu" ? 3 : 0);
-  }
-  new Gauge({
-    name: P + "cluster_network_supported",
-    help: "supported",
-    labelNames: ["plugin", "mode", "policy", "dataplane"],
-    registers,
-  }).set({ plugin: "azure", mode: "overlay", policy: "cilium", dataplane: "cilium" }, 1);
-
-  const reconciles = new Counter({
-    name: P + "reconcile_total",
-    help: "reconciles",
-    labelNames: ["result"],
-    registers,
-  });
-  const reconcileDuration = new Histogram({
-    name: P + "reconcile_duration_seconds",
-    help: "reconcile duration",
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
-  });
-  const requests = new Counter({
-    name: P + "azure_requests_total",
-    help: "requests",
-    labelNames: ["operation", "code"],
-    registers,
-  });
-  const requestDuration = new Histogram({
-    name: P + "azure_request_duration_seconds",
-    help: "latency",
-    labelNames: ["operation"],
-    registers,
-  });
-  const throttled = new Counter({
-    name: P + "azure_throttled_total",
-    help: "throttled",
-    labelNames: ["operation"],
-    registers,
-  });
-  new Counter({
-    name: P + "azure_requests_refused_total",
-    help: "refused",
-    labelNames: ["operation", "reason"],
-    registers,
-  }).inc({ operation: "VirtualNetworks_ListUsage", reason: "foreign-host" }, 0);
-  new Counter({ name: P + "status_overwritten_total", help: "overwritten", registers }).inc(0);
-  const writes = new Counter({ name: P + "status_writes_total", help: "writes", labelNames: ["result"], registers });
-  new Gauge({ name: P + "workqueue_depth", help: "depth", registers }).set(2);
-  new Gauge({ name: P + "leader", help: "leader", registers }).set(1);
-  new Gauge({ name: P + "build_info", help: "build", labelNames: ["version"], registers }).set({ version: "0.1.0" }, 1);
+export function sampleExporter(): SampleExporter {
+  const now = Date.now();
+  const m = new OperatorMetrics({ version: "0.1.0", now: () => now, workqueueDepth: () => 2 });
+  for (const nc of SAMPLE_NODECLASSES) m.recordEvaluation(nc.name, evaluation(nc, now));
+  m.setClusterNetwork({ plugin: "azure", mode: "overlay", policy: "cilium", dataplane: "cilium" }, true);
+  m.leader.set(1);
+  m.azureRefused.inc({ operation: "VirtualNetworks_ListUsage", reason: "foreign-host" }, 0);
+  m.statusOverwritten.inc(0);
 
   // every label value present from the first scrape, so rate() has two points as early as possible
-  for (const result of ["success", "error", "skipped"]) reconciles.inc({ result }, 0);
-  for (const result of ["written", "conflict", "error"]) writes.inc({ result }, 0);
+  for (const result of ["written", "conflict", "error"]) m.statusWrites.inc({ result }, 0);
   for (const operation of OPERATIONS) {
-    for (const code of ["200", "429", "ECONNRESET"]) requests.inc({ operation, code }, 0);
-    throttled.inc({ operation }, 0);
+    for (const code of ["200", "429", "ECONNRESET"]) m.azureRequests.inc({ operation, code }, 0);
+    m.azureThrottled.inc({ operation }, 0);
   }
 
   let n = 0;
   const tick = (): void => {
     n++;
-    reconciles.inc({ result: "success" }, 5);
-    if (n % 3 === 0) reconciles.inc({ result: "error" });
-    reconciles.inc({ result: "skipped" });
-    reconcileDuration.observe(0.02 + (n % 5) * 0.01);
-    writes.inc({ result: "written" });
-    if (n % 4 === 0) writes.inc({ result: "conflict" });
+    m.reconcileTotal.inc({ result: "success" }, 5);
+    if (n % 3 === 0) m.reconcileTotal.inc({ result: "error" });
+    m.reconcileTotal.inc({ result: "skipped" });
+    m.reconcileDuration.observe(0.02 + (n % 5) * 0.01);
+    m.statusWrites.inc({ result: "written" });
+    if (n % 4 === 0) m.statusWrites.inc({ result: "conflict" });
     for (const operation of OPERATIONS) {
-      requests.inc({ operation, code: "200" }, 3);
-      requestDuration.observe({ operation }, 0.08 + (n % 7) * 0.02);
+      m.azureRequests.inc({ operation, code: "200" }, 3);
+      m.azureRequestDuration.observe({ operation }, 0.08 + (n % 7) * 0.02);
     }
-    requests.inc({ operation: "VirtualNetworks_ListUsage", code: "429" });
-    throttled.inc({ operation: "VirtualNetworks_ListUsage" });
-    if (n % 5 === 0) requests.inc({ operation: "VirtualNetworks_Get", code: "ECONNRESET" });
+    m.azureRequests.inc({ operation: "VirtualNetworks_ListUsage", code: "429" });
+    m.azureThrottled.inc({ operation: "VirtualNetworks_ListUsage" });
+    if (n % 5 === 0) m.azureRequests.inc({ operation: "VirtualNetworks_Get", code: "ECONNRESET" });
   };
-  return { registry, tick };
+  return { registry: m.registry, tick };
 }
