@@ -26,11 +26,11 @@ function checkMetrics(exposition: string): { status: number | null; output: stri
 describe.runIf(shouldRunWith("promtool"))("promtool check metrics on a live scrape of the operator", () => {
   let stack: Stack;
   let scrape = "";
+  const scenarios = ["nearly-full", "reader-only", "pod-cidr-overlap", "missing-subnet"] as const;
+  const names = scenarios.map((s) => uniqueName(s));
 
   beforeAll(async () => {
     stack = await startStack({ topology: TOPOLOGY, flags: { clusterResourceId: EXAMPLE_CLUSTER_ID } });
-    const scenarios = ["nearly-full", "reader-only", "pod-cidr-overlap", "missing-subnet"] as const;
-    const names = scenarios.map((s) => uniqueName(s));
     for (const [i, s] of scenarios.entries()) {
       await stack.createNodeClass(names[i] ?? "", { vnetSubnetID: EXAMPLE_SUBNET_IDS[s] });
     }
@@ -38,15 +38,17 @@ describe.runIf(shouldRunWith("promtool"))("promtool check metrics on a live scra
     scrape = await eventually(
       async () => {
         const text = await stack.metricsText();
-        const has = (metric: string): boolean =>
-          new RegExp(`^${metric}\\{[^}]*nodeclass="${names[1]}"`, "m").test(text);
+        const has = (metric: string, nodeclass: string | undefined): boolean =>
+          new RegExp(`^${metric}\\{[^}]*nodeclass="${nodeclass}"`, "m").test(text);
         return /^aks_subnet_health_subnet_ips_used\{/m.test(text) &&
-          has("aks_subnet_health_nodeclass_access") &&
+          names.every((n) => has("aks_subnet_health_nodeclass_info", n)) &&
+          has("aks_subnet_health_nodeclass_access", names[1]) &&
+          has("aks_subnet_health_nodeclass_cidr_conflicts", names[2]) &&
           /^aks_subnet_health_azure_requests_total\{/m.test(text)
           ? text
           : undefined;
       },
-      { what: "subnet, access and request series on /metrics", timeoutMs: 60_000 },
+      { what: "every nodeclass, subnet, access, conflict and request series on /metrics", timeoutMs: 60_000 },
     );
   }, 120_000);
 
@@ -60,6 +62,14 @@ describe.runIf(shouldRunWith("promtool"))("promtool check metrics on a live scra
     expect(r.status).toBe(0);
     // and it checked our families, not an empty page
     expect((scrape.match(/^# TYPE aks_subnet_health_/gm) ?? []).length).toBeGreaterThan(20);
+  });
+
+  test("every nodeclass, healthy or not, stays within the series budget of docs/metrics.md (at most 25)", () => {
+    for (const name of names) {
+      const own = scrape.split("\n").filter((l) => !l.startsWith("#") && l.includes(`nodeclass="${name}"`));
+      expect(own.length, name).toBeGreaterThan(0);
+      expect(own.length, own.join("\n")).toBeLessThanOrEqual(25);
+    }
   });
 
   test("control: the linter flags a gauge named like a counter, as subnet_ips_total used to be", () => {

@@ -55,11 +55,13 @@ describe("operator against the example topology", () => {
         source: "spec",
       }),
     ).toBe(1);
+    // one series per condition, for its current status and reason
     expect(
       await stack.metric("aks_subnet_health_nodeclass_condition", {
         nodeclass: name,
         type: "SubnetReady",
         status: "True",
+        reason: "SubnetReady",
       }),
     ).toBe(1);
     expect(
@@ -68,9 +70,14 @@ describe("operator against the example topology", () => {
         type: "SubnetReady",
         status: "False",
       }),
-    ).toBe(0);
+    ).toBeUndefined();
     // overlay: one IP per node
     expect(await stack.metric("aks_subnet_health_nodeclass_node_headroom", { nodeclass: name })).toBe(4079);
+    // the series budget (docs/metrics.md, Cardinality): a healthy nodeclass has at most 15 series
+    const own = (await stack.metricsText())
+      .split("\n")
+      .filter((l) => !l.startsWith("#") && l.includes(`nodeclass="${name}"`));
+    expect(own.length, own.join("\n")).toBeLessThanOrEqual(15);
   });
 
   test("consuming IPs moves capacity to the warning, then to the exhausted state; metrics follow", async () => {
