@@ -50,8 +50,8 @@ export interface NodeClassSample {
   subnet: SubnetRef | undefined;
 }
 
-/** One series of a gauge: labels and value. */
-export type Row<L extends string> = [Record<L, string>, number];
+/** Adds one series (labels and value) to the gauge being rendered. */
+export type Emit<L extends string> = (labels: Record<L, string>, value: number) => void;
 
 export function sampleOf(result: EvaluationResult): NodeClassSample {
   return {
@@ -65,6 +65,13 @@ export class OperatorMetrics {
   readonly registry = new Registry();
   /** the one per-nodeclass map: nodeclass → its last sample */
   private readonly samples = new Map<string, NodeClassSample>();
+  /** subnets() and plans() until a sample changes */
+  private bySubnet:
+    | {
+        ips: Map<SubnetRef, NonNullable<NodeClassMetrics["ips"]>>;
+        plans: Map<SubnetRef, NonNullable<NodeClassMetrics["plan"]>>;
+      }
+    | undefined;
   private clusterNetwork:
     { labels: Record<"plugin" | "mode" | "policy" | "dataplane", string>; value: number } | undefined;
 
@@ -105,9 +112,9 @@ export class OperatorMetrics {
       help: string,
       value: (ips: NonNullable<NodeClassMetrics["ips"]>) => number,
     ): Gauge<SubnetLabels> =>
-      this.gauge(name, help, subnetLabelNames, () =>
-        [...this.subnets()].map(([ref, ips]): Row<SubnetLabels> => [subnetLabels(ref), value(ips)]),
-      );
+      this.gauge(name, help, subnetLabelNames, (emit) => {
+        for (const [ref, ips] of this.subnets()) emit(subnetLabels(ref), value(ips));
+      });
     this.subnetIpsTotal = perSubnet(
       // not `_total`: that suffix means a counter (docs/metrics.md, "Renamed metrics")
       "subnet_ips_capacity",
@@ -129,62 +136,69 @@ export class OperatorMetrics {
       "nodeclass_info",
       "1 per nodeclass with the subnet it resolves to and where the ID came from (spec or default).",
       ["subnet_id", "source"],
-      (s) => [[{ subnet_id: s.subnet?.canonical ?? "", source: s.metrics.source }, 1]],
+      (nodeclass, s, emit) => emit({ nodeclass, subnet_id: s.subnet?.canonical ?? "", source: s.metrics.source }, 1),
     );
     this.nodeClassHeadroom = this.perNodeClass(
       "nodeclass_node_headroom",
       "How many more nodes of this class fit in its subnet for the cluster's CNI mode.",
       ["subnet_id"],
-      (s) =>
-        s.metrics.nodeHeadroom === undefined
-          ? []
-          : [[{ subnet_id: s.subnet?.canonical ?? "" }, s.metrics.nodeHeadroom]],
+      (nodeclass, s, emit) => {
+        const headroom = s.metrics.nodeHeadroom;
+        if (headroom !== undefined) emit({ nodeclass, subnet_id: s.subnet?.canonical ?? "" }, headroom);
+      },
     );
     this.nodeClassCondition = this.perNodeClass(
       "nodeclass_condition",
       "1 per condition of ours, with its current status and reason (one series per condition).",
       ["type", "status", "reason"],
-      (s) => s.conditions.map((c) => [{ type: shortType(c.type), status: c.status, reason: c.reason }, 1]),
+      (nodeclass, s, emit) => {
+        for (const c of s.conditions)
+          emit({ nodeclass, type: shortType(c.type), status: c.status, reason: c.reason }, 1);
+      },
     );
     this.nodeClassAccess = this.perNodeClass(
       "nodeclass_access",
       "1 per action (read, join) of Karpenter's identity on the subnet, with its current verdict as `result`.",
       ["action", "result"],
-      (s) =>
-        ACTIONS.flatMap((action): Array<Row<"action" | "result">> => {
-          const verdict = s.metrics.access[action];
-          return verdict ? [[{ action, result: verdict }, 1]] : [];
-        }),
+      (nodeclass, s, emit) => {
+        for (const action of ACTIONS) {
+          const result = s.metrics.access[action];
+          if (result !== undefined) emit({ nodeclass, action, result }, 1);
+        }
+      },
     );
     this.nodeClassCidrConflicts = this.perNodeClass(
       "nodeclass_cidr_conflicts",
       "CIDR conflicts of the nodeclass's subnet, by what it conflicts with; only kinds with a conflict.",
       ["with"],
-      (s) =>
-        CONFLICT_KINDS.flatMap((kind): Array<Row<"with">> => {
+      (nodeclass, s, emit) => {
+        for (const kind of CONFLICT_KINDS) {
           const n = s.metrics.cidrConflicts[kind] ?? 0;
-          return n > 0 ? [[{ with: kind }, n]] : [];
-        }),
+          if (n > 0) emit({ nodeclass, with: kind }, n);
+        }
+      },
     );
     this.nodeClassConnectivity = this.perNodeClass(
       "nodeclass_connectivity",
       "1 per connectivity check (outbound, nsg, routes, parity) of the nodeclass's subnet, with its current result (pass, fail, warn, unknown, skipped).",
       ["check", "result"],
-      (s) =>
-        CONNECTIVITY_CHECKS.flatMap((check): Array<Row<"check" | "result">> => {
+      (nodeclass, s, emit) => {
+        for (const check of CONNECTIVITY_CHECKS) {
           const result = s.metrics.connectivity?.[check];
-          return result === undefined ? [] : [[{ check, result }, 1]];
-        }),
+          if (result !== undefined) emit({ nodeclass, check, result }, 1);
+        }
+      },
     );
     this.nodeClassDrift = this.perNodeClass(
       "nodeclass_drift",
       "Drift kinds present on the nodeclass: 1, or for nodes-outside the number of nodes outside the subnet.",
       ["kind"],
-      (s) =>
-        DRIFT_KINDS.flatMap((kind): Array<Row<"kind">> => {
+      (nodeclass, s, emit) => {
+        for (const kind of DRIFT_KINDS) {
           const n = s.metrics.drift[kind] ?? 0;
-          return n > 0 ? [[{ kind }, n]] : [];
-        }),
+          if (n > 0) emit({ nodeclass, kind }, n);
+        }
+      },
     );
     // the capacity plan (docs/capacity-planning.md): the same for every nodeclass on a subnet, one per subnet
     const perSubnetPlan = (
@@ -192,9 +206,9 @@ export class OperatorMetrics {
       help: string,
       value: (p: NonNullable<NodeClassMetrics["plan"]>) => number,
     ): Gauge<SubnetLabels> =>
-      this.gauge(name, help, subnetLabelNames, () =>
-        [...this.plans()].map(([ref, plan]): Row<SubnetLabels> => [subnetLabels(ref), value(plan)]),
-      );
+      this.gauge(name, help, subnetLabelNames, (emit) => {
+        for (const [ref, plan] of this.plans()) emit(subnetLabels(ref), value(plan));
+      });
     this.subnetIpsNeededAtLimits = perSubnetPlan(
       "subnet_ips_needed_at_limits",
       "IPs the NodePools using the subnet would hold at their limits.",
@@ -209,19 +223,19 @@ export class OperatorMetrics {
       "nodepool_worst_case_nodes",
       "The most nodes the NodePool may reach; `limit` says which limit bounds it.",
       ["nodepool", "nodeclass", "limit"],
-      () =>
-        [...this.plans().values()].flatMap((plan) =>
-          plan.nodePools.map((n): Row<"nodepool" | "nodeclass" | "limit"> => [
-            { nodepool: n.nodePool, nodeclass: n.nodeClass, limit: n.limit },
-            n.nodes,
-          ]),
-        ),
+      (emit) => {
+        for (const plan of this.plans().values())
+          for (const n of plan.nodePools)
+            emit({ nodepool: n.nodePool, nodeclass: n.nodeClass, limit: n.limit }, n.nodes);
+      },
     );
     this.clusterNetworkSupported = this.gauge(
       "cluster_network_supported",
       "1 when the cluster's networking is a supported NAP configuration, 0 when not.",
       ["plugin", "mode", "policy", "dataplane"],
-      () => (this.clusterNetwork ? [[this.clusterNetwork.labels, this.clusterNetwork.value]] : []),
+      (emit) => {
+        if (this.clusterNetwork) emit(this.clusterNetwork.labels, this.clusterNetwork.value);
+      },
     );
     this.reconcileTotal = new Counter({
       name: P + "reconcile_total",
@@ -304,16 +318,19 @@ export class OperatorMetrics {
   /** Keeps the evaluation as the nodeclass's sample; its series follow at the next scrape. */
   recordEvaluation(nodeclass: string, result: EvaluationResult): void {
     this.samples.set(nodeclass, sampleOf(result));
+    this.bySubnet = undefined;
   }
 
   /** A deleted nodeclass: all its series (and its subnet's, when no other class uses it) go. */
   forgetNodeClass(nodeclass: string): void {
     this.samples.delete(nodeclass);
+    this.bySubnet = undefined;
   }
 
   /** Losing leadership: another replica reports now, so this one exports no object series. */
   forgetAll(): void {
     this.samples.clear();
+    this.bySubnet = undefined;
     this.clusterNetwork = undefined;
   }
 
@@ -330,61 +347,76 @@ export class OperatorMetrics {
 
   /** The subnets in use with their freshest numbers, one per subnet however many classes share it. */
   private subnets(): Map<SubnetRef, NonNullable<NodeClassMetrics["ips"]>> {
-    const byId = new Map<string, [SubnetRef, NonNullable<NodeClassMetrics["ips"]>]>();
-    for (const s of this.samples.values()) {
-      const ips = s.metrics.ips;
-      if (!s.subnet || !ips) continue;
-      const seen = byId.get(s.subnet.canonical);
-      if (!seen || seen[1].fetchedAt < ips.fetchedAt) byId.set(s.subnet.canonical, [s.subnet, ips]);
-    }
-    return new Map(byId.values());
+    return this.perSubnetViews().ips;
   }
 
   /** Each subnet's capacity plan, from the last sample that carried one. */
   private plans(): Map<SubnetRef, NonNullable<NodeClassMetrics["plan"]>> {
-    const byId = new Map<string, [SubnetRef, NonNullable<NodeClassMetrics["plan"]>]>();
-    for (const s of this.samples.values())
-      if (s.subnet && s.metrics.plan) byId.set(s.subnet.canonical, [s.subnet, s.metrics.plan]);
-    return new Map(byId.values());
+    return this.perSubnetViews().plans;
   }
 
-  /** A gauge rendered at scrape time from `rows()`. */
-  private gauge<L extends string>(name: string, help: string, labelNames: L[], rows: () => Iterable<Row<L>>): Gauge<L> {
-    return new ProjectedGauge<L>({ name: P + name, help, labelNames, registers: [this.registry] }, rows);
+  /**
+   * Both per-subnet views in one pass over the samples, kept until a sample changes: seven per-subnet
+   * families read them at each scrape, and with 1,000 nodeclasses seven passes were a sizeable part of it.
+   */
+  private perSubnetViews(): NonNullable<OperatorMetrics["bySubnet"]> {
+    if (this.bySubnet) return this.bySubnet;
+    const ips = new Map<string, [SubnetRef, NonNullable<NodeClassMetrics["ips"]>]>();
+    const plans = new Map<string, [SubnetRef, NonNullable<NodeClassMetrics["plan"]>]>();
+    for (const s of this.samples.values()) {
+      if (!s.subnet) continue;
+      const id = s.subnet.canonical;
+      const fresh = s.metrics.ips;
+      if (fresh) {
+        const seen = ips.get(id);
+        if (!seen || seen[1].fetchedAt < fresh.fetchedAt) ips.set(id, [s.subnet, fresh]);
+      }
+      if (s.metrics.plan) plans.set(id, [s.subnet, s.metrics.plan]);
+    }
+    this.bySubnet = { ips: new Map(ips.values()), plans: new Map(plans.values()) };
+    return this.bySubnet;
   }
 
-  /** A per-nodeclass gauge: `rows` turns one sample into its series; the nodeclass label is added. */
+  /** A gauge rendered at scrape time: `render` emits its series. */
+  private gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    render: (emit: Emit<L>) => void,
+  ): Gauge<L> {
+    return new ProjectedGauge<L>({ name: P + name, help, labelNames, registers: [this.registry] }, render);
+  }
+
+  /** A per-nodeclass gauge: `render` emits one sample's series, each with the `nodeclass` label. */
   private perNodeClass<L extends string>(
     name: string,
     help: string,
     labelNames: L[],
-    rows: (s: NodeClassSample) => Iterable<Row<L>>,
+    render: (nodeclass: string, s: NodeClassSample, emit: Emit<L | "nodeclass">) => void,
   ): Gauge<L | "nodeclass"> {
-    return this.gauge<L | "nodeclass">(name, help, ["nodeclass", ...labelNames], () =>
-      [...this.samples].flatMap(([nodeclass, s]) =>
-        [...rows(s)].map(([labels, value]): Row<L | "nodeclass"> => [{ nodeclass, ...labels }, value]),
-      ),
-    );
+    return this.gauge<L | "nodeclass">(name, help, ["nodeclass", ...labelNames], (emit) => {
+      for (const [nodeclass, s] of this.samples) render(nodeclass, s, emit);
+    });
   }
 }
 
 /**
- * A gauge whose series are `rows()` at each scrape, handed to prom-client's registry as they are: the registry
- * still validates nothing we did not build and writes the exposition, but no label set is hashed into the
- * gauge's map and reset again on every scrape (`reset()` + `set()` per series was most of a scrape's time at
- * 1,000 nodeclasses). `get()` is what the registry calls for every metric (`metrics()`, `getMetricsAsJSON()`).
+ * A gauge whose series are emitted by `render` at each scrape and handed to prom-client's registry as they
+ * are, which still writes the exposition: no label set is validated, hashed into the gauge's map and reset
+ * again on every scrape (`reset()` + `set()` per series was most of a scrape's time at 1,000 nodeclasses).
+ * `get()` is what the registry calls for every metric (`metrics()`, `getMetricsAsJSON()`).
  */
 class ProjectedGauge<L extends string> extends Gauge<L> {
   constructor(
     config: GaugeConfiguration<L>,
-    private readonly rows: () => Iterable<Row<L>>,
+    private readonly render: (emit: Emit<L>) => void,
   ) {
     super(config);
   }
 
   override async get(): Promise<MetricObjectWithValues<MetricValue<L>>> {
     const values: Array<MetricValue<L>> = [];
-    for (const [labels, value] of this.rows()) values.push({ labels, value });
+    this.render((labels, value) => values.push({ labels, value }));
     // name, help, type and aggregator as prom-client reports them; the gauge's own map is always empty
     return { ...(await super.get()), values };
   }
