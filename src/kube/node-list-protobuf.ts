@@ -58,12 +58,6 @@ export interface NodeFields {
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The runtime.Unknown's payload (the encoded object), after checking the magic prefix. */
 function unwrap(body: Uint8Array): Uint8Array {
   if (body.length < MAGIC.length || MAGIC.some((b, i) => body[i] !== b))
@@ -82,98 +76,170 @@ function unwrap(body: Uint8Array): Uint8Array {
   return raw;
 }
 
+/**
+ * A cursor over one protobuf payload. It uses only the reader's varint decoding and moves `pos` itself:
+ * BinaryReader's `tag()`, `skip()` and `bytes()` each allocate (an array, a view) per field, and an AKS
+ * node has hundreds of fields, nearly all skipped, so walking a 5,000-node list with them made as much
+ * garbage as the JSON it replaces.
+ */
+class Cursor {
+  readonly r: BinaryReader;
+  constructor(readonly buf: Uint8Array) {
+    this.r = new BinaryReader(buf);
+  }
+  get pos(): number {
+    return this.r.pos;
+  }
+  /** the next field's number and wire type, packed as protobuf does (field << 3 | wire) */
+  tag(): number {
+    return this.r.uint32();
+  }
+  /** the end position of the length-delimited field whose tag was just read */
+  enter(): number {
+    const len = this.r.uint32();
+    const end = this.r.pos + len;
+    if (end > this.buf.length) throw new Error("protobuf field runs past the end of the body");
+    return end;
+  }
+  skip(wire: number): void {
+    switch (wire as WireType) {
+      case WireType.Varint:
+        this.r.uint32(); // reads every byte of a varint, up to 10
+        break;
+      case WireType.Bit64:
+        this.r.pos += 8;
+        break;
+      case WireType.LengthDelimited:
+        this.r.pos = this.enter();
+        break;
+      case WireType.Bit32:
+        this.r.pos += 4;
+        break;
+      default:
+        throw new Error(`unexpected protobuf wire type ${wire}`);
+    }
+    if (this.r.pos > this.buf.length) throw new Error("protobuf field runs past the end of the body");
+  }
+  /** the length-delimited field just tagged, as text */
+  string(): string {
+    const end = this.enter();
+    const out = text.decode(this.buf.subarray(this.r.pos, end));
+    this.r.pos = end;
+    return out;
+  }
+  /** which of `candidates` the length-delimited field just tagged holds exactly (position is left after it) */
+  oneOf<K extends { bytes: Uint8Array }>(candidates: readonly K[]): K | undefined {
+    const end = this.enter();
+    const start = this.r.pos;
+    this.r.pos = end;
+    return candidates.find((k) => {
+      if (end - start !== k.bytes.length) return false;
+      for (let i = 0; i < k.bytes.length; i++) if (this.buf[start + i] !== k.bytes[i]) return false;
+      return true;
+    });
+  }
+}
+
+const LD: number = WireType.LengthDelimited;
+const fieldOf = (tag: number): number => tag >>> 3;
+const wireOf = (tag: number): number => tag & 7;
+
 /** Decodes one NodeList page, keeping per node only name, resourceVersion, `keep.labels` and `keep.addressTypes`. */
 export function decodeNodeList(body: Uint8Array, keep: NodeFields): KubernetesListObject<V1Node> {
-  const wanted = {
+  const wanted: Wanted = {
     labels: keep.labels.map((l) => ({ key: l, bytes: utf8.encode(l) })),
-    types: keep.addressTypes.map((t) => ({ type: t, bytes: utf8.encode(t) })),
+    types: keep.addressTypes.map((t) => ({ key: t, bytes: utf8.encode(t) })),
   };
-  const r = new BinaryReader(unwrap(body));
+  const c = new Cursor(unwrap(body));
   const items: V1Node[] = [];
   const metadata: { resourceVersion?: string; continue?: string } = {};
-  while (r.pos < r.len) {
-    const [field, wire] = r.tag();
-    if (field === LIST_ITEMS && wire === WireType.LengthDelimited) items.push(decodeNode(r.bytes(), wanted));
-    else if (field === LIST_METADATA && wire === WireType.LengthDelimited) {
-      const m = new BinaryReader(r.bytes());
-      while (m.pos < m.len) {
-        const [f, w] = m.tag();
-        if (f === LISTMETA_RESOURCE_VERSION && w === WireType.LengthDelimited) metadata.resourceVersion = m.string();
-        else if (f === LISTMETA_CONTINUE && w === WireType.LengthDelimited) metadata.continue = m.string();
-        else m.skip(w);
+  while (c.pos < c.buf.length) {
+    const tag = c.tag();
+    if (fieldOf(tag) === LIST_ITEMS && wireOf(tag) === LD) items.push(decodeNode(c, c.enter(), wanted));
+    else if (fieldOf(tag) === LIST_METADATA && wireOf(tag) === LD) {
+      const end = c.enter();
+      while (c.pos < end) {
+        const t = c.tag();
+        if (fieldOf(t) === LISTMETA_RESOURCE_VERSION && wireOf(t) === LD) metadata.resourceVersion = c.string();
+        else if (fieldOf(t) === LISTMETA_CONTINUE && wireOf(t) === LD) metadata.continue = c.string();
+        else c.skip(wireOf(t));
       }
-    } else r.skip(wire);
+    } else c.skip(wireOf(tag));
   }
   return { apiVersion: "v1", kind: "NodeList", metadata, items };
 }
 
 interface Wanted {
   labels: Array<{ key: string; bytes: Uint8Array }>;
-  types: Array<{ type: string; bytes: Uint8Array }>;
+  types: Array<{ key: string; bytes: Uint8Array }>;
 }
 
-function decodeNode(bytes: Uint8Array, wanted: Wanted): V1Node {
-  const node: V1Node = { metadata: {}, status: { addresses: [] } };
-  const r = new BinaryReader(bytes);
-  while (r.pos < r.len) {
-    const [field, wire] = r.tag();
-    if (field === NODE_METADATA && wire === WireType.LengthDelimited) decodeMeta(r.bytes(), node, wanted);
-    else if (field === NODE_STATUS && wire === WireType.LengthDelimited) decodeStatus(r.bytes(), node, wanted);
-    else r.skip(wire);
+function decodeNode(c: Cursor, end: number, wanted: Wanted): V1Node {
+  const metadata: NonNullable<V1Node["metadata"]> = {};
+  const addresses: V1NodeAddress[] = [];
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (fieldOf(tag) === NODE_METADATA && wireOf(tag) === LD) decodeMeta(c, c.enter(), metadata, wanted);
+    else if (fieldOf(tag) === NODE_STATUS && wireOf(tag) === LD) decodeStatus(c, c.enter(), addresses, wanted);
+    else c.skip(wireOf(tag));
   }
-  return node;
+  return { metadata, status: { addresses } };
 }
 
-function decodeMeta(bytes: Uint8Array, node: V1Node, wanted: Wanted): void {
-  const meta = (node.metadata ??= {});
-  const r = new BinaryReader(bytes);
-  while (r.pos < r.len) {
-    const [field, wire] = r.tag();
-    if (wire !== WireType.LengthDelimited) {
-      r.skip(wire);
-      continue;
-    }
-    if (field === META_NAME) meta.name = r.string();
-    else if (field === META_RESOURCE_VERSION) meta.resourceVersion = r.string();
+function decodeMeta(c: Cursor, end: number, meta: NonNullable<V1Node["metadata"]>, wanted: Wanted): void {
+  while (c.pos < end) {
+    const tag = c.tag();
+    const field = fieldOf(tag);
+    if (wireOf(tag) !== LD) c.skip(wireOf(tag));
+    else if (field === META_NAME) meta.name = c.string();
+    else if (field === META_RESOURCE_VERSION) meta.resourceVersion = c.string();
     else if (field === META_LABELS) {
-      const entry = pair(r.bytes());
-      const label = entry.key && wanted.labels.find((l) => sameBytes(l.bytes, entry.key as Uint8Array));
-      if (label) (meta.labels ??= {})[label.key] = entry.value ? text.decode(entry.value) : "";
-    } else r.skip(wire);
+      const entry = pair(c, c.enter(), ENTRY_KEY, ENTRY_VALUE, wanted.labels);
+      if (entry) (meta.labels ??= {})[entry.key] = entry.value;
+    } else c.skip(LD);
   }
 }
 
-function decodeStatus(bytes: Uint8Array, node: V1Node, wanted: Wanted): void {
-  const addresses = (node.status ??= {}).addresses ?? [];
-  const r = new BinaryReader(bytes);
-  while (r.pos < r.len) {
-    const [field, wire] = r.tag();
-    if (field !== STATUS_ADDRESSES || wire !== WireType.LengthDelimited) {
-      r.skip(wire);
+function decodeStatus(c: Cursor, end: number, addresses: V1NodeAddress[], wanted: Wanted): void {
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (fieldOf(tag) !== STATUS_ADDRESSES || wireOf(tag) !== LD) {
+      c.skip(wireOf(tag));
       continue;
     }
-    const a = pair(r.bytes(), ADDRESS_TYPE, ADDRESS_ADDRESS);
-    const type = a.key && wanted.types.find((t) => sameBytes(t.bytes, a.key as Uint8Array));
-    if (type) addresses.push({ type: type.type, address: a.value ? text.decode(a.value) : "" } satisfies V1NodeAddress);
+    const a = pair(c, c.enter(), ADDRESS_TYPE, ADDRESS_ADDRESS, wanted.types);
+    if (a) addresses.push({ type: a.key, address: a.value });
   }
-  node.status = { ...node.status, addresses };
 }
 
-/** Two length-delimited fields of a small message (a map entry, a NodeAddress) as raw bytes. */
+/**
+ * A two-field message (a map entry, a NodeAddress) whose key is one of `keys`: the key as given and
+ * the value decoded; undefined (nothing decoded) for any other key.
+ */
 function pair(
-  bytes: Uint8Array,
-  keyField = ENTRY_KEY,
-  valueField = ENTRY_VALUE,
-): { key: Uint8Array | undefined; value: Uint8Array | undefined } {
-  const r = new BinaryReader(bytes);
-  let key: Uint8Array | undefined;
-  let value: Uint8Array | undefined;
-  while (r.pos < r.len) {
-    const [field, wire] = r.tag();
-    if (wire !== WireType.LengthDelimited) r.skip(wire);
-    else if (field === keyField) key = r.bytes();
-    else if (field === valueField) value = r.bytes();
-    else r.skip(wire);
+  c: Cursor,
+  end: number,
+  keyField: number,
+  valueField: number,
+  keys: ReadonlyArray<{ key: string; bytes: Uint8Array }>,
+): { key: string; value: string } | undefined {
+  let key: string | undefined;
+  let valueAt: number | undefined;
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (wireOf(tag) !== LD) c.skip(wireOf(tag));
+    else if (fieldOf(tag) === keyField) key = c.oneOf(keys)?.key;
+    else if (fieldOf(tag) === valueField) {
+      valueAt = c.pos;
+      c.skip(LD);
+    } else c.skip(LD);
+  }
+  if (key === undefined) return undefined;
+  let value = "";
+  if (valueAt !== undefined) {
+    c.r.pos = valueAt;
+    value = c.string();
+    c.r.pos = end;
   }
   return { key, value };
 }

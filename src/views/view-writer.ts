@@ -7,6 +7,7 @@
  * needs any more are deleted: owner references let a garbage collector do it too, but a cluster's
  * collector is not guaranteed to run before someone reads the stale object.
  */
+import { createHash } from "node:crypto";
 import {
   ApiException,
   CustomObjectsApi,
@@ -118,7 +119,7 @@ export class ViewWriter {
    * nodeclasses on few subnets quadratic; it is computed once when its queue key comes up instead.
    */
   private readonly dirtySubnets = new Set<string>();
-  /** per nodeclass: what its part of a SubnetHealth view was last computed from */
+  /** per nodeclass: a digest of what its part of a SubnetHealth view was last computed from */
   private readonly contributions = new Map<string, string>();
   /** per object key: when its numbers were last written */
   private readonly numbersWrittenAt = new Map<string, number>();
@@ -239,7 +240,10 @@ export class ViewWriter {
     } else {
       this.subnetOf.delete(nodeclass);
     }
-    const contribution = canonical([input.report, input.uid, input.addressPrefixes]);
+    // a digest: a thousand reports' JSON would otherwise stay in memory only to be compared
+    const contribution = createHash("sha256")
+      .update(canonical([input.report, input.uid, input.addressPrefixes]))
+      .digest("base64");
     const contributionChanged = this.contributions.get(nodeclass) !== contribution;
     this.contributions.set(nodeclass, contribution);
     if (before !== undefined && before !== after) this.subnetChanged(before);
