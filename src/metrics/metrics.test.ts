@@ -1,3 +1,4 @@
+import { Gauge, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { ConditionType } from "../domain.js";
 import { CONDITION_ORDER } from "../health/evaluate.js";
@@ -163,5 +164,55 @@ describe("OperatorMetrics: the series budget per nodeclass (docs/metrics.md, Car
       { labels: { nodeclass: "nc", action: "read", result: "granted" }, value: 1 },
       { labels: { nodeclass: "nc", action: "join", result: "denied" }, value: 1 },
     ]);
+  });
+});
+
+describe("OperatorMetrics: its writer for the projected families", () => {
+  it("writes exactly what prom-client writes for the same series, escaping included", async () => {
+    const m = new OperatorMetrics({ version: "t", defaultMetrics: false, now: () => T0 + 5_000 });
+    const odd = result(B, 3);
+    m.recordEvaluation("plain", { ...result(A, 40), conditions: conditions("True", "Healthy") });
+    m.recordEvaluation("odd", {
+      ...odd,
+      // nothing the operator writes today, but the text format must survive it
+      conditions: conditions("False", 'a "quoted" back\\slash\nand newline'),
+      metrics: {
+        ...odd.metrics,
+        cidrConflicts: { pod: 2 },
+        drift: { "nodes-outside": 7 },
+        connectivity: { outbound: "fail" },
+        plan: {
+          neededAtLimits: 300,
+          shortAtLimits: 49,
+          nodePools: [{ nodePool: "p", nodeClass: "odd", nodes: 9, limit: "cpu" }],
+        },
+      },
+    });
+    m.setClusterNetwork({ plugin: "azure", mode: "", policy: "", dataplane: "" }, false);
+    m.leader.set(1);
+
+    // the reference: plain prom-client gauges holding the same series, written by prom-client's registry
+    const reference = new Registry();
+    const projected = (await m.registry.getMetricsAsJSON()).filter(
+      (f) => f.type.toString() === "gauge" && f.values.some((v) => Object.keys(v.labels).length > 0),
+    );
+    expect(projected.map((f) => f.name)).toContain("aks_subnet_health_nodeclass_condition");
+    for (const f of projected) {
+      const labelNames = [...new Set(f.values.flatMap((v) => Object.keys(v.labels)))];
+      const g = new Gauge({ name: f.name, help: f.help, labelNames, registers: [reference] });
+      for (const v of f.values) g.set(v.labels, v.value);
+    }
+    const blocks = (text: string): Map<string, string> =>
+      new Map(
+        text
+          .trimEnd()
+          .split("\n\n")
+          .map((b) => [b.split("\n")[0] ?? "", b]),
+      );
+    const ours = blocks(await m.registry.metrics());
+    const theirs = blocks(await reference.metrics());
+    expect(theirs.size).toBe(projected.length);
+    for (const [head, block] of theirs) expect(ours.get(head), head).toBe(block);
+    expect(await m.registry.metrics()).toContain('reason="a \\"quoted\\" back\\\\slash\\nand newline"');
   });
 });
