@@ -7,8 +7,9 @@
  *   InternalIPs). The heap cap is twice that, so garbage of a start-up burst fits without GC thrash.
  * - resident memory: the retained heap, the garbage V8 lets build up below the cap, code, and native
  *   memory (TLS, HTTP buffers, freed-but-kept malloc pages). It is a high-water mark, not a sum; the
- *   coefficients are a linear envelope over the benchmark's scenarios (100 / 1,000 nodeclasses × 0 /
- *   5,000 AKS-shaped nodes), so request ≈ the steady RSS expected and limit = that plus a margin.
+ *   coefficients are a linear envelope over the benchmark's scenarios (1 / 100 / 1,000 nodeclasses × 0 /
+ *   5,000 AKS-shaped nodes) run with RUNTIME_NODE_FLAGS and RUNTIME_ENV (below), so request ≈ the
+ *   steady RSS expected and limit = that plus the largest transient seen above it.
  *
  * `npm run bench` checks every scenario's peak RSS against `limitMiB`, and runs the operator with
  * `SHIPPED_SIZING.heapMiB`. charts/aks-subnet-health/values.yaml and manifests/deployment.yaml carry
@@ -26,13 +27,13 @@ export interface MemorySizing {
 
 export const MEMORY_MODEL = {
   /** steady RSS with a handful of nodeclasses and no node: Node.js, client-node, the Azure SDKs */
-  rssBaseMiB: 240,
+  rssBaseMiB: 165,
   /** steady RSS per nodeclass */
-  rssPerNodeclassKiB: 120,
-  /** steady RSS per node (transient page parsing that the allocator keeps, not retained objects) */
-  rssPerNodeKiB: 20,
+  rssPerNodeclassKiB: 40,
+  /** steady RSS per node (transient page decoding that the allocator keeps, not retained objects) */
+  rssPerNodeKiB: 6,
   /** above steady: the start-up burst, a node page in flight, a scrape */
-  transientMiB: 32,
+  transientMiB: 64,
   /** heap retained after GC with no nodeclass and no node */
   heapBaseMiB: 60,
   heapPerNodeclassKiB: 20,
