@@ -56,7 +56,7 @@ import {
   type MemorySizing,
 } from "../src/config/memory-sizing.js";
 import { resolveOptions } from "../src/config/options.js";
-import { AKSNODECLASS, CONDITION_PREFIX } from "../src/domain.js";
+import { AKSNODECLASS, CONDITION_PREFIX, VIEWS } from "../src/domain.js";
 import { createLogger } from "../src/log.js";
 import { startOperator } from "../src/operator/run.js";
 import { GENERATED_CLUSTER_NETWORK_FLAGS, generatedTopology } from "../src/sim/generated-topology.js";
@@ -542,6 +542,22 @@ async function deleteNodeClasses(api: CustomObjectsApi, label: string): Promise<
   });
 }
 
+/**
+ * The scenario's views. In a cluster Kubernetes' garbage collector deletes them with their nodeclasses
+ * (owner references); this control plane runs no controller manager, and views left over would make the
+ * next scenario's operator start by deleting a thousand orphans, inflating its memory and time.
+ */
+async function deleteViews(api: CustomObjectsApi): Promise<void> {
+  for (const plural of [VIEWS.nodeClassPlural, VIEWS.subnetPlural]) {
+    const ref = { group: VIEWS.group, version: VIEWS.version, plural };
+    await api.deleteCollectionClusterCustomObject(ref);
+    await until(`${plural} deleted`, 120_000, 250, async () => {
+      const list = (await api.listClusterCustomObject({ ...ref, limit: 1 })) as { items?: unknown[] };
+      return (list.items ?? []).length === 0 ? true : undefined;
+    });
+  }
+}
+
 /** The InternalIP of node `i` of nodeclass `nc`: inside that nodeclass's /24 (hosts .4–.253), so no drift is reported. */
 function nodeIp(i: number, nodeclassIndex: number): string {
   const subnetIndex = nodeclassIndex % SUBNET_IDS.length;
@@ -767,6 +783,7 @@ async function runScenario(env: Env, sc: Scenario): Promise<ScenarioResult> {
     await deleteNodeClasses(api, label).catch((err: unknown) =>
       process.stderr.write(`[${sc.name}] cleanup: ${String(err)}\n`),
     );
+    await deleteViews(api).catch((err: unknown) => process.stderr.write(`[${sc.name}] cleanup: ${String(err)}\n`));
     await sim?.close();
   }
 }
