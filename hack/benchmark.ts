@@ -99,7 +99,11 @@ interface ChildStats {
   queued: number;
   processing: number;
   delayed: number;
-  /** peak resident set size of the child so far */
+  /**
+   * peak resident set size of the child so far: VmHWM, the high-water mark of this process's own memory
+   * since exec. Not getrusage's maxRSS: Linux carries that over from before exec, when the child was still
+   * a forked copy of this (much larger) parent, so it reported the parent's size for small scenarios.
+   */
   maxRssBytes: number;
   memory: NodeJS.MemoryUsage;
   /** Linux: anonymous vs file-backed resident memory (file pages are reclaimable under a cgroup limit) */
@@ -109,17 +113,21 @@ interface ChildStats {
   rssFileBytes: number | undefined;
 }
 
-/** RssAnon / RssFile from /proc/self/status (Linux), in bytes. */
-function residentSplit(): { rssAnonBytes: number | undefined; rssFileBytes: number | undefined } {
+/** RssAnon / RssFile / VmHWM from /proc/self/status (Linux), in bytes. */
+function residentSplit(): {
+  rssAnonBytes: number | undefined;
+  rssFileBytes: number | undefined;
+  hwmBytes: number | undefined;
+} {
   try {
     const status = readFileSync("/proc/self/status", "utf8");
     const kib = (key: string): number | undefined => {
       const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status);
       return m ? Number(m[1]) * 1024 : undefined;
     };
-    return { rssAnonBytes: kib("RssAnon"), rssFileBytes: kib("RssFile") };
+    return { rssAnonBytes: kib("RssAnon"), rssFileBytes: kib("RssFile"), hwmBytes: kib("VmHWM") };
   } catch {
-    return { rssAnonBytes: undefined, rssFileBytes: undefined };
+    return { rssAnonBytes: undefined, rssFileBytes: undefined, hwmBytes: undefined };
   }
 }
 
@@ -163,6 +171,7 @@ async function runChild(): Promise<void> {
       const gc = (globalThis as { gc?: () => void }).gc;
       if (msg.settle && gc) gc();
       const c = op.controller;
+      const split = residentSplit();
       send({
         type: "stats",
         id: msg.id,
@@ -171,9 +180,10 @@ async function runChild(): Promise<void> {
           queued: c.queue.size,
           processing: c.queue.processing,
           delayed: c.queue.delayedCount,
-          maxRssBytes: process.resourceUsage().maxRSS * 1024,
           memory: process.memoryUsage(),
-          ...residentSplit(),
+          ...split,
+          // off Linux, getrusage's figure (see maxRssBytes)
+          maxRssBytes: split.hwmBytes ?? process.resourceUsage().maxRSS * 1024,
           heapSpaces: Object.fromEntries(
             getHeapSpaceStatistics().map((h) => [
               h.space_name,
