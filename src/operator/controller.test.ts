@@ -11,7 +11,12 @@ import type { SubnetRef, VNetObservation } from "../health/types.js";
 import { createLogger } from "../log.js";
 import { OperatorMetrics } from "../metrics/metrics.js";
 import type { StatusApi } from "../kube/status-writer.js";
-import { SubnetHealthController, type ControllerDeps, type NodeClassResource } from "./controller.js";
+import {
+  SubnetHealthController,
+  type ControllerDeps,
+  type ControllerOptions,
+  type NodeClassResource,
+} from "./controller.js";
 
 type Listener = (o: NodeClassResource) => void;
 
@@ -109,6 +114,15 @@ class FakeAccess {
   }
 }
 
+/** One reconcile at a time, no resync during a test. */
+const CONFIG: ControllerOptions = {
+  settings: () => ({ defaultSubnetID: undefined, allowedSubscriptions: undefined, thresholds: THRESHOLDS }),
+  resyncPeriodMs: 3_600_000,
+  vnetMaxAgeMs: 60_000,
+  statusNumbersMinIntervalMs: 60_000,
+  concurrency: 1,
+};
+
 function setup() {
   const informer = new FakeInformer();
   const server = new FakeApiServer();
@@ -128,16 +142,7 @@ function setup() {
     log: createLogger("silent"),
     clock: { now: () => now },
   };
-  const controller = new SubnetHealthController(
-    {
-      settings: () => ({ defaultSubnetID: undefined, allowedSubscriptions: undefined, thresholds: THRESHOLDS }),
-      resyncPeriodMs: 3_600_000,
-      vnetMaxAgeMs: 60_000,
-      statusNumbersMinIntervalMs: 60_000,
-      concurrency: 1,
-    },
-    deps,
-  );
+  const controller = new SubnetHealthController(CONFIG, deps);
   controllers.push(controller);
   // active, but with an empty cache: the test runs reconciles itself
   controller.activate();
@@ -262,32 +267,23 @@ describe("SubnetHealthController", () => {
       { name: "n-out", internalIPs: ["10.9.0.7"] },
     ];
     t.controller.deactivate();
-    const controller = new SubnetHealthController(
-      {
-        settings: () => ({ defaultSubnetID: undefined, allowedSubscriptions: undefined, thresholds: THRESHOLDS }),
-        resyncPeriodMs: 3_600_000,
-        vnetMaxAgeMs: 60_000,
-        statusNumbersMinIntervalMs: 60_000,
-        concurrency: 1,
+    const controller = new SubnetHealthController(CONFIG, {
+      nodeClasses: t.informer,
+      nodes: {
+        on: () => undefined,
+        addressesFor: () => (synced ? nodes : nodes.slice(0, 1)),
+        hasSynced: () => synced,
+        waitForSync: () => fullList,
       },
-      {
-        nodeClasses: t.informer,
-        nodes: {
-          on: () => undefined,
-          addressesFor: () => (synced ? nodes : nodes.slice(0, 1)),
-          hasSynced: () => synced,
-          waitForSync: () => fullList,
-        },
-        vnets: t.vnets,
-        access: t.access,
-        network: { get: () => Promise.resolve({ kind: "ok", network: network(), fetchedAt: T0 }) },
-        statusApi: t.server,
-        events: undefined,
-        metrics: t.metrics,
-        log: createLogger("silent"),
-        clock: { now: () => T0 },
-      },
-    );
+      vnets: t.vnets,
+      access: t.access,
+      network: { get: () => Promise.resolve({ kind: "ok", network: network(), fetchedAt: T0 }) },
+      statusApi: t.server,
+      events: undefined,
+      metrics: t.metrics,
+      log: createLogger("silent"),
+      clock: { now: () => T0 },
+    });
     controllers.push(controller);
     controller.activate();
     t.create("nc1");
