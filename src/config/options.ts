@@ -401,6 +401,18 @@ export const FLAGS: Record<keyof z.input<typeof optionsSchema>, FlagSpec> = {
 
 export type OptionKey = keyof typeof FLAGS;
 
+/** The cluster's network plan: flags that override what the managed cluster says, field by field. */
+export const NETWORK_OPTION_KEYS = [
+  "networkPlugin",
+  "networkPluginMode",
+  "networkPolicy",
+  "networkDataplane",
+  "podCidr",
+  "serviceCidr",
+  "dnsServiceIp",
+  "loadBalancerSku",
+] as const satisfies readonly OptionKey[];
+
 /**
  * What `check` shares with `run`: how to reach Azure and the cluster, the network plan and the
  * evaluation thresholds. Serving, leader election, resync and throttling of writes are the
@@ -418,14 +430,7 @@ export const CHECK_OPTION_KEYS = [
   "allowedSubscriptions",
   "clusterResourceId",
   "karpenterPrincipalId",
-  "networkPlugin",
-  "networkPluginMode",
-  "networkPolicy",
-  "networkDataplane",
-  "podCidr",
-  "serviceCidr",
-  "dnsServiceIp",
-  "loadBalancerSku",
+  ...NETWORK_OPTION_KEYS,
   "maxPods",
   "freeRatioWarning",
   "freeRatioCritical",

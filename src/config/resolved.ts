@@ -6,7 +6,7 @@
 import type { ManagedCluster } from "@azure/arm-containerservice";
 import { defaultSubnetFromCluster, principalFromCluster } from "../azure/cluster-source.js";
 import type { AzureFailure, ClusterNetwork } from "../health/types.js";
-import type { OptionSources, Options } from "./options.js";
+import { NETWORK_OPTION_KEYS, type OptionSources, type Options } from "./options.js";
 
 export type SettingSource =
   "flag" | "environment" | "managed cluster" | "in-cluster discovery" | "operator's own identity" | "not set";
@@ -26,17 +26,6 @@ export interface ResolvedSettings {
 
 const given = (o: Options, key: keyof OptionSources): SettingSource =>
   o.sources?.[key] ?? (o[key] !== undefined ? "flag" : "not set");
-
-const NETWORK_KEYS = [
-  "networkPlugin",
-  "networkPluginMode",
-  "networkPolicy",
-  "networkDataplane",
-  "podCidr",
-  "serviceCidr",
-  "dnsServiceIp",
-  "loadBalancerSku",
-] as const;
 
 /**
  * @param mc the managed cluster as last read (undefined when not configured or not readable yet)
@@ -81,7 +70,7 @@ export function resolvedSettings(
             : "assumes Karpenter uses the operator's identity: set CLUSTER_RESOURCE_ID or KARPENTER_PRINCIPAL_ID",
         };
 
-  const overridden = NETWORK_KEYS.filter((k) => {
+  const overridden = NETWORK_OPTION_KEYS.filter((k) => {
     const v = o[k];
     return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== "";
   });

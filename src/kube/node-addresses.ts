@@ -17,6 +17,7 @@ import { NODECLASS_LABEL } from "../domain.js";
 import type { NodeAddress } from "../health/types.js";
 import type { Clock } from "./clock.js";
 import { ResilientInformer, type InformerStats, type WatchLike } from "./informer.js";
+import { InformerIndex } from "./informer-index.js";
 import type { KubeLogger } from "./log.js";
 import { rawPageFetcher, type PageEncoding, type PageFetcher } from "./paged-list.js";
 import { decodeNodeList, PROTOBUF_CONTENT_TYPE, protobufStatusAsJson } from "./node-list-protobuf.js";
@@ -79,18 +80,17 @@ export interface NodeAddressWatchOptions {
   log?: KubeLogger;
 }
 
-type ChangedListener = (nodeclass: string) => void;
-
-export class NodeAddressWatch {
-  private readonly informer: ResilientInformer<V1Node, NodeSummary>;
+/** "changed": the addresses of this nodeclass changed */
+export class NodeAddressWatch extends InformerIndex<V1Node, NodeSummary, [nodeclass: string]> {
+  protected readonly informer: ResilientInformer<V1Node, NodeSummary>;
   /** nodeclass → node name → its addresses (the informer's cache holds the same summaries) */
   private readonly byClass = new Map<string, Map<string, NodeAddress>>();
   /** node name → the nodeclass it is indexed under */
   private readonly classOf = new Map<string, string>();
-  private readonly listeners: ChangedListener[] = [];
   private readonly names = new Interner();
 
   constructor(opts: NodeAddressWatchOptions) {
+    super();
     const listPage =
       opts.listPage ?? rawPageFetcher<V1Node>(opts.kubeConfig, "/api/v1/nodes", undefined, nodeListEncoding);
     this.informer = new ResilientInformer<V1Node, NodeSummary>({
@@ -109,27 +109,6 @@ export class NodeAddressWatch {
     this.informer.on("add", (n) => this.upsert(n));
     this.informer.on("update", (n) => this.upsert(n));
     this.informer.on("delete", (n) => this.remove(n.metadata.name));
-  }
-
-  /** Subscribe to "the addresses of this nodeclass changed". */
-  on(event: "changed", fn: ChangedListener): void {
-    if (event === "changed") this.listeners.push(fn);
-  }
-
-  start(): void {
-    this.informer.start();
-  }
-
-  stop(): Promise<void> {
-    return this.informer.stop();
-  }
-
-  hasSynced(): boolean {
-    return this.informer.hasSynced();
-  }
-
-  waitForSync(): Promise<void> {
-    return this.informer.waitForSync();
   }
 
   /** list pages, relists and restarts of the node informer */
@@ -177,7 +156,7 @@ export class NodeAddressWatch {
   }
 
   private changed(nodeclass: string): void {
-    for (const fn of [...this.listeners]) fn(nodeclass);
+    this.notify(nodeclass);
   }
 }
 

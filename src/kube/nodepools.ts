@@ -11,6 +11,7 @@ import type { NodePoolInput, NodePoolRequirement, RequirementOperator } from "..
 import { AKSNODECLASS, NODEPOOL } from "../domain.js";
 import type { Clock } from "./clock.js";
 import { ResilientInformer, type WatchLike } from "./informer.js";
+import { InformerIndex } from "./informer-index.js";
 import type { KubeLogger } from "./log.js";
 
 /** A NodePool as the API returns it (unstructured: anything may be missing or of the wrong type). */
@@ -87,15 +88,18 @@ export interface NodePoolWatchOptions {
   log?: KubeLogger;
 }
 
-type ChangedListener = (nodeclasses: string[]) => void;
-
-export class NodePoolWatch {
-  private readonly informer: ResilientInformer<NodePoolObject & { metadata: object }, NodePoolSummary>;
+/** "changed": these nodeclasses' NodePools changed */
+export class NodePoolWatch extends InformerIndex<
+  NodePoolObject & { metadata: object },
+  NodePoolSummary,
+  [nodeclasses: string[]]
+> {
+  protected readonly informer: ResilientInformer<NodePoolObject & { metadata: object }, NodePoolSummary>;
   /** NodePool name → its reduced form, as last indexed */
   private readonly byName = new Map<string, NodePoolInput>();
-  private readonly listeners: ChangedListener[] = [];
 
   constructor(opts: NodePoolWatchOptions) {
+    super();
     const api = opts.customObjects ?? opts.kubeConfig.makeApiClient(CustomObjectsApi);
     this.informer = new ResilientInformer<NodePoolObject & { metadata: object }, NodePoolSummary>({
       name: NODEPOOL.plural,
@@ -117,27 +121,6 @@ export class NodePoolWatch {
     this.informer.on("add", (s) => this.upsert(s.pool));
     this.informer.on("update", (s) => this.upsert(s.pool));
     this.informer.on("delete", (s) => this.remove(s.metadata.name));
-  }
-
-  /** Subscribe to "these nodeclasses' NodePools changed". */
-  on(event: "changed", fn: ChangedListener): void {
-    if (event === "changed") this.listeners.push(fn);
-  }
-
-  start(): void {
-    this.informer.start();
-  }
-
-  stop(): Promise<void> {
-    return this.informer.stop();
-  }
-
-  hasSynced(): boolean {
-    return this.informer.hasSynced();
-  }
-
-  waitForSync(): Promise<void> {
-    return this.informer.waitForSync();
   }
 
   /** Every NodePool, sorted by name. */
@@ -167,6 +150,6 @@ export class NodePoolWatch {
   private changed(classes: Array<string | undefined>): void {
     const names = [...new Set(classes.filter((c): c is string => c !== undefined))].sort();
     if (names.length === 0) return;
-    for (const fn of [...this.listeners]) fn(names);
+    this.notify(names);
   }
 }
